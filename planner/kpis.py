@@ -1,0 +1,118 @@
+"""KPIs of a plan: throughput, vein-to-vein, lateness and utilisation per resource kind."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime, time, timedelta
+
+from planner.plan import Assignment, Kpis, PatientSchedule, ResourceType
+from planner.scenario import Scenario
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100) by linear interpolation, None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100.0
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 3600.0
+
+
+def _clipped_hours(assignments: Iterable[Assignment], lo: datetime, hi: datetime) -> float:
+    total = 0.0
+    for a in assignments:
+        start, end = max(a.start, lo), min(a.end, hi)
+        if start < end:
+            total += _hours(start, end) * a.quantity
+    return total
+
+
+def utilisation(
+    scenario: Scenario, assignments: Sequence[Assignment]
+) -> tuple[tuple[str, float], ...]:
+    """Busy share of each resource kind over the horizon, as fractions 0-1.
+
+    Cleanrooms and devices: occupied hours over hours not in downtime. Staff: planned
+    staff-hours over rostered day-work hours. Beds: occupied bed-days over bed-days.
+    """
+    lo = datetime.combine(scenario.horizon_start, time())
+    hi = datetime.combine(scenario.horizon_end + timedelta(days=1), time())
+    span = _hours(lo, hi)
+
+    def available(downtime_hours: float, count: int) -> float:
+        return max(0.0, span * count - downtime_hours)
+
+    room_down = sum(
+        _hours(max(w.start, lo), min(w.end, hi))
+        for r in scenario.cleanrooms
+        for w in r.downtime
+        if w.start < hi and w.end > lo
+    )
+    device_down = sum(
+        _hours(max(w.start, lo), min(w.end, hi))
+        for d in scenario.devices
+        for w in d.downtime
+        if w.start < hi and w.end > lo
+    )
+    by_type: dict[ResourceType, list[Assignment]] = {t: [] for t in ResourceType}
+    for a in assignments:
+        by_type[a.resource_type].append(a)
+
+    shifts = {s.code: s for s in scenario.shift_codes}
+    staff_hours = sum(
+        min(shifts[e.shift_code].hours, scenario.site.working_hours)
+        for e in scenario.roster
+        if shifts[e.shift_code].covers_day_work
+        and scenario.horizon_start <= e.day <= scenario.horizon_end
+    )
+    bed_days = sum(scenario.ward.beds_on(d) for d in scenario.days()) * 24.0
+
+    result: list[tuple[str, float]] = []
+    for name, kind, capacity in (
+        ("cleanrooms", ResourceType.CLEANROOM, available(room_down, len(scenario.cleanrooms))),
+        ("devices", ResourceType.DEVICE, available(device_down, len(scenario.devices))),
+        ("staff", ResourceType.STAFF_POOL, float(staff_hours)),
+        ("beds", ResourceType.BED, bed_days),
+    ):
+        used = _clipped_hours(by_type[kind], lo, hi)
+        result.append((name, used / capacity if capacity > 0 else 0.0))
+    return tuple(result)
+
+
+def compute_kpis(
+    scenario: Scenario,
+    schedules: Sequence[PatientSchedule],
+    assignments: Sequence[Assignment],
+) -> Kpis:
+    """Headline figures of a plan of this scenario."""
+    v2v = [float(s.vein_to_vein_days) for s in schedules]
+    return Kpis(
+        scheduled=len(schedules),
+        total=len(scenario.patients_to_plan()),
+        median_vein_to_vein_days=percentile(v2v, 50),
+        p90_vein_to_vein_days=percentile(v2v, 90),
+        total_lateness_days=sum(s.lateness_days for s in schedules),
+        utilisation=utilisation(scenario, assignments),
+    )
+
+
+def format_kpis(kpis: Kpis) -> str:
+    """A short plain-text KPI summary for a terminal."""
+
+    def days(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f} d"
+
+    lines = [
+        f"Scheduled patients   {kpis.scheduled} / {kpis.total}",
+        f"Vein-to-vein median  {days(kpis.median_vein_to_vein_days)}",
+        f"Vein-to-vein p90     {days(kpis.p90_vein_to_vein_days)}",
+        f"Lateness (total)     {kpis.total_lateness_days} d",
+    ]
+    lines += [f"Utilisation {name:<9}{share * 100:5.1f} %" for name, share in kpis.utilisation]
+    return "\n".join(lines)

@@ -1,0 +1,179 @@
+"""A plan: who gets which resource when, who could not be scheduled and why, and KPIs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from planner.validation import check, check_non_negative, check_positive
+
+
+class ResourceType(StrEnum):
+    """Kinds of resource an assignment can hold (column `resource_type` of exports)."""
+
+    CLEANROOM = "cleanroom"
+    DEVICE = "device"
+    STAFF_POOL = "staff_pool"
+    STAFF = "staff"
+    BED = "bed"
+    APHERESIS = "apheresis"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One step of one patient on one resource from start to end (local time)."""
+
+    patient_code: str
+    product_code: str
+    step_code: str
+    resource_type: ResourceType
+    resource_code: str
+    start: datetime
+    end: datetime
+    quantity: int = 1
+
+    def __post_init__(self) -> None:
+        check(
+            self.start < self.end,
+            f"Assignment of '{self.patient_code}' step '{self.step_code}' ends before it starts.",
+        )
+        check_positive("Assignment quantity", self.quantity)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Stable identity across re-plans: patient, step, resource type and resource."""
+        return (self.patient_code, self.step_code, self.resource_type.value, self.resource_code)
+
+
+@dataclass(frozen=True)
+class PatientSchedule:
+    """The dated milestones of one scheduled patient."""
+
+    patient_code: str
+    product_code: str
+    apheresis_day: date
+    manufacturing_start: datetime
+    manufacturing_end: datetime
+    release_day: date
+    ld_start_day: date
+    infusion_day: date
+    bed_from: date
+    bed_to: date
+    lateness_days: int = 0
+
+    def __post_init__(self) -> None:
+        check(
+            self.apheresis_day <= self.infusion_day,
+            f"Patient '{self.patient_code}': infusion before apheresis.",
+        )
+        check_non_negative(f"Patient '{self.patient_code}': lateness days", self.lateness_days)
+
+    @property
+    def vein_to_vein_days(self) -> int:
+        """Days from apheresis to infusion."""
+        return (self.infusion_day - self.apheresis_day).days
+
+
+class UnscheduledReason(StrEnum):
+    """Why a patient has no plan."""
+
+    NO_APHERESIS_SLOT = "no_apheresis_slot"
+    NO_MANUFACTURING_CAPACITY = "no_manufacturing_capacity"
+    NO_STAFF = "no_staff"
+    NO_BED = "no_bed"
+    COHORT_FULL = "cohort_full"
+    OUTSIDE_HORIZON = "outside_horizon"
+    NOT_CHOSEN = "not_chosen"
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    """A patient the plan could not place, with a reason code and a sentence for people."""
+
+    patient_code: str
+    reason: UnscheduledReason
+    detail: str
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    """How to solve: deterministic mode (the default) repeats the same plan run after run."""
+
+    deterministic: bool = True
+    deterministic_time: float = 20.0
+    time_limit_s: float = 60.0
+    workers: int = 1
+    seed: int = 0
+    use_greedy_hint: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive("Deterministic time", self.deterministic_time)
+        check_positive("Time limit (s)", self.time_limit_s)
+        check(1 <= self.workers <= 64, f"Workers must be 1-64 (got {self.workers}).")
+
+
+@dataclass(frozen=True)
+class SolverInfo:
+    """What the solver reported."""
+
+    status: str
+    engine: str
+    objective: float
+    bound: float
+    wall_time_s: float
+    settings: SolveSettings
+    greedy_objective: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between objective and bound (0 when proven optimal)."""
+        if self.bound == self.objective:
+            return 0.0
+        return abs(self.bound - self.objective) / max(1.0, abs(self.bound))
+
+
+@dataclass(frozen=True)
+class SolveProgress:
+    """A progress report while solving: phase, elapsed seconds, best objective so far."""
+
+    phase: str
+    elapsed_s: float
+    objective: float | None = None
+    bound: float | None = None
+    scheduled: int | None = None
+    fraction: float | None = None
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Headline figures of a plan."""
+
+    scheduled: int
+    total: int
+    median_vein_to_vein_days: float | None
+    p90_vein_to_vein_days: float | None
+    total_lateness_days: int
+    utilisation: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan for a scenario: assignments, milestones, the unscheduled with reasons, KPIs."""
+
+    scenario_name: str
+    created: datetime
+    assignments: tuple[Assignment, ...]
+    schedules: tuple[PatientSchedule, ...]
+    unscheduled: tuple[Unscheduled, ...]
+    kpis: Kpis
+    solver: SolverInfo
+    notes: tuple[str, ...] = field(default=())
+
+    def schedule_of(self, patient_code: str) -> PatientSchedule | None:
+        """The milestones of one patient, or None if unscheduled."""
+        for schedule in self.schedules:
+            if schedule.patient_code == patient_code:
+                return schedule
+        return None

@@ -1,0 +1,122 @@
+"""Products and their manufacturing process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from planner.resources import Role
+from planner.validation import (
+    check,
+    check_code,
+    check_non_negative,
+    check_positive,
+    check_unique,
+)
+
+
+class Storage(StrEnum):
+    """Whether the final product is infused fresh or cryopreserved."""
+
+    FRESH = "fresh"
+    CRYO = "cryo"
+
+
+@dataclass(frozen=True)
+class StaffNeed:
+    """So many people of a role for so many hours each; trained on the product if asked."""
+
+    role: Role
+    count: int
+    hours: int
+    product_trained: bool = True
+
+    def __post_init__(self) -> None:
+        check(isinstance(self.role, Role), f"Unknown staff role {self.role!r}.")
+        check_positive(f"Staff need for {self.role}: people", self.count)
+        check_positive(f"Staff need for {self.role}: hours", self.hours)
+
+
+@dataclass(frozen=True)
+class ProcessStep:
+    """One manufacturing step with what it needs and its lag after the previous step.
+
+    The first step's lag counts from the end of apheresis (transport, storage).
+    """
+
+    code: str
+    name: str
+    duration_hours: int
+    needs_cleanroom: bool = True
+    needs_device: bool = False
+    staff: tuple[StaffNeed, ...] = ()
+    working_hours_only: bool = False
+    min_lag_hours: int = 0
+    max_lag_hours: int | None = None
+
+    def __post_init__(self) -> None:
+        check_code("Process step", self.code)
+        check_positive(f"Step '{self.code}': duration hours", self.duration_hours)
+        check_non_negative(f"Step '{self.code}': minimum lag hours", self.min_lag_hours)
+        if self.max_lag_hours is not None:
+            check(
+                self.max_lag_hours >= self.min_lag_hours,
+                f"Step '{self.code}': maximum lag ({self.max_lag_hours} h) is below the "
+                f"minimum lag ({self.min_lag_hours} h).",
+            )
+        check(
+            not self.staff or self.working_hours_only,
+            f"Step '{self.code}' needs staff, so it must be marked working-hours-only.",
+        )
+        check(
+            self.duration_hours <= 24 or not self.working_hours_only,
+            f"Step '{self.code}' is working-hours-only but lasts {self.duration_hours} h, "
+            "longer than a day.",
+        )
+
+
+@dataclass(frozen=True)
+class Product:
+    """An autologous product: its process, storage, QC, lymphodepletion and in-patient stay."""
+
+    code: str
+    name: str
+    steps: tuple[ProcessStep, ...]
+    storage: Storage = Storage.CRYO
+    qc_release_days: int = 7
+    fresh_shelf_days: int = 3
+    ld_days_before_infusion: int = 5
+    inpatient_days: int = 7
+    failure_probability: float = 0.05
+    apheresis_hours: int = 6
+
+    def __post_init__(self) -> None:
+        check_code("Product", self.code)
+        check(bool(self.steps), f"Product '{self.code}' needs at least one process step.")
+        check_unique(f"Product '{self.code}': step", [s.code for s in self.steps])
+        check(
+            isinstance(self.storage, Storage),
+            f"Product '{self.code}': storage must be fresh or cryo (got {self.storage!r}).",
+        )
+        check_non_negative(f"Product '{self.code}': QC release days", self.qc_release_days)
+        check_non_negative(f"Product '{self.code}': fresh shelf days", self.fresh_shelf_days)
+        check_non_negative(
+            f"Product '{self.code}': lymphodepletion days before infusion",
+            self.ld_days_before_infusion,
+        )
+        check_non_negative(f"Product '{self.code}': in-patient days", self.inpatient_days)
+        check(
+            0.0 <= self.failure_probability < 1.0,
+            f"Product '{self.code}': failure probability must be in [0, 1) "
+            f"(got {self.failure_probability}).",
+        )
+        check(
+            0 < self.apheresis_hours <= 24,
+            f"Product '{self.code}': apheresis hours must be 1-24 (got {self.apheresis_hours}).",
+        )
+        if self.storage is Storage.FRESH:
+            check(
+                self.qc_release_days <= self.fresh_shelf_days,
+                f"Product '{self.code}' is fresh: QC release ({self.qc_release_days} d) must "
+                f"fit within its shelf life ({self.fresh_shelf_days} d).",
+            )

@@ -1,0 +1,24 @@
+# Shared set-up for scripts/demo.sh and scripts/test.sh (sourced, not run).
+
+install_qt_libs() {
+    # Qt needs these even offscreen; install them only where missing (needs root or sudo).
+    local pkgs="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core"
+    local missing=""
+    for p in $pkgs; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "Installing system libraries for Qt:$missing"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq $missing >/dev/null
+}
+
+make_venv() {
+    # Create .venv with python3.11+ and install the project (with extras given as $1).
+    if [ ! -x .venv/bin/python ]; then
+        python3 -m venv .venv
+    fi
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e "$1"
+}
