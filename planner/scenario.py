@@ -118,20 +118,20 @@ class Scenario:
                 f"Patient '{patient.code}' needs unknown product '{patient.product_code}'.",
             )
             if patient.trial_code is not None:
-                trial = trials.get(patient.trial_code)
+                on_trial = trials.get(patient.trial_code)
                 check(
-                    trial is not None,
+                    on_trial is not None,
                     f"Patient '{patient.code}' is on unknown trial '{patient.trial_code}'.",
                 )
-                assert trial is not None
+                assert on_trial is not None
                 check(
-                    trial.product_code == patient.product_code,
-                    f"Patient '{patient.code}' is on trial '{trial.code}' of product "
-                    f"'{trial.product_code}' but is set to receive '{patient.product_code}'.",
+                    on_trial.product_code == patient.product_code,
+                    f"Patient '{patient.code}' is on trial '{on_trial.code}' of product "
+                    f"'{on_trial.product_code}' but is set to receive '{patient.product_code}'.",
                 )
                 check(
-                    patient.cohort_code in {c.code for c in trial.cohorts},
-                    f"Patient '{patient.code}': trial '{trial.code}' has no cohort "
+                    patient.cohort_code in {c.code for c in on_trial.cohorts},
+                    f"Patient '{patient.code}': trial '{on_trial.code}' has no cohort "
                     f"'{patient.cohort_code}'.",
                 )
             step_codes = {s.code for s in self.product(patient.product_code).steps}
