@@ -84,6 +84,7 @@ class UnscheduledReason(StrEnum):
     NO_STAFF = "no_staff"
     NO_BED = "no_bed"
     COHORT_FULL = "cohort_full"
+    TRIAL_STAGGER = "trial_stagger"
     OUTSIDE_HORIZON = "outside_horizon"
     NOT_CHOSEN = "not_chosen"
 

@@ -2,12 +2,61 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
-from planner import Plan, Scenario, SolveProgress, SolveSettings
+from ortools.sat.python import cp_model
+
+from planner import Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
+from solver.chain import ChainTimes, objective
+from solver.extract import build_plan, plan_created
+from solver.greedy import greedy
+from solver.instance import Instance, compile_instance
+from solver.model import ChainModel
 
 ProgressHook = Callable[[SolveProgress], None]
 CancelHook = Callable[[], bool]
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution and keeps the best chains seen."""
+
+    def __init__(
+        self, chain_model: ChainModel, started: float, on_progress: ProgressHook | None
+    ) -> None:
+        super().__init__()
+        self.chain_model = chain_model
+        self.started = started
+        self.on_progress = on_progress
+        self.best: list[ChainTimes] | None = None
+
+    def on_solution_callback(self) -> None:
+        self.best = self.chain_model.chains(self.value)
+        if self.on_progress is not None:
+            self.on_progress(
+                SolveProgress(
+                    phase="cp-sat",
+                    elapsed_s=time.monotonic() - self.started,
+                    objective=self.objective_value,
+                    bound=self.best_objective_bound,
+                    scheduled=len(self.best),
+                )
+            )
+
+
+def _parameters(settings: SolveSettings) -> cp_model.SatParameters:
+    params = cp_model.SatParameters()
+    params.num_workers = settings.workers
+    params.random_seed = settings.seed
+    if settings.deterministic:
+        # Deterministic time, not wall time, bounds the search so runs repeat exactly.
+        params.max_deterministic_time = settings.deterministic_time
+        if settings.workers > 1:
+            params.interleave_search = True
+    else:
+        params.max_time_in_seconds = settings.time_limit_s
+    return params
 
 
 def solve(
@@ -22,4 +71,87 @@ def solve(
     on_progress is called from the solving thread; cancel is polled and, when it returns
     True, the best plan found so far is returned.
     """
-    raise NotImplementedError("solver is being written")
+    settings = settings or SolveSettings()
+    started = time.monotonic()
+
+    def report(phase: str, **values: float | int | None) -> None:
+        if on_progress is not None:
+            on_progress(SolveProgress(phase=phase, elapsed_s=time.monotonic() - started, **values))  # type: ignore[arg-type]
+
+    report("compile")
+    instance = compile_instance(scenario)
+    base = greedy(instance)
+    report("greedy", objective=float(base.objective), scheduled=len(base.booking.chains))
+    chains, engine, status, bound = base.booking.chains, f"greedy-{base.order}", "FEASIBLE", 0.0
+    notes: list[str] = []
+    if instance.jobs and not (cancel is not None and cancel()):
+        cp_chains, status, bound, improved = _cp_sat(
+            instance, settings, base.booking.chains, started, on_progress, cancel
+        )
+        cp_value = objective(instance, cp_chains) if cp_chains is not None else None
+        if cp_chains is not None and cp_value is not None and cp_value >= base.objective:
+            chains, engine = cp_chains, "cp-sat"
+        else:
+            notes.append(
+                "CP-SAT found nothing better than the greedy booking; kept the greedy plan."
+            )
+        if not improved and engine == "cp-sat":
+            notes.append("CP-SAT confirmed the greedy booking without improving it.")
+    else:
+        status = "CANCELLED" if instance.jobs else "OPTIMAL"
+    value = float(objective(instance, chains))
+    info = SolverInfo(
+        status=status,
+        engine=engine,
+        objective=value,
+        bound=max(bound, value),
+        wall_time_s=round(time.monotonic() - started, 3),
+        settings=settings,
+        greedy_objective=float(base.objective),
+    )
+    report("extract", objective=value, scheduled=len(chains))
+    plan = build_plan(instance, chains, info, plan_created(instance), tuple(notes))
+    report("done", objective=value, scheduled=len(plan.schedules), fraction=1.0)
+    return plan
+
+
+def _cp_sat(
+    instance: Instance,
+    settings: SolveSettings,
+    hint: list[ChainTimes],
+    started: float,
+    on_progress: ProgressHook | None,
+    cancel: CancelHook | None,
+) -> tuple[list[ChainTimes] | None, str, float, bool]:
+    """Run CP-SAT from the greedy hint; returns chains, status, bound and whether it improved."""
+    chain_model = ChainModel(instance)
+    if settings.use_greedy_hint:
+        chain_model.hint(hint)
+    chain_model.require({c.job for c in hint if instance.jobs[c.job].fixed_starts})
+    solver = cp_model.CpSolver()
+    solver.parameters.copy_from(_parameters(settings))
+    callback = _Progress(chain_model, started, on_progress)
+    done = threading.Event()
+    watcher: threading.Thread | None = None
+    if cancel is not None:
+
+        def watch() -> None:
+            while not done.wait(0.1):
+                if cancel():
+                    solver.stop_search()
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+    try:
+        status = solver.solve(chain_model.model, callback)
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
+    name = solver.status_name(status)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chains = chain_model.chains(solver.value)
+        improved = objective(instance, chains) > objective(instance, hint)
+        return chains, name, float(solver.best_objective_bound), improved
+    return None, name, 0.0, False

@@ -1,0 +1,60 @@
+"""A patient's chain as integer times, and the objective both solvers share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solver.instance import HOURS_PER_DAY, Instance, Job
+
+#: Weight of one day of lateness against one day of vein-to-vein time.
+LATENESS_WEIGHT = 10
+
+
+@dataclass(frozen=True)
+class ChainTimes:
+    """Where and when one job runs: apheresis day, step starts (hours), room, device, infusion."""
+
+    job: int
+    apheresis_day: int
+    starts: tuple[int, ...]
+    room: int | None
+    device: int | None
+    infusion_day: int
+
+    def end(self, instance: Instance, step: int) -> int:
+        """End hour of a step."""
+        return self.starts[step] + instance.jobs[self.job].steps[step].duration
+
+    def manufacturing_end(self, instance: Instance) -> int:
+        """End hour of the last process step."""
+        return self.end(instance, len(self.starts) - 1)
+
+    def lateness(self, instance: Instance) -> int:
+        """Days the infusion falls after the clinically needed date."""
+        needed = instance.jobs[self.job].needed_day
+        return 0 if needed is None else max(0, self.infusion_day - needed)
+
+    def vein_to_vein(self) -> int:
+        """Days from apheresis to infusion."""
+        return self.infusion_day - self.apheresis_day
+
+
+def apheresis_end(instance: Instance, job: Job, day: int) -> int:
+    """Hour apheresis ends when done on a day."""
+    return instance.work_start(day) + job.product.apheresis_hours
+
+
+def scheduled_scale(instance: Instance) -> int:
+    """Objective value of one unit of priority weight; outranks any lateness and vein-to-vein."""
+    per_patient = (LATENESS_WEIGHT + 1) * (instance.days + HOURS_PER_DAY)
+    return per_patient * max(1, len(instance.jobs)) + 1
+
+
+def objective(instance: Instance, chains: list[ChainTimes]) -> int:
+    """The plan's objective (higher is better): priority-weighted patients, then time."""
+    scale = scheduled_scale(instance)
+    value = 0
+    for chain in chains:
+        value += instance.jobs[chain.job].weight * scale
+        value -= LATENESS_WEIGHT * chain.lateness(instance) + chain.vein_to_vein()
+    return value

@@ -1,0 +1,328 @@
+"""First-come-first-served booking: the baseline, the CP-SAT hint, and the reason finder.
+
+A `Booking` holds what is already taken; `insert` books one patient's chain at the earliest
+feasible apheresis day, or returns the reason it could not.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from dataclasses import dataclass, field
+
+from planner.plan import UnscheduledReason
+from solver.chain import ChainTimes, apheresis_end, objective
+from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec
+
+R = UnscheduledReason
+
+
+@dataclass
+class Failure:
+    """Counts of what blocked a patient over the apheresis days tried."""
+
+    counts: Counter[UnscheduledReason] = field(default_factory=Counter)
+
+    def add(self, reason: UnscheduledReason) -> None:
+        """Count one blocked attempt."""
+        self.counts[reason] += 1
+
+    def main_reason(self) -> UnscheduledReason:
+        """The reason that blocked the most attempts (ties: the first in chain order)."""
+        if not self.counts:
+            return R.NO_APHERESIS_SLOT
+        order = list(UnscheduledReason)
+        return max(self.counts, key=lambda r: (self.counts[r], -order.index(r)))
+
+
+class Booking:
+    """Resources taken so far, per day or as busy intervals in hours."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.apheresis = [0] * instance.days
+        self.beds = [0] * instance.bed_days
+        self.rooms: list[list[tuple[int, int]]] = [list(w) for w in instance.room_downtime]
+        self.devices: list[list[tuple[int, int]]] = [list(w) for w in instance.device_downtime]
+        self.pool_hours: dict[Pool, list[int]] = {
+            p: [0] * instance.days for p in instance.pool_hours
+        }
+        self.cohort_days: dict[tuple[str, str], list[int]] = {}
+        self.chains: list[ChainTimes] = []
+
+    # Queries ------------------------------------------------------------------------------
+
+    def staff_fits(
+        self, step: StepSpec, day: int, pending: dict[tuple[Pool, int], int] | None = None
+    ) -> bool:
+        """Whether a staffed step fits the pools' people and hours on a day.
+
+        pending holds hours the chain being placed has already taken (pool, day).
+        """
+        inst = self.instance
+        if not 0 <= day < inst.days:
+            return not step.staff or day < 0
+        pending = pending or {}
+        for pool, hours in step_pool_hours(step).items():
+            taken = self.pool_hours[pool][day] + pending.get((pool, day), 0)
+            if taken + hours > inst.pool_hours[pool][day]:
+                return False
+        return all(inst.pool_people[d.pool][day] >= d.count for d in step.staff)
+
+    @staticmethod
+    def conflict(busy: list[tuple[int, int]], start: int, end: int) -> int | None:
+        """End of the latest busy interval overlapping [start, end), else None."""
+        ends = [e for s, e in busy if s < end and start < e]
+        return max(ends) if ends else None
+
+    def bed_fits(self, job: Job, day: int) -> bool:
+        """Whether the in-patient stay from an infusion day fits the ward."""
+        inst = self.instance
+        return all(
+            self.beds[d] < inst.beds[d]
+            for d in range(max(0, day), min(inst.bed_days, day + job.product.inpatient_days))
+        )
+
+    def stagger_fits(self, job: Job, day: int) -> bool:
+        """Whether an infusion day keeps the cohort's minimum gap to other infusions."""
+        if job.cohort is None or job.stagger_days == 0:
+            return True
+        return all(
+            abs(day - other) >= job.stagger_days for other in self.cohort_days.get(job.cohort, [])
+        )
+
+    def cohort_full(self, job: Job) -> bool:
+        """Whether the job's cohort has reached its cap."""
+        if job.cohort is None:
+            return False
+        used = self.instance.cohort_used[job.cohort] + len(self.cohort_days.get(job.cohort, []))
+        return used >= self.instance.cohort_caps[job.cohort]
+
+    # Insertion ----------------------------------------------------------------------------
+
+    def insert(self, job: Job) -> ChainTimes | Failure:
+        """Book the job at its earliest feasible apheresis day, or say what blocked it."""
+        failure = Failure()
+        if job.blocked is not None:
+            failure.add(job.blocked[0])
+            return failure
+        if self.cohort_full(job):
+            failure.add(R.COHORT_FULL)
+            return failure
+        inst = self.instance
+        for day in range(job.earliest_day, job.latest_day + 1):
+            if 0 <= day < inst.days and self.apheresis[day] >= inst.apheresis_slots[day]:
+                if inst.apheresis_slots[day] > 0:  # a closed day is no one's bottleneck
+                    failure.add(R.NO_APHERESIS_SLOT)
+                continue
+            best: ChainTimes | None = None
+            first_reason: UnscheduledReason | None = None
+            for room in _choices(job.rooms, job.fixed_room, job.room_steps):
+                for device in _choices(job.devices, job.fixed_device, job.device_steps):
+                    found = self._place(job, day, room, device)
+                    if isinstance(found, ChainTimes):
+                        if best is None or found.infusion_day < best.infusion_day:
+                            best = found
+                    elif first_reason is None:
+                        first_reason = found
+            if best is not None:
+                self.book(best)
+                return best
+            failure.add(first_reason or R.OUTSIDE_HORIZON)
+        return failure
+
+    def _place(
+        self, job: Job, day: int, room: int | None, device: int | None
+    ) -> ChainTimes | UnscheduledReason:
+        inst = self.instance
+        room_from = device_from = 0
+        for _attempt in range(200):
+            starts = self._place_steps(job, day, room_from, device_from)
+            if isinstance(starts, UnscheduledReason):
+                return starts
+            pushed = False
+            if room is not None and job.room_steps is not None:
+                start, end = _occupancy(job, starts, job.room_steps, inst.room_changeover[room])
+                clash = self.conflict(self.rooms[room], start, end)
+                if clash is not None:
+                    room_from, pushed = clash, True
+            if device is not None and job.device_steps is not None:
+                co = inst.device_changeover[device]
+                start, end = _occupancy(job, starts, job.device_steps, co)
+                clash = self.conflict(self.devices[device], start, end)
+                if clash is not None:
+                    device_from, pushed = max(device_from, clash), True
+            if pushed:
+                continue
+            mend = starts[-1] + job.steps[-1].duration
+            first, last = inst.infusion_window(job, mend)
+            if first > last:
+                return R.OUTSIDE_HORIZON
+            reason = R.NO_BED
+            for infusion in range(first, last + 1):
+                if not self.stagger_fits(job, infusion):
+                    reason = R.TRIAL_STAGGER
+                    continue
+                if self.bed_fits(job, infusion):
+                    return ChainTimes(job.index, day, tuple(starts), room, device, infusion)
+            return reason
+        return R.NO_MANUFACTURING_CAPACITY
+
+    def _place_steps(
+        self, job: Job, day: int, room_from: int, device_from: int
+    ) -> list[int] | UnscheduledReason:
+        inst = self.instance
+        prev_end = apheresis_end(inst, job, day)
+        starts: list[int] = []
+        pending: dict[tuple[Pool, int], int] = {}
+        for i, step in enumerate(job.steps):
+            lo = prev_end + step.min_lag
+            hi = inst.horizon_hours if step.max_lag is None else prev_end + step.max_lag
+            if job.room_steps is not None and i == job.room_steps[0]:
+                lo = max(lo, room_from)
+            if job.device_steps is not None and i == job.device_steps[0]:
+                lo = max(lo, device_from)
+            fixed = job.fixed_starts.get(i)
+            if fixed is not None:
+                lo = hi = fixed
+            start = self._earliest_start(step, lo, hi, fixed is not None, pending)
+            if start is None:
+                if lo > hi and (room_from or device_from):
+                    return R.NO_MANUFACTURING_CAPACITY
+                return R.NO_STAFF if step.staff else R.OUTSIDE_HORIZON
+            starts.append(start)
+            if step.working_hours_only:
+                for pool, hours in step_pool_hours(step).items():
+                    key = (pool, start // HOURS_PER_DAY)
+                    pending[key] = pending.get(key, 0) + hours
+            prev_end = start + step.duration
+        if prev_end > inst.horizon_hours:
+            return R.OUTSIDE_HORIZON
+        return starts
+
+    def _earliest_start(
+        self,
+        step: StepSpec,
+        lo: int,
+        hi: int,
+        fixed: bool,
+        pending: dict[tuple[Pool, int], int],
+    ) -> int | None:
+        inst = self.instance
+        if fixed:
+            return lo
+        if not step.working_hours_only:
+            return lo if lo <= hi else None
+        day = -(-(lo - inst.day_start) // HOURS_PER_DAY)
+        while inst.work_start(day) <= hi and day < inst.days:
+            if self.staff_fits(step, day, pending):
+                return inst.work_start(day)
+            day += 1
+        return None
+
+    def book(self, chain: ChainTimes) -> None:
+        """Take the resources of a chain."""
+        inst = self.instance
+        job = inst.jobs[chain.job]
+        if 0 <= chain.apheresis_day < inst.days:
+            self.apheresis[chain.apheresis_day] += 1
+        for i, step in enumerate(job.steps):
+            day = chain.starts[i] // HOURS_PER_DAY
+            if step.working_hours_only and 0 <= day < inst.days:
+                for pool, hours in step_pool_hours(step).items():
+                    self.pool_hours[pool][day] += hours
+        if chain.room is not None and job.room_steps is not None:
+            occ = _occupancy(
+                job, list(chain.starts), job.room_steps, inst.room_changeover[chain.room]
+            )
+            bisect.insort(self.rooms[chain.room], occ)
+        if chain.device is not None and job.device_steps is not None:
+            co = inst.device_changeover[chain.device]
+            occ = _occupancy(job, list(chain.starts), job.device_steps, co)
+            bisect.insort(self.devices[chain.device], occ)
+        for d in range(max(0, chain.infusion_day), chain.infusion_day + job.product.inpatient_days):
+            if d < inst.bed_days:
+                self.beds[d] += 1
+        if job.cohort is not None:
+            self.cohort_days.setdefault(job.cohort, []).append(chain.infusion_day)
+        self.chains.append(chain)
+
+
+def step_pool_hours(step: StepSpec) -> dict[Pool, int]:
+    """Staff-hours a step takes from each pool, including its role's overall pool."""
+    hours: dict[Pool, int] = {}
+    for demand in step.staff:
+        amount = demand.count * demand.hours
+        hours[demand.pool] = hours.get(demand.pool, 0) + amount
+        role_pool = (demand.pool[0], None)
+        if role_pool != demand.pool:
+            hours[role_pool] = hours.get(role_pool, 0) + amount
+    return hours
+
+
+def _occupancy(
+    job: Job, starts: list[int], span: tuple[int, int], changeover: int
+) -> tuple[int, int]:
+    first, last = span
+    return starts[first], starts[last] + job.steps[last].duration + changeover
+
+
+def _choices(
+    options: tuple[int, ...], fixed: int | None, span: tuple[int, int] | None
+) -> tuple[int | None, ...]:
+    if span is None:
+        return (None,)
+    if fixed is not None:
+        return (fixed,)
+    return options
+
+
+def fcfs_order(instance: Instance) -> list[Job]:
+    """Referral order: patients with steps done first, then by referral date and code."""
+    return sorted(
+        instance.jobs,
+        key=lambda j: (not j.fixed_starts, j.patient.referral_date, j.code),
+    )
+
+
+def priority_order(instance: Instance) -> list[Job]:
+    """Priority order: steps done first, then by weight (high first), referral and code."""
+    return sorted(
+        instance.jobs,
+        key=lambda j: (not j.fixed_starts, -j.weight, j.patient.referral_date, j.code),
+    )
+
+
+@dataclass
+class GreedyResult:
+    """A greedy plan: booked chains, failures per unbooked job, and its objective."""
+
+    booking: Booking
+    failures: dict[int, Failure]
+    objective: int
+    order: str
+
+
+def greedy(instance: Instance) -> GreedyResult:
+    """The better of first-come-first-served and priority-first booking."""
+    best: GreedyResult | None = None
+    for name, order in (("fcfs", fcfs_order(instance)), ("priority", priority_order(instance))):
+        booking = Booking(instance)
+        failures: dict[int, Failure] = {}
+        for job in order:
+            result = booking.insert(job)
+            if isinstance(result, Failure):
+                failures[job.index] = result
+        value = objective(instance, booking.chains)
+        if best is None or value > best.objective:
+            best = GreedyResult(booking, failures, value, name)
+    assert best is not None
+    return best
+
+
+def rebook(instance: Instance, chains: list[ChainTimes]) -> Booking:
+    """A booking holding exactly these chains."""
+    booking = Booking(instance)
+    for chain in chains:
+        booking.book(chain)
+    return booking

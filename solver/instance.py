@@ -1,0 +1,364 @@
+"""A scenario compiled to integer hours and days: what both the greedy and CP-SAT read.
+
+Time is counted in hours from the horizon's first midnight; day d spans [24d, 24d+24).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from planner import Patient, PatientStatus, Product, Role, Scenario, Storage
+from planner.plan import UnscheduledReason
+
+HOURS_PER_DAY = 24
+#: Length of the lymphodepletion regimen written to plans (days -5..-3 in domain.md).
+LD_REGIMEN_DAYS = 3
+
+Pool = tuple[Role, str | None]
+
+
+def pool_name(pool: Pool) -> str:
+    """The staff pool's label in plans, e.g. 'operator:CART' or 'qc_analyst'."""
+    role, product = pool
+    return role.value if product is None else f"{role.value}:{product}"
+
+
+@dataclass(frozen=True)
+class StaffDemand:
+    """A staffed step's need on one pool: people x hours on the step's day."""
+
+    pool: Pool
+    count: int
+    hours: int
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One process step in solver units."""
+
+    code: str
+    duration: int
+    min_lag: int
+    max_lag: int | None
+    working_hours_only: bool
+    needs_room: bool
+    needs_device: bool
+    staff: tuple[StaffDemand, ...]
+
+
+@dataclass
+class Job:
+    """One patient's chain to schedule."""
+
+    index: int
+    patient: Patient
+    product: Product
+    weight: int
+    earliest_day: int
+    latest_day: int
+    needed_day: int | None
+    steps: tuple[StepSpec, ...]
+    rooms: tuple[int, ...]
+    devices: tuple[int, ...]
+    cohort: tuple[str, str] | None
+    stagger_days: int
+    #: Fixed times of steps already done: step index -> start hour (apheresis is -1).
+    fixed_starts: dict[int, int] = field(default_factory=dict)
+    fixed_room: int | None = None
+    fixed_device: int | None = None
+    #: Why the job cannot be scheduled at all, if known before solving.
+    blocked: tuple[UnscheduledReason, str] | None = None
+
+    @property
+    def code(self) -> str:
+        """The patient's code."""
+        return self.patient.code
+
+    @property
+    def room_steps(self) -> tuple[int, int] | None:
+        """First and last step indices needing a cleanroom."""
+        return _span(self.steps, lambda s: s.needs_room)
+
+    @property
+    def device_steps(self) -> tuple[int, int] | None:
+        """First and last step indices needing a device."""
+        return _span(self.steps, lambda s: s.needs_device)
+
+
+def _span(steps: tuple[StepSpec, ...], pred: object) -> tuple[int, int] | None:
+    idx = [i for i, s in enumerate(steps) if pred(s)]  # type: ignore[operator]
+    return (idx[0], idx[-1]) if idx else None
+
+
+@dataclass
+class Instance:
+    """Everything the solvers need, in integer hours and day indices."""
+
+    scenario: Scenario
+    days: int
+    bed_days: int
+    day_start: int
+    day_end: int
+    jobs: list[Job]
+    room_codes: tuple[str, ...]
+    room_changeover: tuple[int, ...]
+    room_downtime: tuple[tuple[tuple[int, int], ...], ...]
+    device_codes: tuple[str, ...]
+    device_changeover: tuple[int, ...]
+    device_downtime: tuple[tuple[tuple[int, int], ...], ...]
+    apheresis_slots: tuple[int, ...]
+    beds: tuple[int, ...]
+    pool_hours: dict[Pool, tuple[int, ...]]
+    pool_people: dict[Pool, tuple[int, ...]]
+    cohort_caps: dict[tuple[str, str], int]
+    cohort_used: dict[tuple[str, str], int]
+
+    @property
+    def horizon_hours(self) -> int:
+        """Hours in the horizon."""
+        return self.days * HOURS_PER_DAY
+
+    def to_datetime(self, hour: int) -> datetime:
+        """Local date-time of an hour index."""
+        return datetime.combine(self.scenario.horizon_start, time()) + timedelta(hours=hour)
+
+    def to_date(self, day: int) -> date:
+        """Date of a day index."""
+        return self.scenario.horizon_start + timedelta(days=day)
+
+    def hour_of(self, moment: datetime) -> int:
+        """Hour index of a local date-time (floored)."""
+        delta = moment - datetime.combine(self.scenario.horizon_start, time())
+        return int(delta.total_seconds() // 3600)
+
+    def day_index(self, day: date) -> int:
+        """Day index of a date."""
+        return (day - self.scenario.horizon_start).days
+
+    def work_start(self, day: int) -> int:
+        """Hour at which working-hours steps start on a day."""
+        return day * HOURS_PER_DAY + self.day_start
+
+    def release_day(self, job: Job, manufacturing_end: int) -> int:
+        """Day the batch is released: the day manufacturing ends plus QC days."""
+        return (manufacturing_end - 1) // HOURS_PER_DAY + job.product.qc_release_days
+
+    def infusion_window(self, job: Job, manufacturing_end: int) -> tuple[int, int]:
+        """Earliest and latest infusion day once manufacturing ends (latest in horizon)."""
+        end_day = (manufacturing_end - 1) // HOURS_PER_DAY
+        first = self.release_day(job, manufacturing_end)
+        first = max(first, end_day + 1, job.product.ld_days_before_infusion)
+        if job.product.storage is Storage.CRYO:
+            # Lymphodepletion starts once the batch exists (release then being near certain).
+            first = max(first, end_day + 1 + job.product.ld_days_before_infusion)
+        last = self.days - 1
+        if job.product.storage is Storage.FRESH:
+            last = min(last, end_day + job.product.fresh_shelf_days)
+        return first, last
+
+    def pools_of(self, product: str) -> list[Pool]:
+        """Every pool a product's steps draw on."""
+        return sorted(
+            {
+                d.pool
+                for job in self.jobs
+                if job.product.code == product
+                for s in job.steps
+                for d in s.staff
+            },
+            key=pool_name,
+        )
+
+
+def _windows(scenario: Scenario, windows: object) -> tuple[tuple[int, int], ...]:
+    origin = datetime.combine(scenario.horizon_start, time())
+    out = []
+    for w in windows:  # type: ignore[attr-defined]
+        start = int((w.start - origin).total_seconds() // 3600)
+        end = -int(-(w.end - origin).total_seconds() // 3600)
+        out.append((start, end))
+    return tuple(sorted(out))
+
+
+def compile_instance(scenario: Scenario) -> Instance:
+    """Turn a scenario into integer time, capacity tables and jobs with tight windows."""
+    days = (scenario.horizon_end - scenario.horizon_start).days + 1
+    max_stay = max((p.inpatient_days for p in scenario.products), default=0)
+    bed_days = days + max_stay
+    holidays = scenario.holiday_dates
+    site = scenario.site
+
+    room_codes = tuple(r.code for r in scenario.cleanrooms)
+    room_down = tuple(_windows(scenario, r.downtime) for r in scenario.cleanrooms)
+    room_index = {c: i for i, c in enumerate(room_codes)}
+    device_down = []
+    for d in scenario.devices:
+        windows = list(_windows(scenario, d.downtime))
+        if len(d.room_codes) == 1:
+            windows += room_down[room_index[d.room_codes[0]]]
+        device_down.append(tuple(sorted(windows)))
+
+    shifts = {s.code: s for s in scenario.shift_codes}
+    staff = {s.code: s for s in scenario.staff}
+    pools: set[Pool] = {
+        (need.role, product.code if need.product_trained else None)
+        for product in scenario.products
+        for step in product.steps
+        for need in step.staff
+    }
+    pools |= {(role, None) for role, _ in pools}
+    pool_hours = {p: [0] * days for p in pools}
+    pool_people = {p: [0] * days for p in pools}
+    for entry in scenario.roster:
+        shift = shifts[entry.shift_code]
+        day = (entry.day - scenario.horizon_start).days
+        if not shift.covers_day_work or not 0 <= day < days:
+            continue
+        member = staff[entry.staff_code]
+        hours = min(shift.hours, site.working_hours)
+        for role, product in pools:
+            if role in member.roles and (product is None or product in member.trained_products):
+                pool_hours[(role, product)][day] += hours
+                pool_people[(role, product)][day] += 1
+
+    beds = tuple(
+        scenario.ward.beds_on(scenario.horizon_start + timedelta(days=d)) for d in range(bed_days)
+    )
+    slots = tuple(
+        scenario.apheresis.slots_on(scenario.horizon_start + timedelta(days=d), holidays)
+        for d in range(days)
+    )
+
+    cohort_caps: dict[tuple[str, str], int] = {}
+    cohort_used: dict[tuple[str, str], int] = {}
+    for trial in scenario.trials:
+        for cohort in trial.cohorts:
+            cohort_caps[(trial.code, cohort.code)] = cohort.cap
+            cohort_used[(trial.code, cohort.code)] = 0
+    for p in scenario.patients:
+        if p.status is PatientStatus.INFUSED and p.trial_code and p.cohort_code:
+            cohort_used[(p.trial_code, p.cohort_code)] += 1
+
+    instance = Instance(
+        scenario=scenario,
+        days=days,
+        bed_days=bed_days,
+        day_start=site.day_start_hour,
+        day_end=site.day_end_hour,
+        jobs=[],
+        room_codes=room_codes,
+        room_changeover=tuple(r.changeover_hours for r in scenario.cleanrooms),
+        room_downtime=room_down,
+        device_codes=tuple(d.code for d in scenario.devices),
+        device_changeover=tuple(d.changeover_hours for d in scenario.devices),
+        device_downtime=tuple(device_down),
+        apheresis_slots=slots,
+        beds=beds,
+        pool_hours={p: tuple(v) for p, v in pool_hours.items()},
+        pool_people={p: tuple(v) for p, v in pool_people.items()},
+        cohort_caps=cohort_caps,
+        cohort_used=cohort_used,
+    )
+    for patient in scenario.patients_to_plan():
+        instance.jobs.append(_job(instance, len(instance.jobs), patient))
+    return instance
+
+
+def _job(instance: Instance, index: int, patient: Patient) -> Job:
+    scenario = instance.scenario
+    product = scenario.product(patient.product_code)
+    steps = tuple(
+        StepSpec(
+            code=s.code,
+            duration=s.duration_hours,
+            min_lag=s.min_lag_hours,
+            max_lag=s.max_lag_hours,
+            working_hours_only=s.working_hours_only,
+            needs_room=s.needs_cleanroom,
+            needs_device=s.needs_device,
+            staff=tuple(
+                StaffDemand((n.role, product.code if n.product_trained else None), n.count, n.hours)
+                for n in s.staff
+            ),
+        )
+        for s in product.steps
+    )
+    earliest = max(0, instance.day_index(patient.earliest_apheresis))
+    latest = min(instance.days - 1, instance.day_index(patient.latest_apheresis))
+    cohort: tuple[str, str] | None = None
+    stagger = 0
+    blocked: tuple[UnscheduledReason, str] | None = None
+    weight = scenario.weight(scenario.effective_priority(patient))
+    if patient.trial_code is not None and patient.cohort_code is not None:
+        trial = scenario.trial(patient.trial_code)
+        cohort = (trial.code, patient.cohort_code)
+        stagger = trial.cohort(patient.cohort_code).min_days_between_infusions
+        if trial.apheresis_within_days is not None:
+            limit = patient.referral_date + timedelta(days=trial.apheresis_within_days)
+            latest = min(latest, instance.day_index(limit))
+        if not trial.enrolment_start <= patient.referral_date <= trial.enrolment_end:
+            blocked = (
+                UnscheduledReason.OUTSIDE_HORIZON,
+                f"Referred on {patient.referral_date}, outside trial {trial.code}'s enrolment "
+                f"window {trial.enrolment_start} to {trial.enrolment_end}.",
+            )
+    rooms = tuple(i for i, r in enumerate(scenario.cleanrooms) if product.code in r.products)
+    devices = tuple(i for i, d in enumerate(scenario.devices) if product.code in d.products)
+    needed = (
+        None if patient.needed_infusion is None else instance.day_index(patient.needed_infusion)
+    )
+    job = Job(
+        index=index,
+        patient=patient,
+        product=product,
+        weight=weight,
+        earliest_day=earliest,
+        latest_day=latest,
+        needed_day=needed,
+        steps=steps,
+        rooms=rooms,
+        devices=devices,
+        cohort=cohort,
+        stagger_days=stagger,
+    )
+    _fix_done_steps(instance, job)
+    if blocked is None and earliest > latest:
+        blocked = (
+            UnscheduledReason.OUTSIDE_HORIZON,
+            f"Apheresis window {patient.earliest_apheresis} to {patient.latest_apheresis} "
+            f"does not overlap the horizon {scenario.horizon_start} to {scenario.horizon_end}.",
+        )
+    if blocked is None and job.room_steps is not None and not rooms:
+        blocked = (
+            UnscheduledReason.NO_MANUFACTURING_CAPACITY,
+            f"No cleanroom is approved for product {product.code}.",
+        )
+    if blocked is None and job.device_steps is not None and not devices:
+        blocked = (
+            UnscheduledReason.NO_MANUFACTURING_CAPACITY,
+            f"No device is approved for product {product.code}.",
+        )
+    job.blocked = blocked
+    return job
+
+
+def _fix_done_steps(instance: Instance, job: Job) -> None:
+    """Pin steps already done (re-planning keeps them) and the resources they used."""
+    codes = {s.code: i for i, s in enumerate(job.steps)}
+    scenario = instance.scenario
+    for done in job.patient.done_steps:
+        hour = instance.hour_of(done.start)
+        if done.step_code == "apheresis":
+            day = hour // HOURS_PER_DAY
+            job.fixed_starts[-1] = day
+            job.earliest_day = job.latest_day = day
+            continue
+        index = codes[done.step_code]
+        job.fixed_starts[index] = hour
+        rooms = [i for i, r in enumerate(scenario.cleanrooms) if r.code == done.resource_code]
+        devices = [i for i, d in enumerate(scenario.devices) if d.code == done.resource_code]
+        if rooms and job.steps[index].needs_room:
+            job.fixed_room = rooms[0]
+        if devices and job.steps[index].needs_device:
+            job.fixed_device = devices[0]

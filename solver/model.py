@@ -1,0 +1,407 @@
+"""The CP-SAT model of every patient's chain: variables, one function per constraint family."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from planner import Storage
+from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale
+from solver.greedy import step_pool_hours
+from solver.instance import HOURS_PER_DAY, Instance, Job, Pool
+
+LinearExpr = cp_model.LinearExprT
+
+
+@dataclass
+class JobVars:
+    """CP-SAT variables of one job."""
+
+    job: Job
+    present: cp_model.IntVar
+    apheresis: cp_model.IntVar
+    step_days: dict[int, cp_model.IntVar]
+    step_hours: dict[int, cp_model.IntVar]
+    infusion: cp_model.IntVar
+    end_day: cp_model.IntVar
+    lateness: cp_model.IntVar
+    v2v: cp_model.IntVar
+    rooms: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    devices: dict[int, cp_model.IntVar] = field(default_factory=dict)
+
+    def start(self, instance: Instance, i: int) -> LinearExpr:
+        """Start hour of step i as a linear expression."""
+        if i in self.step_days:
+            return HOURS_PER_DAY * self.step_days[i] + instance.day_start
+        return self.step_hours[i]
+
+    def end(self, instance: Instance, i: int) -> LinearExpr:
+        """End hour of step i."""
+        return self.start(instance, i) + self.job.steps[i].duration
+
+
+def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
+    """Tight [earliest, latest] start hours per step, or None if the chain cannot fit."""
+    steps = job.steps
+    n = len(steps)
+    ds = instance.day_start
+    lo = [0] * n
+    hi = [0] * n
+    prev_lo = apheresis_end(instance, job, job.earliest_day)
+    prev_hi = apheresis_end(instance, job, job.latest_day)
+    for i, step in enumerate(steps):
+        fixed = job.fixed_starts.get(i)
+        lo_i = prev_lo + step.min_lag
+        hi_i = instance.horizon_hours if step.max_lag is None else prev_hi + step.max_lag
+        if step.working_hours_only:
+            lo_i = instance.work_start(-(-(lo_i - ds) // HOURS_PER_DAY))
+            hi_i = instance.work_start((hi_i - ds) // HOURS_PER_DAY)
+        if fixed is not None:
+            lo_i = hi_i = fixed
+        lo[i], hi[i] = lo_i, hi_i
+        prev_lo, prev_hi = lo_i + step.duration, hi_i + step.duration
+    qc = max(1, job.product.qc_release_days)
+    latest_end = HOURS_PER_DAY * (instance.days - qc)
+    cap = latest_end - steps[-1].duration
+    for i in range(n - 1, -1, -1):
+        if job.fixed_starts.get(i) is None:
+            hi[i] = min(hi[i], cap)
+            if steps[i].working_hours_only:
+                hi[i] = instance.work_start((hi[i] - ds) // HOURS_PER_DAY)
+        if lo[i] > hi[i]:
+            return None
+        if i > 0:
+            cap = hi[i] - steps[i].min_lag - steps[i - 1].duration
+    return list(zip(lo, hi, strict=True))
+
+
+class ChainModel:
+    """Builds the model; `add_*` methods are the constraint families."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.model = cp_model.CpModel()
+        self.jobs: list[JobVars] = []
+        for job in instance.jobs:
+            jv = self._job_vars(job)
+            if jv is not None:
+                self.jobs.append(jv)
+        self.add_process_lags()
+        self.add_release_and_infusion()
+        self.add_apheresis_capacity()
+        self.add_cleanroom_segregation()
+        self.add_device_capacity()
+        self.add_staff_capacity()
+        self.add_bed_capacity()
+        self.add_trial_rules()
+        self.add_objective()
+
+    # Variables ----------------------------------------------------------------------------
+
+    def _job_vars(self, job: Job) -> JobVars | None:
+        inst, m = self.instance, self.model
+        if job.blocked is not None:
+            return None
+        bounds = step_bounds(inst, job)
+        if bounds is None:
+            return None
+        aph_days = [
+            d
+            for d in range(job.earliest_day, job.latest_day + 1)
+            if not 0 <= d < inst.days or inst.apheresis_slots[d] > 0
+        ]
+        if not aph_days:
+            return None
+        name = job.code
+        present = m.new_bool_var(f"{name}.present")
+        apheresis = m.new_int_var_from_domain(
+            cp_model.Domain.from_values(aph_days), f"{name}.apheresis"
+        )
+        step_days: dict[int, cp_model.IntVar] = {}
+        step_hours: dict[int, cp_model.IntVar] = {}
+        for i, (step, (lo, hi)) in enumerate(zip(job.steps, bounds, strict=True)):
+            if step.working_hours_only:
+                first = (lo - inst.day_start) // HOURS_PER_DAY
+                last = (hi - inst.day_start) // HOURS_PER_DAY
+                days = [d for d in range(first, last + 1) if self._staffable(step, d)]
+                if i in job.fixed_starts:
+                    days = [first]
+                if not days:
+                    return None
+                step_days[i] = m.new_int_var_from_domain(
+                    cp_model.Domain.from_values(days), f"{name}.{step.code}.day"
+                )
+            else:
+                step_hours[i] = m.new_int_var(lo, hi, f"{name}.{step.code}.start")
+        last_end = bounds[-1][1] + job.steps[-1].duration
+        end_day = m.new_int_var(
+            (bounds[-1][0] + job.steps[-1].duration - 1) // HOURS_PER_DAY,
+            (last_end - 1) // HOURS_PER_DAY,
+            f"{name}.end_day",
+        )
+        infusion = m.new_int_var(0, inst.days - 1, f"{name}.infusion")
+        horizon_days = inst.days
+        lateness = m.new_int_var(0, horizon_days + 400, f"{name}.lateness")
+        v2v = m.new_int_var(0, horizon_days + 400, f"{name}.v2v")
+        return JobVars(
+            job, present, apheresis, step_days, step_hours, infusion, end_day, lateness, v2v
+        )
+
+    def _staffable(self, step: object, day: int) -> bool:
+        inst = self.instance
+        demands = step.staff  # type: ignore[attr-defined]
+        if not demands:
+            return True
+        if not 0 <= day < inst.days:
+            return False
+        return all(inst.pool_people[d.pool][day] >= d.count for d in demands) and all(
+            hours <= inst.pool_hours[pool][day]
+            for pool, hours in step_pool_hours(step).items()  # type: ignore[arg-type]
+        )
+
+    # Constraint families ------------------------------------------------------------------
+
+    def add_process_lags(self) -> None:
+        """Each step starts within its min/max lag after the previous step (or apheresis)."""
+        inst, m = self.instance, self.model
+        for jv in self.jobs:
+            job = jv.job
+            aph_end = HOURS_PER_DAY * jv.apheresis + inst.day_start + job.product.apheresis_hours
+            prev_end: LinearExpr = aph_end
+            for i, step in enumerate(job.steps):
+                start = jv.start(inst, i)
+                m.add(start >= prev_end + step.min_lag).only_enforce_if(jv.present)
+                if step.max_lag is not None:
+                    m.add(start <= prev_end + step.max_lag).only_enforce_if(jv.present)
+                prev_end = jv.end(inst, i)
+
+    def add_release_and_infusion(self) -> None:
+        """QC release after manufacturing; infusion after release (fresh: within shelf life)."""
+        inst, m = self.instance, self.model
+        for jv in self.jobs:
+            job = jv.job
+            mend = jv.end(inst, len(job.steps) - 1)
+            m.add(HOURS_PER_DAY * jv.end_day <= mend - 1)
+            m.add(mend - 1 <= HOURS_PER_DAY * jv.end_day + HOURS_PER_DAY - 1)
+            on = jv.present
+            m.add(jv.infusion >= jv.end_day + job.product.qc_release_days).only_enforce_if(on)
+            m.add(jv.infusion >= jv.end_day + 1).only_enforce_if(on)
+            m.add(jv.infusion >= job.product.ld_days_before_infusion).only_enforce_if(on)
+            if job.product.storage is Storage.CRYO:
+                # Lymphodepletion starts once the batch exists (release then near certain).
+                ld = job.product.ld_days_before_infusion
+                m.add(jv.infusion >= jv.end_day + 1 + ld).only_enforce_if(on)
+            else:
+                shelf = job.product.fresh_shelf_days
+                m.add(jv.infusion <= jv.end_day + shelf).only_enforce_if(on)
+            m.add(jv.v2v >= jv.infusion - jv.apheresis).only_enforce_if(on)
+            if job.needed_day is not None:
+                m.add(jv.lateness >= jv.infusion - job.needed_day).only_enforce_if(on)
+
+    def _day_cumulative(
+        self,
+        items: Sequence[tuple[LinearExpr, int, int, cp_model.IntVar]],
+        capacity: list[int],
+        tag: str,
+    ) -> None:
+        """Cumulative over day-long intervals against a capacity that varies by day."""
+        if not items:
+            return
+        m = self.model
+        top = max(capacity) if capacity else 0
+        intervals, demands = [], []
+        for k, (start, size, demand, present) in enumerate(items):
+            intervals.append(
+                m.new_optional_fixed_size_interval_var(start, size, present, f"{tag}.{k}")
+            )
+            demands.append(demand)
+        for day, cap in enumerate(capacity):
+            if cap < top:
+                intervals.append(m.new_fixed_size_interval_var(day, 1, f"{tag}.block{day}"))
+                demands.append(top - cap)
+        m.add_cumulative(intervals, demands, top)
+
+    def add_apheresis_capacity(self) -> None:
+        """At most the day's apheresis slots are used."""
+        inst = self.instance
+        items = [
+            (jv.apheresis, 1, 1, jv.present)
+            for jv in self.jobs
+            if jv.job.earliest_day >= 0 and jv.job.latest_day < inst.days
+        ]
+        self._day_cumulative(items, list(inst.apheresis_slots), "apheresis")
+
+    def _holder_intervals(
+        self,
+        jv: JobVars,
+        span: tuple[int, int],
+        changeover: int,
+        present: cp_model.IntVar,
+        tag: str,
+    ) -> cp_model.IntervalVar:
+        inst, m = self.instance, self.model
+        first, last = span
+        start = jv.start(inst, first)
+        end = jv.end(inst, last) + changeover
+        size = m.new_int_var(0, inst.horizon_hours + changeover, f"{tag}.size")
+        return m.new_optional_interval_var(start, size, end, present, tag)
+
+    def add_cleanroom_segregation(self) -> None:
+        """One patient per cleanroom from first to last room step, plus changeover; downtime."""
+        inst, m = self.instance, self.model
+        per_room: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
+        for jv in self.jobs:
+            span = jv.job.room_steps
+            if span is None:
+                continue
+            rooms = (jv.job.fixed_room,) if jv.job.fixed_room is not None else jv.job.rooms
+            for r in rooms:
+                use = m.new_bool_var(f"{jv.job.code}.room{r}")
+                jv.rooms[r] = use
+                per_room[r].append(
+                    self._holder_intervals(
+                        jv, span, inst.room_changeover[r], use, f"{jv.job.code}.R{r}"
+                    )
+                )
+            m.add(sum(jv.rooms.values()) == jv.present)
+        for r, intervals in per_room.items():
+            for k, (s, e) in enumerate(inst.room_downtime[r]):
+                intervals.append(m.new_fixed_size_interval_var(s, e - s, f"down.R{r}.{k}"))
+            m.add_no_overlap(intervals)
+
+    def add_device_capacity(self) -> None:
+        """One batch per closed device over its steps, plus changeover; downtime."""
+        inst, m = self.instance, self.model
+        per_device: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
+        for jv in self.jobs:
+            span = jv.job.device_steps
+            if span is None:
+                continue
+            devices = (jv.job.fixed_device,) if jv.job.fixed_device is not None else jv.job.devices
+            for k in devices:
+                use = m.new_bool_var(f"{jv.job.code}.device{k}")
+                jv.devices[k] = use
+                per_device[k].append(
+                    self._holder_intervals(
+                        jv, span, inst.device_changeover[k], use, f"{jv.job.code}.D{k}"
+                    )
+                )
+            m.add(sum(jv.devices.values()) == jv.present)
+        for k, intervals in per_device.items():
+            for n, (s, e) in enumerate(inst.device_downtime[k]):
+                intervals.append(m.new_fixed_size_interval_var(s, e - s, f"down.D{k}.{n}"))
+            m.add_no_overlap(intervals)
+
+    def add_staff_capacity(self) -> None:
+        """Staffed steps' hours per day stay within each pool's rostered hours (pooled)."""
+        inst = self.instance
+        items: dict[Pool, list[tuple[LinearExpr, int, int, cp_model.IntVar]]] = defaultdict(list)
+        for jv in self.jobs:
+            for i, day in jv.step_days.items():
+                for pool, hours in step_pool_hours(jv.job.steps[i]).items():
+                    items[pool].append((day, 1, hours, jv.present))
+        for pool, pool_items in sorted(
+            items.items(), key=lambda kv: (kv[0][0].value, kv[0][1] or "")
+        ):
+            self._day_cumulative(
+                pool_items, list(inst.pool_hours[pool]), f"staff.{pool[0]}.{pool[1]}"
+            )
+
+    def add_bed_capacity(self) -> None:
+        """In-patients on the ward never exceed the day's beds."""
+        inst = self.instance
+        items = [
+            (jv.infusion, jv.job.product.inpatient_days, 1, jv.present)
+            for jv in self.jobs
+            if jv.job.product.inpatient_days > 0
+        ]
+        self._day_cumulative(items, list(inst.beds), "beds")
+
+    def add_trial_rules(self) -> None:
+        """Cohort caps, and a minimum gap between infusions within a cohort."""
+        inst, m = self.instance, self.model
+        cohorts: dict[tuple[str, str], list[JobVars]] = defaultdict(list)
+        for jv in self.jobs:
+            if jv.job.cohort is not None:
+                cohorts[jv.job.cohort].append(jv)
+        for key, members in sorted(cohorts.items()):
+            room = inst.cohort_caps[key] - inst.cohort_used[key]
+            m.add(sum(jv.present for jv in members) <= max(0, room))
+            gap = members[0].job.stagger_days
+            if gap > 0 and len(members) > 1:
+                m.add_no_overlap(
+                    m.new_optional_fixed_size_interval_var(
+                        jv.infusion, gap, jv.present, f"{jv.job.code}.stagger"
+                    )
+                    for jv in members
+                )
+
+    def add_objective(self) -> None:
+        """Most patients by priority, then least lateness, then least vein-to-vein."""
+        scale = scheduled_scale(self.instance)
+        self.model.maximize(
+            sum(jv.job.weight * scale * jv.present for jv in self.jobs)
+            - sum(LATENESS_WEIGHT * jv.lateness + jv.v2v for jv in self.jobs)
+        )
+
+    # Hints and extraction -----------------------------------------------------------------
+
+    def hint(self, chains: list[ChainTimes]) -> None:
+        """Start the search from a known plan (the greedy one)."""
+        inst, m = self.instance, self.model
+        by_job = {c.job: c for c in chains}
+        for jv in self.jobs:
+            chain = by_job.get(jv.job.index)
+            m.add_hint(jv.present, chain is not None)
+            if chain is None:
+                continue
+            m.add_hint(jv.apheresis, chain.apheresis_day)
+            for i, var in jv.step_days.items():
+                m.add_hint(var, chain.starts[i] // HOURS_PER_DAY)
+            for i, var in jv.step_hours.items():
+                m.add_hint(var, chain.starts[i])
+            for r, var in jv.rooms.items():
+                m.add_hint(var, r == chain.room)
+            for k, var in jv.devices.items():
+                m.add_hint(var, k == chain.device)
+            m.add_hint(jv.infusion, chain.infusion_day)
+            m.add_hint(jv.end_day, (chain.manufacturing_end(inst) - 1) // HOURS_PER_DAY)
+            m.add_hint(jv.lateness, chain.lateness(inst))
+            m.add_hint(jv.v2v, chain.vein_to_vein())
+
+    def require(self, jobs: set[int]) -> None:
+        """Force these jobs into the plan (e.g. patients already in process)."""
+        for jv in self.jobs:
+            if jv.job.index in jobs:
+                self.model.add(jv.present == 1)
+
+    def chains(self, value: object) -> list[ChainTimes]:
+        """Chains of the present jobs, read with value(var) (a solver or a callback)."""
+        inst = self.instance
+        val = value  # callable: var -> int
+        result = []
+        for jv in self.jobs:
+            if not val(jv.present):  # type: ignore[operator]
+                continue
+            starts = tuple(
+                int(val(jv.step_days[i])) * HOURS_PER_DAY + inst.day_start  # type: ignore[operator]
+                if i in jv.step_days
+                else int(val(jv.step_hours[i]))  # type: ignore[operator]
+                for i in range(len(jv.job.steps))
+            )
+            room = next((r for r, v in jv.rooms.items() if val(v)), None)  # type: ignore[operator]
+            device = next((k for k, v in jv.devices.items() if val(v)), None)  # type: ignore[operator]
+            result.append(
+                ChainTimes(
+                    jv.job.index,
+                    int(val(jv.apheresis)),  # type: ignore[operator]
+                    starts,
+                    room,
+                    device,
+                    int(val(jv.infusion)),  # type: ignore[operator]
+                )
+            )
+        return result
