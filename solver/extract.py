@@ -66,7 +66,7 @@ def chain_assignments(instance: Instance, chain: ChainTimes) -> list[Assignment]
                 start + demand.hours,
                 demand.count,
             )
-        if not (step.needs_room or step.needs_device or step.staff):
+        if not (step.needs_room or step.needs_device):
             add(step.code, ResourceType.NONE, "", start, end)
     mend = chain.manufacturing_end(instance)
     release = instance.release_day(job, mend)

@@ -1,0 +1,214 @@
+"""An independent check of a plan against its scenario, from the assignment rows alone.
+
+It shares no code with the solver, so a solver bug shows up here as a violation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from planner.plan import Assignment, Plan, ResourceType
+from planner.products import Storage
+from planner.resources import Cleanroom, Device
+from planner.scenario import Scenario
+
+_HOUR = timedelta(hours=1)
+
+
+def _hours(delta: timedelta) -> float:
+    return delta / _HOUR
+
+
+def _days_covered(start: datetime, end: datetime) -> list[date]:
+    day, days = start.date(), []
+    while datetime.combine(day, time()) < end:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def check_plan(scenario: Scenario, plan: Plan) -> list[str]:
+    """Every rule the plan breaks, as sentences; an empty list means the plan is valid."""
+    problems: list[str] = []
+    rows_by_patient: dict[str, list[Assignment]] = defaultdict(list)
+    for a in plan.assignments:
+        rows_by_patient[a.patient_code].append(a)
+    problems += _check_holders(scenario, plan.assignments)
+    problems += _check_ward(scenario, plan.assignments)
+    problems += _check_apheresis(scenario, plan.assignments)
+    problems += _check_staff(scenario, plan.assignments)
+    for code, rows in sorted(rows_by_patient.items()):
+        problems += _check_chain(scenario, code, rows)
+    problems += _check_trials(scenario, plan)
+    return problems
+
+
+def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
+    """Rooms and devices hold one patient at a time, with changeover, outside downtime."""
+    problems = []
+    holders: dict[tuple[ResourceType, str], Cleanroom | Device] = {
+        **{(ResourceType.CLEANROOM, r.code): r for r in scenario.cleanrooms},
+        **{(ResourceType.DEVICE, d.code): d for d in scenario.devices},
+    }
+    spans: dict[tuple[ResourceType, str], dict[str, list[Assignment]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for a in rows:
+        if a.resource_type in (ResourceType.CLEANROOM, ResourceType.DEVICE):
+            spans[(a.resource_type, a.resource_code)][a.patient_code].append(a)
+    for key, by_patient in sorted(spans.items()):
+        holder = holders.get(key)
+        if holder is None:
+            problems.append(f"{key[0]} '{key[1]}' is not in the scenario.")
+            continue
+        occupied = []
+        for patient, parts in by_patient.items():
+            work = [a for a in parts if a.step_code != "changeover"]
+            start = min(a.start for a in work)
+            end = max(a.end for a in work)
+            occupied.append((start, end + timedelta(hours=holder.changeover_hours), patient))
+            if not all(a.product_code in holder.products for a in parts):
+                problems.append(f"{key[1]} is not approved for {patient}'s product.")
+            for window in holder.downtime:
+                if window.start < end and start < window.end:
+                    problems.append(f"{key[1]} holds {patient} during downtime '{window.reason}'.")
+        occupied.sort()
+        for (_s1, e1, p1), (s2, _e2, p2) in itertools.pairwise(occupied):
+            if s2 < e1:
+                problems.append(
+                    f"{key[1]} holds {p1} until {e1:%Y-%m-%d %H:%M} (changeover included) "
+                    f"but {p2} starts at {s2:%Y-%m-%d %H:%M}."
+                )
+    return problems
+
+
+def _check_ward(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
+    """In-patients per day never exceed the ward's beds."""
+    per_day: dict[date, int] = defaultdict(int)
+    for a in rows:
+        if a.resource_type is ResourceType.BED:
+            for day in _days_covered(a.start, a.end):
+                per_day[day] += a.quantity
+    return [
+        f"Ward has {n} in-patients on {day} but {scenario.ward.beds_on(day)} beds."
+        for day, n in sorted(per_day.items())
+        if n > scenario.ward.beds_on(day)
+    ]
+
+
+def _check_apheresis(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
+    """Apheresis collections per day stay within the day's slots."""
+    per_day: dict[date, int] = defaultdict(int)
+    for a in rows:
+        if a.resource_type is ResourceType.APHERESIS:
+            per_day[a.start.date()] += 1
+    holidays = scenario.holiday_dates
+    return [
+        f"{n} apheresis collections on {day} but {scenario.apheresis.slots_on(day, holidays)} "
+        "slots."
+        for day, n in sorted(per_day.items())
+        if n > scenario.apheresis.slots_on(day, holidays)
+    ]
+
+
+def _check_staff(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
+    """Staff-hours per pool and day stay within the hours rostered for that pool."""
+    shifts = {s.code: s for s in scenario.shift_codes}
+    members = {s.code: s for s in scenario.staff}
+    used: dict[tuple[str, date], float] = defaultdict(float)
+    for a in rows:
+        if a.resource_type is ResourceType.STAFF_POOL:
+            amount = _hours(a.end - a.start) * a.quantity
+            used[(a.resource_code, a.start.date())] += amount
+            role = a.resource_code.split(":")[0]
+            if role != a.resource_code:
+                used[(role, a.start.date())] += amount
+    problems = []
+    for (pool, day), hours in sorted(used.items()):
+        role, _, product = pool.partition(":")
+        available = 0
+        for entry in scenario.roster:
+            shift = shifts[entry.shift_code]
+            member = members[entry.staff_code]
+            if (
+                entry.day == day
+                and shift.covers_day_work
+                and role in {r.value for r in member.roles}
+                and (not product or product in member.trained_products)
+            ):
+                available += min(shift.hours, scenario.site.working_hours)
+        if hours > available:
+            problems.append(
+                f"Pool {pool} needs {hours:g} h on {day} but {available} h are rostered."
+            )
+    return problems
+
+
+def _check_chain(scenario: Scenario, patient_code: str, rows: list[Assignment]) -> list[str]:
+    """Steps in process order with their lags; release before infusion; fresh shelf life."""
+    problems = []
+    product = scenario.product(rows[0].product_code)
+    span: dict[str, tuple[datetime, datetime]] = {}
+    for a in rows:
+        if a.resource_type is ResourceType.STAFF_POOL or a.step_code in ("hold", "changeover"):
+            continue
+        s, e = span.get(a.step_code, (a.start, a.end))
+        span[a.step_code] = (min(s, a.start), max(e, a.end))
+    if "apheresis" not in span:
+        return [f"{patient_code} has no apheresis."]
+    prev_end = span["apheresis"][1]
+    for step in product.steps:
+        if step.code not in span:
+            problems.append(f"{patient_code} misses step {step.code}.")
+            return problems
+        start, end = span[step.code]
+        lag = _hours(start - prev_end)
+        if lag < step.min_lag_hours or (
+            step.max_lag_hours is not None and lag > step.max_lag_hours
+        ):
+            problems.append(
+                f"{patient_code} step {step.code} starts {lag:g} h after the previous step; "
+                f"allowed {step.min_lag_hours}-{step.max_lag_hours} h."
+            )
+        if step.working_hours_only and not (
+            scenario.site.day_start_hour <= start.hour < scenario.site.day_end_hour
+        ):
+            problems.append(f"{patient_code} step {step.code} starts outside working hours.")
+        prev_end = end
+    if "infusion" in span:
+        infusion = span["infusion"][0].date()
+        release = (prev_end - timedelta(microseconds=1)).date() + timedelta(
+            days=product.qc_release_days
+        )
+        if infusion < release:
+            problems.append(f"{patient_code} is infused on {infusion} before release {release}.")
+        if product.storage is Storage.FRESH and infusion > prev_end.date() + timedelta(
+            days=product.fresh_shelf_days
+        ):
+            problems.append(f"{patient_code}'s fresh product is infused after its shelf life.")
+    return problems
+
+
+def _check_trials(scenario: Scenario, plan: Plan) -> list[str]:
+    """Cohort caps and the minimum gap between infusions within a cohort."""
+    problems = []
+    patients = {p.code: p for p in scenario.patients}
+    by_cohort: dict[tuple[str, str], list[date]] = defaultdict(list)
+    for s in plan.schedules:
+        p = patients[s.patient_code]
+        if p.trial_code and p.cohort_code:
+            by_cohort[(p.trial_code, p.cohort_code)].append(s.infusion_day)
+    for (trial_code, cohort_code), days in sorted(by_cohort.items()):
+        cohort = scenario.trial(trial_code).cohort(cohort_code)
+        if len(days) > cohort.cap:
+            problems.append(f"Cohort {trial_code}/{cohort_code} has {len(days)} > {cohort.cap}.")
+        days.sort()
+        for d1, d2 in itertools.pairwise(days):
+            if (d2 - d1).days < cohort.min_days_between_infusions:
+                problems.append(
+                    f"Cohort {trial_code}/{cohort_code} infuses on {d1} and {d2}, closer than "
+                    f"{cohort.min_days_between_infusions} days."
+                )
+    return problems

@@ -1,0 +1,120 @@
+"""The solve entry point: determinism, greedy floor, progress, cancel, reasons."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from planner import (
+    ApheresisCapacity,
+    Cleanroom,
+    Grade,
+    SolveProgress,
+    SolveSettings,
+    Ward,
+)
+from planner.checks import check_plan
+from solver import solve
+from solver.greedy import greedy
+from solver.instance import compile_instance
+from tests.factories import patient, tiny_scenario
+
+
+def crowded(seed: int, n: int = 8):
+    """A one-room scenario with more referrals than capacity, in random order."""
+    rng = random.Random(seed)
+    patients = tuple(
+        patient(
+            f"P{i:02d}",
+            day_offset=rng.randrange(0, 20),
+            window_days=rng.randrange(3, 15),
+            priority=rng.choice((1, 3, 3, 5)),
+        )
+        for i in range(n)
+    )
+    return tiny_scenario(patients=patients)
+
+
+def test_same_inputs_give_the_same_plan() -> None:
+    """Deterministic mode: two solves of one scenario give identical plans."""
+    s = crowded(1)
+    settings = SolveSettings(deterministic_time=2.0, seed=7)
+    first, second = solve(s, settings), solve(s, settings)
+    assert first.assignments == second.assignments
+    assert first.unscheduled == second.unscheduled
+    assert first.solver.objective == second.solver.objective
+
+
+def test_never_worse_than_greedy_and_always_valid() -> None:
+    """On crowded scenarios the plan's objective is at least the greedy one and it checks out."""
+    for seed in range(4):
+        s = crowded(seed)
+        plan = solve(s, SolveSettings(deterministic_time=2.0))
+        assert plan.solver.objective >= greedy(compile_instance(s)).objective
+        assert check_plan(s, plan) == []
+        assert plan.kpis.scheduled + len(plan.unscheduled) == len(s.patients)
+
+
+def test_every_unscheduled_patient_has_a_reason() -> None:
+    """Patients left out come back with a reason code and a non-empty sentence."""
+    plan = solve(crowded(3, n=12), SolveSettings(deterministic_time=2.0))
+    assert plan.unscheduled
+    assert all(u.detail.endswith(".") and len(u.detail) > 20 for u in plan.unscheduled)
+
+
+def test_progress_reports_phases_in_order() -> None:
+    """Progress goes compile, greedy, (cp-sat), extract, done."""
+    seen: list[SolveProgress] = []
+    solve(crowded(2), SolveSettings(deterministic_time=1.0), on_progress=seen.append)
+    phases = [p.phase for p in seen]
+    assert phases[:2] == ["compile", "greedy"]
+    assert phases[-2:] == ["extract", "done"]
+    assert seen[-1].scheduled is not None
+
+
+def test_cancel_returns_the_greedy_plan() -> None:
+    """Cancelled before CP-SAT starts, solve still returns a valid greedy plan."""
+    s = crowded(4)
+    plan = solve(s, SolveSettings(), cancel=lambda: True)
+    assert plan.solver.status == "CANCELLED"
+    assert plan.solver.engine.startswith("greedy")
+    assert plan.kpis.scheduled > 0
+    assert check_plan(s, plan) == []
+
+
+def test_cancel_during_search_returns_best_so_far() -> None:
+    """Cancelling at the first CP-SAT solution stops a long search with a valid plan."""
+    rng = random.Random(5)
+    patients = tuple(
+        patient(f"P{i:02d}", day_offset=rng.randrange(0, 80), window_days=rng.randrange(3, 25))
+        for i in range(40)
+    )
+    rooms = tuple(Cleanroom(f"CR{i}", "Room", Grade.B, ("CART",)) for i in range(3))
+    s = tiny_scenario(
+        days=120,
+        patients=patients,
+        cleanrooms=rooms,
+        apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)),
+        ward=Ward("W1", "Ward", beds=3),
+    )
+    seen: list[str] = []
+
+    def progress(p: SolveProgress) -> None:
+        seen.append(p.phase)
+
+    plan = solve(
+        s,
+        SolveSettings(deterministic_time=10_000.0),
+        on_progress=progress,
+        cancel=lambda: "cp-sat" in seen,
+    )
+    assert plan.solver.status == "FEASIBLE"
+    assert plan.solver.objective < plan.solver.bound
+    assert check_plan(s, plan) == []
+
+
+def test_empty_scenario_gives_an_empty_plan() -> None:
+    """No patients: a valid, empty plan rather than an error."""
+    plan = solve(replace(tiny_scenario(), patients=()))
+    assert plan.schedules == () and plan.unscheduled == ()
+    assert plan.kpis.total == 0
