@@ -1,0 +1,110 @@
+"""Alembic migrations build the ORM's schema, and the database opens from any URL source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+import data.db as db
+from data.db import DatabaseError, alembic_config, downgrade, open_database, resolve_url, upgrade
+from data.orm import Base
+from data.repository import Repository
+from tests.factories import tiny_scenario
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_single_head() -> None:
+    """The migration history has exactly one head (no unmerged branches)."""
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+
+
+def test_upgrade_downgrade_upgrade_with_data(
+    empty_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrade creates a usable schema, downgrade drops it with data in it, upgrade rebuilds."""
+    monkeypatch.chdir(tmp_path)  # migrations must not depend on the working directory
+    upgrade(empty_engine)
+    assert _tables(empty_engine) == set(Base.metadata.tables)
+    repo = Repository(empty_engine)
+    repo.save_scenario(tiny_scenario())
+    downgrade(empty_engine, "base")
+    assert _tables(empty_engine) == set()
+    upgrade(empty_engine, "head")
+    assert repo.list_scenarios() == []
+    repo.save_scenario(tiny_scenario())
+    assert repo.load_scenario("tiny") == tiny_scenario()
+
+
+def test_migrated_schema_matches_orm_metadata(engine: Engine) -> None:
+    """The schema the migrations build has no differences from the ORM metadata."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_upgrade_is_idempotent(engine: Engine) -> None:
+    """Upgrading a database already at head changes nothing and keeps its data."""
+    repo = Repository(engine)
+    repo.save_scenario(tiny_scenario())
+    upgrade(engine)
+    assert repo.load_scenario("tiny") == tiny_scenario()
+
+
+def test_open_database_migrates_a_new_sqlite_file(tmp_path: Path) -> None:
+    """open_database on a new SQLite file creates the schema and enforces foreign keys."""
+    engine = open_database(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    try:
+        assert _tables(engine) == set(Base.metadata.tables)
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_unreachable_postgres_raises_database_error_with_masked_password() -> None:
+    """A database that cannot be reached raises DatabaseError naming the URL, password masked."""
+    url = "postgresql+psycopg://atmp:s3cret@127.0.0.1:1/nowhere"
+    with pytest.raises(DatabaseError) as raised:
+        open_database(url)
+    message = str(raised.value)
+    assert "127.0.0.1:1/nowhere" in message
+    assert "s3cret" not in message
+    assert "***" in message
+    assert "\n" not in message
+
+
+def test_unopenable_sqlite_file_raises_database_error(tmp_path: Path) -> None:
+    """A SQLite file in a missing directory raises DatabaseError naming the file."""
+    url = f"sqlite:///{tmp_path / 'missing' / 'x.sqlite'}"
+    with pytest.raises(DatabaseError, match=r"x\.sqlite"):
+        open_database(url)
+
+
+def test_invalid_url_raises_database_error() -> None:
+    """A URL that is not a database URL raises DatabaseError."""
+    with pytest.raises(DatabaseError, match="Invalid database URL"):
+        open_database("no-such-dialect://x")
+
+
+def test_resolve_url_prefers_cli_then_environment_then_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--db wins over $ATMP_PLANNER_DB, which wins over a SQLite file in the data dir."""
+    data_dir = tmp_path / "user-data"
+    monkeypatch.setattr(db.platformdirs, "user_data_dir", lambda app: str(data_dir / app))
+    monkeypatch.setenv(db.ENV_VAR, "sqlite:///from-env.sqlite")
+    assert resolve_url("sqlite:///cli.sqlite") == "sqlite:///cli.sqlite"
+    assert resolve_url(None) == "sqlite:///from-env.sqlite"
+    monkeypatch.delenv(db.ENV_VAR)
+    default = resolve_url(None)
+    expected = data_dir / "atmp-planner" / "atmp-planner.sqlite"
+    assert default == f"sqlite:///{expected}"
+    assert expected.parent.is_dir()

@@ -1,0 +1,404 @@
+"""The repository stores scenarios and plans and gives back exactly what was saved."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import data.repository as repository_module
+from data.orm import Base
+from data.repository import ConcurrentEditError, NotFoundError, Repository
+from planner import (
+    ApheresisCapacity,
+    Assignment,
+    BedChange,
+    Cleanroom,
+    Cohort,
+    Device,
+    DoneStep,
+    Grade,
+    Holiday,
+    Kpis,
+    PatientSchedule,
+    PatientStatus,
+    Plan,
+    ProcessStep,
+    ResourceType,
+    Role,
+    RosterEntry,
+    Scenario,
+    ShiftCode,
+    SolverInfo,
+    SolveSettings,
+    StaffMember,
+    StaffNeed,
+    Storage,
+    Trial,
+    Unscheduled,
+    UnscheduledReason,
+    Ward,
+    Window,
+)
+from tests.factories import START, patient, product, tiny_scenario
+
+
+def rich_scenario(name: str = "rich") -> Scenario:
+    """tiny_scenario with every optional feature filled in, odd values included."""
+    base = tiny_scenario()
+    fresh = product(
+        "TIL",
+        steps=(
+            ProcessStep(
+                "wash",
+                "Wash",
+                4,
+                needs_device=True,
+                staff=(
+                    StaffNeed(Role.OPERATOR, 2, 4),
+                    StaffNeed(Role.QC_ANALYST, 1, 2, product_trained=False),
+                ),
+                working_hours_only=True,
+                min_lag_hours=2,
+            ),
+            ProcessStep("grow", "Grow", 240, needs_cleanroom=False, max_lag_hours=None),
+        ),
+        storage=Storage.FRESH,
+        qc_release_days=1,
+        fresh_shelf_days=2,
+        failure_probability=0.1 + 0.2,  # 0.30000000000000004: floats must survive exactly
+        apheresis_hours=5,
+    )
+    staff = (
+        *base.staff,
+        StaffMember("QC1", (Role.QC_ANALYST, Role.QP), ("TIL", "CART"), 32.5),
+        StaffMember("NU1", (Role.APHERESIS_NURSE,), (), 20.125),
+    )
+    roster = (
+        *base.roster,
+        RosterEntry("QC1", START, "N"),
+        RosterEntry("QC1", START + timedelta(days=1), "L"),
+        RosterEntry("NU1", START + timedelta(days=2), "D"),
+    )
+    trial = Trial(
+        "TR-1",
+        "A phase I trial",
+        "TIL",
+        (Cohort("DL2", 3, 14), Cohort("DL1", 6)),
+        START,
+        START + timedelta(days=40),
+        priority=2,
+        apheresis_within_days=10,
+    )
+    in_process = patient(
+        "P-IP",
+        status=PatientStatus.IN_PROCESS,
+        done_steps=(
+            DoneStep("apheresis", datetime(2027, 1, 4, 8, 0), datetime(2027, 1, 4, 14, 0), "APH"),
+            DoneStep("seed", datetime(2027, 1, 5, 9, 30, 15, 123456), datetime(2027, 1, 5, 15)),
+        ),
+    )
+    patients = (
+        *base.patients,
+        in_process,
+        patient(
+            "T1",
+            product_code="TIL",
+            trial_code="TR-1",
+            cohort_code="DL1",
+            needed_infusion=START + timedelta(days=30),
+            priority=1,
+        ),
+        patient("T2", 3, product_code="TIL", trial_code="TR-1", cohort_code="DL2"),
+        patient("DONE", status=PatientStatus.INFUSED, priority=9),
+    )
+    return replace(
+        base,
+        name=name,
+        cleanrooms=(
+            Cleanroom(
+                "CR1",
+                "Room 1",
+                Grade.B,
+                ("CART", "TIL"),
+                downtime=(
+                    Window(datetime(2027, 1, 10, 6), datetime(2027, 1, 11, 6), "Requalification"),
+                ),
+            ),
+            Cleanroom(
+                "CR0",
+                "Isolator room",
+                Grade.A,
+                ("TIL",),
+                changeover_hours=0,
+                downtime=(
+                    Window(datetime(2027, 2, 1), datetime(2027, 2, 2, 12, 30), "Fumigation"),
+                    Window(datetime(2027, 1, 20), datetime(2027, 1, 21)),
+                ),
+            ),
+        ),
+        devices=(
+            Device(
+                "PRODIGY-2",
+                "Prodigy 2",
+                ("CR1", "CR0"),
+                ("TIL",),
+                changeover_hours=3,
+                downtime=(Window(datetime(2027, 1, 15, 7), datetime(2027, 1, 15, 19), "Service"),),
+            ),
+            Device("PRODIGY-1", "Prodigy 1", ("CR1",), ("CART", "TIL")),
+        ),
+        staff=staff,
+        shift_codes=(*base.shift_codes, ShiftCode("N", "Night on call", 20, 12, False)),
+        roster=roster,
+        ward=Ward(
+            "HEM",
+            "Haematology",
+            4,
+            (
+                BedChange(START + timedelta(days=5), START + timedelta(days=9), 2, "Renovation"),
+                BedChange(START + timedelta(days=7), START + timedelta(days=7), 0),
+            ),
+        ),
+        apheresis=ApheresisCapacity(
+            (2, 1, 1, 0, 1, 0, 0),
+            ((START + timedelta(days=3), 3), (START + timedelta(days=1), 0)),
+        ),
+        products=(*base.products, fresh),
+        trials=(trial,),
+        patients=patients,
+        holidays=(Holiday(date(2027, 1, 6), "Epiphany"), Holiday(date(2027, 1, 1), "New Year")),
+        priority_weights=((9, 0), (8, 1), (7, 2), (6, 3), (5, 4), (4, 5), (3, 6), (2, 7), (1, 80)),
+    )
+
+
+def sample_plan(scenario_name: str = "rich", created: datetime | None = None) -> Plan:
+    """A hand-built plan with an assignment of every resource type and odd floats."""
+    t0 = datetime(2027, 1, 4, 8)
+    assignments = tuple(
+        Assignment(
+            f"P{i % 2 + 1}",
+            "CART",
+            "seed",
+            kind,
+            f"RES-{kind.value}",
+            t0 + timedelta(hours=i),
+            t0 + timedelta(hours=i + 1, seconds=1, microseconds=7),
+            quantity=i + 1,
+        )
+        for i, kind in enumerate(ResourceType)
+    )
+    schedule = PatientSchedule(
+        "P1",
+        "CART",
+        date(2027, 1, 4),
+        datetime(2027, 1, 5, 8),
+        datetime(2027, 1, 9, 16),
+        date(2027, 1, 11),
+        date(2027, 1, 12),
+        date(2027, 1, 15),
+        date(2027, 1, 15),
+        date(2027, 1, 18),
+        lateness_days=2,
+    )
+    return Plan(
+        scenario_name=scenario_name,
+        created=created or datetime(2026, 11, 23, 14, 5, 6, 789),
+        assignments=assignments,
+        schedules=(schedule, replace(schedule, patient_code="P-IP", lateness_days=0)),
+        unscheduled=tuple(
+            Unscheduled(f"U{i}", reason, f"Because {reason.value}.")
+            for i, reason in enumerate(UnscheduledReason)
+        ),
+        kpis=Kpis(2, 9, 11.5, None, 2, (("cleanrooms", 0.1 + 0.2), ("beds", 1 / 3))),
+        solver=SolverInfo(
+            "FEASIBLE",
+            "cp-sat 9.15",
+            1234.5,
+            1300.25,
+            1.2345678901234567,
+            SolveSettings(False, 7.5, 30.0, 8, 42, False),
+            greedy_objective=999.0,
+        ),
+        notes=("first note", "second note"),
+    )
+
+
+def test_every_table_has_an_optimistic_version_column() -> None:
+    """Every mapped table uses its integer `version` column as SQLAlchemy version_id_col."""
+    mappers = list(Base.registry.mappers)
+    assert len(mappers) == len(Base.metadata.tables)
+    for mapper in mappers:
+        assert mapper.version_id_col is mapper.local_table.c.version, mapper.class_.__name__
+
+
+def test_scenario_round_trip_is_exact(repo: Repository) -> None:
+    """A scenario with every optional feature loads back equal to what was saved."""
+    scenario = rich_scenario()
+    assert repo.save_scenario(scenario) == 1
+    loaded = repo.load_scenario("rich")
+    assert loaded == scenario
+    assert isinstance(loaded.patients[-1].status, PatientStatus)
+    assert isinstance(loaded.staff[0].roles, tuple)
+    assert loaded.patients[2].done_steps[1].start == datetime(2027, 1, 5, 9, 30, 15, 123456)
+    assert loaded.patients[2].done_steps[1].start.tzinfo is None
+
+
+def test_large_roster_round_trip_keeps_order(repo: Repository) -> None:
+    """A year of roster for a dozen staff (~4,400 rows) comes back in the same order."""
+    base = tiny_scenario(days=365)
+    staff = tuple(StaffMember(f"OP{i}", (Role.OPERATOR,), ("CART",)) for i in range(12))
+    roster = tuple(
+        RosterEntry(s.code, base.horizon_start + timedelta(days=d), "D" if d % 7 < 5 else "L")
+        for d in reversed(range(365))
+        for s in staff
+    )
+    scenario = replace(base, name="year", staff=staff, roster=roster)
+    repo.save_scenario(scenario)
+    assert repo.load_scenario("year") == scenario
+
+
+def test_plan_round_trip_is_exact(repo: Repository) -> None:
+    """A plan with every resource type, reasons, KPIs and solver info loads back equal."""
+    repo.save_scenario(rich_scenario())
+    plan = sample_plan()
+    plan_id = repo.save_plan(plan)
+    loaded = repo.load_plan(plan_id)
+    assert loaded == plan
+    assert {a.resource_type for a in loaded.assignments} == set(ResourceType)
+    assert loaded.kpis.utilisation[0][1] == 0.1 + 0.2
+
+
+def test_latest_plan_is_the_most_recently_created(repo: Repository) -> None:
+    """latest_plan returns the newest plan of the scenario, and None when it has none."""
+    repo.save_scenario(rich_scenario())
+    repo.save_scenario(rich_scenario("other"))
+    assert repo.latest_plan("rich") is None
+    newer = sample_plan(created=datetime(2026, 11, 23, 15))
+    older = sample_plan(created=datetime(2026, 11, 22, 15))
+    repo.save_plan(newer)
+    repo.save_plan(older)
+    repo.save_plan(sample_plan("other", created=datetime(2026, 11, 24)))
+    assert repo.latest_plan("rich") == newer
+    assert repo.latest_plan("unknown") is None
+    assert len(repo.plan_ids("rich")) == 2
+
+
+def test_resave_replaces_contents_and_bumps_version(repo: Repository) -> None:
+    """Saving an existing name replaces its contents in place and bumps the version."""
+    scenario = rich_scenario()
+    assert repo.save_scenario(scenario) == 1
+    plan_id = repo.save_plan(sample_plan())
+    changed = replace(scenario, patients=scenario.patients[:2], holidays=())
+    assert repo.save_scenario(changed) == 2
+    assert repo.scenario_version("rich") == 2
+    assert repo.load_scenario("rich") == changed
+    assert repo.save_scenario(changed) == 3  # even an unchanged save is a new version
+    assert repo.list_scenarios() == ["rich"]
+    assert repo.load_plan(plan_id) == sample_plan()  # plans survive a re-save
+
+
+def test_matching_expected_version_saves(repo: Repository) -> None:
+    """A save naming the version that is stored succeeds and returns the next version."""
+    version = repo.save_scenario(rich_scenario())
+    assert repo.save_scenario(tiny_scenario(name="rich"), expected_version=version) == 2
+    assert repo.load_scenario("rich") == tiny_scenario(name="rich")
+
+
+def test_stale_expected_version_is_refused_and_changes_nothing(repo: Repository) -> None:
+    """A save based on an outdated version raises ConcurrentEditError and keeps the stored one."""
+    first = rich_scenario()
+    repo.save_scenario(first)
+    other_user = replace(first, holidays=())
+    repo.save_scenario(other_user, expected_version=1)
+    with pytest.raises(ConcurrentEditError, match=r"'rich'.*version 2.*yours 1"):
+        repo.save_scenario(tiny_scenario(name="rich"), expected_version=1)
+    assert repo.scenario_version("rich") == 2
+    assert repo.load_scenario("rich") == other_user
+
+
+def test_expected_version_of_a_missing_scenario_is_refused(repo: Repository) -> None:
+    """Expecting a version of a scenario that is not stored is a concurrent edit."""
+    with pytest.raises(ConcurrentEditError, match="no longer stored"):
+        repo.save_scenario(rich_scenario(), expected_version=3)
+    assert not repo.has_scenario("rich")
+
+
+def test_unknown_names_and_ids_raise_not_found(repo: Repository) -> None:
+    """Loading or versioning an unknown scenario or plan raises NotFoundError naming it."""
+    with pytest.raises(NotFoundError, match="'nowhere'"):
+        repo.load_scenario("nowhere")
+    with pytest.raises(NotFoundError, match="'nowhere'"):
+        repo.scenario_version("nowhere")
+    with pytest.raises(NotFoundError, match="id 424242"):
+        repo.load_plan(424242)
+    with pytest.raises(NotFoundError, match="'nowhere'"):
+        repo.save_plan(sample_plan("nowhere"))
+
+
+def test_list_and_has_scenarios(repo: Repository) -> None:
+    """list_scenarios gives stored names sorted; has_scenario tells stored from unknown."""
+    assert repo.list_scenarios() == []
+    for name in ("zeta", "Alpha", "beta"):
+        repo.save_scenario(tiny_scenario(name=name))
+    assert repo.list_scenarios() == sorted(["zeta", "Alpha", "beta"])
+    assert repo.has_scenario("beta")
+    assert not repo.has_scenario("gamma")
+
+
+def test_delete_scenario_removes_it_and_its_plans(repo: Repository) -> None:
+    """delete_scenario removes the scenario and its plans and leaves others alone."""
+    repo.save_scenario(rich_scenario())
+    repo.save_scenario(tiny_scenario(name="keep"))
+    rows_of_keep_only = repo.count_rows()
+    repo.save_plan(sample_plan())
+    repo.delete_scenario("rich")
+    assert repo.list_scenarios() == ["keep"]
+    assert repo.latest_plan("rich") is None
+    assert repo.load_scenario("keep") == tiny_scenario(name="keep")
+    assert repo.count_rows() < rows_of_keep_only
+    with pytest.raises(NotFoundError):
+        repo.delete_scenario("rich")
+
+
+def _fail_on_patients(*args: Any, **kwargs: Any) -> None:
+    raise RuntimeError("disk on fire")
+
+
+def test_failing_resave_leaves_database_unchanged(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save that fails half-way (after deleting and re-inserting rows) changes nothing."""
+    scenario = rich_scenario()
+    repo.save_scenario(scenario)
+    rows = repo.count_rows()
+    monkeypatch.setattr(repository_module, "_insert_patients", _fail_on_patients)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        repo.save_scenario(replace(scenario, holidays=()))
+    assert repo.count_rows() == rows
+    assert repo.scenario_version("rich") == 1
+    assert repo.load_scenario("rich") == scenario
+
+
+def test_failing_first_save_stores_nothing(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first save that fails half-way leaves no scenario and no rows behind."""
+    monkeypatch.setattr(repository_module, "_insert_patients", _fail_on_patients)
+    with pytest.raises(RuntimeError):
+        repo.save_scenario(rich_scenario())
+    assert not repo.has_scenario("rich")
+    assert repo.count_rows() == 0
+
+
+def test_demo_scenario_round_trip(repo: Repository) -> None:
+    """The demo scenario (if the demo module exists) loads back equal to what was saved."""
+    demo = pytest.importorskip("data.demo")
+    build = getattr(demo, "build_demo_scenario", None)
+    if build is None:
+        pytest.skip("data.demo has no build_demo_scenario yet")
+    scenario = build()
+    repo.save_scenario(scenario)
+    assert repo.load_scenario(scenario.name) == scenario
