@@ -1,0 +1,225 @@
+"""The plan workbook: printable grids, a machine-readable Assignments sheet, reproducible bytes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from data.excel_export import SHEETS, write_plan_workbook
+from planner import (
+    Assignment,
+    Kpis,
+    PatientSchedule,
+    Plan,
+    ResourceType,
+    Scenario,
+    SolverInfo,
+    SolveSettings,
+    Unscheduled,
+    UnscheduledReason,
+)
+from tests.factories import tiny_scenario
+
+HEADER = ["patient", "product", "step", "resource_type", "resource", "start", "end"]
+
+
+def _a(
+    patient: str, step: str, kind: ResourceType, resource: str, start: datetime, end: datetime
+) -> Assignment:
+    return Assignment(patient, "CART", step, kind, resource, start, end)
+
+
+@pytest.fixture
+def scenario() -> Scenario:
+    return tiny_scenario(n_patients=3)
+
+
+@pytest.fixture
+def plan() -> Plan:
+    assignments = (
+        _a(
+            "P1",
+            "seed",
+            ResourceType.CLEANROOM,
+            "CR1",
+            datetime(2027, 1, 6, 8),
+            datetime(2027, 1, 6, 14),
+        ),
+        _a(
+            "P1",
+            "seed",
+            ResourceType.STAFF,
+            "OP1",
+            datetime(2027, 1, 6, 8),
+            datetime(2027, 1, 6, 14),
+        ),
+        _a(
+            "P1",
+            "apheresis",
+            ResourceType.APHERESIS,
+            "APH",
+            datetime(2027, 1, 5, 8),
+            datetime(2027, 1, 5, 14),
+        ),
+        _a("P1", "inpatient", ResourceType.BED, "W1", datetime(2027, 1, 14), datetime(2027, 1, 17)),
+        _a("P2", "inpatient", ResourceType.BED, "W1", datetime(2027, 1, 15), datetime(2027, 1, 18)),
+        _a(
+            "P2",
+            "seed",
+            ResourceType.CLEANROOM,
+            "CR1",
+            datetime(2027, 2, 20, 8),
+            datetime(2027, 2, 20, 14),
+        ),
+    )
+    schedule = PatientSchedule(
+        "P1",
+        "CART",
+        apheresis_day=date(2027, 1, 5),
+        manufacturing_start=datetime(2027, 1, 6, 8),
+        manufacturing_end=datetime(2027, 1, 9, 14),
+        release_day=date(2027, 1, 11),
+        ld_start_day=date(2027, 1, 11),
+        infusion_day=date(2027, 1, 14),
+        bed_from=date(2027, 1, 14),
+        bed_to=date(2027, 1, 16),
+        lateness_days=2,
+    )
+    return Plan(
+        scenario_name="tiny",
+        created=datetime(2026, 11, 23, 10, 30, 15),
+        assignments=assignments,
+        schedules=(schedule,),
+        unscheduled=(Unscheduled("P3", UnscheduledReason.NO_BED, "No bed free in the window."),),
+        kpis=Kpis(2, 3, 9.0, 9.0, 2, (("cleanrooms", 0.25), ("beds", 0.5))),
+        solver=SolverInfo("OPTIMAL", "cp-sat", 100.0, 100.0, 1.5, SolveSettings(seed=7)),
+    )
+
+
+def _rows(ws: Worksheet) -> list[list[object]]:
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def _by_date(ws: Worksheet, label: str) -> dict[str, object]:
+    """A grid row as {ISO date: value}."""
+    dates = [c.value for c in ws[1]][1:]
+    for row in ws.iter_rows(min_row=3, values_only=True):
+        if row[0] == label:
+            return dict(zip(dates, row[1:], strict=True))
+    raise KeyError(label)
+
+
+def test_sheet_names(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
+    """The workbook has the agreed sheets in order."""
+    path = write_plan_workbook(tmp_path / "plan.xlsx", scenario, plan)
+    assert load_workbook(path).sheetnames == list(SHEETS)
+    assert {
+        "Summary",
+        "Cleanrooms",
+        "Devices",
+        "Staff",
+        "Ward",
+        "Apheresis",
+        "Patients",
+        "Assignments",
+    } <= set(SHEETS)
+
+
+def test_assignments_sheet_rows_as_text(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
+    """One sorted row per assignment, exact header, date-times as ISO text cells."""
+    path = write_plan_workbook(tmp_path / "plan.xlsx", scenario, plan)
+    ws = load_workbook(path)["Assignments"]
+    rows = _rows(ws)
+    assert rows[0][:7] == HEADER
+    assert len(rows) - 1 == len(plan.assignments)
+    assert rows[1][:7] == [
+        "P1",
+        "CART",
+        "apheresis",
+        "apheresis",
+        "APH",
+        "2027-01-05T08:00:00",
+        "2027-01-05T14:00:00",
+    ]
+    assert rows[2][:5] == ["P1", "CART", "seed", "cleanroom", "CR1"]
+    assert rows[3][:5] == ["P1", "CART", "seed", "staff", "OP1"]
+    assert rows[-1][5] == "2027-02-20T08:00:00"
+    for row in ws.iter_rows(min_row=2):
+        assert row[5].data_type == "s" and row[6].data_type == "s"
+    starts = [str(r[5]) for r in rows[1:]]
+    assert starts == sorted(starts)
+
+
+def test_window_drops_assignments_outside(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
+    """Only assignments overlapping the window's dates are written; grids span the window."""
+    path = write_plan_workbook(
+        tmp_path / "jan.xlsx", scenario, plan, date(2027, 1, 6), date(2027, 1, 31)
+    )
+    wb = load_workbook(path)
+    rows = _rows(wb["Assignments"])[1:]
+    assert ("P2", "seed") not in {(r[0], r[2]) for r in rows}
+    assert ("P1", "apheresis") not in {(r[0], r[2]) for r in rows}
+    assert len(rows) == 4
+    dates = [c.value for c in wb["Cleanrooms"][1]][1:]
+    assert dates[0] == "2027-01-06" and dates[-1] == "2027-01-31"
+    assert _by_date(wb["Cleanrooms"], "CR1")["2027-01-06"] == "P1 seed"
+
+
+def test_summary_lists_unscheduled_and_kpis(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
+    """The Summary names the unscheduled patient with reason and detail, KPIs and solver info."""
+    path = write_plan_workbook(tmp_path / "plan.xlsx", scenario, plan)
+    rows = _rows(load_workbook(path)["Summary"])
+    assert ["P3", "no_bed", "No bed free in the window."] in [r[:3] for r in rows]
+    pairs = {r[0]: r[1] for r in rows if r[0]}
+    assert pairs["Scheduled patients"] == "2 / 3"
+    assert pairs["Status"] == "OPTIMAL" and pairs["Seed"] == 7
+    assert pairs["Utilisation beds"] == "50.0 %"
+
+
+def test_ward_counts_beds_per_day(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
+    """Beds used per day count overlapping stays; the stay's end date is exclusive."""
+    path = write_plan_workbook(tmp_path / "plan.xlsx", scenario, plan)
+    ws = load_workbook(path)["Ward"]
+    used = _by_date(ws, "beds used")
+    assert [used[f"2027-01-{d}"] for d in range(13, 19)] == [0, 1, 2, 2, 1, 0]
+    assert _by_date(ws, "beds available")["2027-01-15"] == 2
+    assert _by_date(ws, "patients")["2027-01-15"] == "P1\nP2"
+
+
+def test_patients_sheet_milestones(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
+    """Each scheduled patient has a row of milestones with vein-to-vein and lateness."""
+    path = write_plan_workbook(tmp_path / "plan.xlsx", scenario, plan)
+    rows = _rows(load_workbook(path)["Patients"])
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["patient"] == "P1" and record["infusion"] == "2027-01-14"
+    assert record["vein_to_vein_days"] == 9 and record["lateness_days"] == 2
+
+
+def test_grids_are_printable(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
+    """Grid sheets are landscape, fit to width, frozen, with repeated titles and shaded weekends."""
+    path = write_plan_workbook(tmp_path / "plan.xlsx", scenario, plan)
+    ws = load_workbook(path)["Staff"]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.freeze_panes == "B3"
+    assert ws.print_title_rows == "$1:$2"
+    dates = [c.value for c in ws[1]]
+    saturday = dates.index("2027-01-09") + 1
+    monday = dates.index("2027-01-11") + 1
+    assert ws.cell(row=3, column=saturday).fill.fgColor.rgb == "FFD9D9D9"
+    assert ws.cell(row=3, column=monday).fill.fill_type is None
+    assert _by_date(ws, "OP1")["2027-01-06"] == "D: P1 seed"
+
+
+def test_two_writes_are_byte_identical(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
+    """The same inputs give the same bytes, and the created date comes from the plan."""
+    first = write_plan_workbook(tmp_path / "a.xlsx", scenario, plan).read_bytes()
+    second = write_plan_workbook(tmp_path / "b.xlsx", scenario, plan).read_bytes()
+    assert first == second
+    props = load_workbook(tmp_path / "a.xlsx").properties
+    assert props.created == datetime(2026, 11, 23, 10, 30, 15)
+    assert props.modified == datetime(2026, 11, 23, 10, 30, 15)
