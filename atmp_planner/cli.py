@@ -2,14 +2,312 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from data.db import DatabaseError, open_database, resolve_url
+from data.repository import Repository, RepositoryError
+from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError, format_kpis
+
+DEMO_NAME = "Demo: Nordic university hospital"
+DEFAULT_DET_TIME = 3.0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line (being written)."""
-    print("atmp-planner: command line not written yet", file=sys.stderr)
-    return 2
+class CliError(Exception):
+    """A user error: printed as one line, exit status 1."""
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+class _Parser(argparse.ArgumentParser):
+    """argparse that prints one line (plus a hint) and exits 2 on bad arguments."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = _Parser(
+        prog="atmp-planner",
+        description="Plan the vein-to-vein chain of an ATMP (CAR-T, TIL) centre.",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (default: $ATMP_PLANNER_DB, else a SQLite file in the "
+        "user data directory); PostgreSQL: postgresql+psycopg://user:pw@host/db",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def solver_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--deterministic-time",
+            type=_positive,
+            default=DEFAULT_DET_TIME,
+            metavar="T",
+            help=f"CP-SAT work budget in deterministic time units (default {DEFAULT_DET_TIME}); "
+            "the same inputs then give the same plan",
+        )
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="search workers; more than 1 interleaves them, still deterministic",
+        )
+        p.add_argument(
+            "--wall-clock",
+            type=_positive,
+            metavar="SECONDS",
+            help="bound the search by wall time instead (faster to reason about, "
+            "but not reproducible)",
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    demo = sub.add_parser(
+        "demo",
+        help="load the demo centre if absent, plan it and write the weekly plan workbook",
+        description="Load the bundled demo centre into the database (if absent), solve it, "
+        "save the plan, write the first weeks to a workbook and print a KPI summary.",
+    )
+    demo.add_argument("--out", type=Path, default=Path("demo-plan.xlsx"), help="workbook path")
+    demo.add_argument("--weeks", type=int, default=4, help="weeks to export (default 4)")
+    demo.add_argument("--reload", action="store_true", help="replace the stored demo scenario")
+    solver_options(demo)
+
+    solve = sub.add_parser(
+        "solve",
+        help="plan a stored scenario and save the plan",
+        description="Plan a stored scenario, save the plan and print its KPI summary.",
+    )
+    solve.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    solver_options(solve)
+
+    export = sub.add_parser(
+        "export",
+        help="write the latest plan of a scenario to an xlsx workbook for a date window",
+        description="Write the latest saved plan of a scenario for a window of dates.",
+    )
+    export.add_argument("--out", type=Path, required=True, help="workbook path (.xlsx)")
+    export.add_argument("--from", dest="start", type=_date, required=True, help="first date")
+    export.add_argument("--to", dest="end", type=_date, required=True, help="last date")
+    export.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+
+    scenarios = sub.add_parser("scenarios", help="list stored scenarios")
+    scenarios.set_defaults()
+
+    gui = sub.add_parser("gui", help="open the desktop window on a stored scenario")
+    gui.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    gui.add_argument("--screenshot", type=Path, help="render the window to this PNG and exit")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> SolveSettings:
+    if args.workers < 1:
+        raise CliError("--workers must be 1 or more")
+    if args.wall_clock is not None:
+        return SolveSettings(
+            deterministic=False, time_limit_s=args.wall_clock, workers=args.workers, seed=args.seed
+        )
+    return SolveSettings(
+        deterministic_time=args.deterministic_time, workers=args.workers, seed=args.seed
+    )
+
+
+def _progress_printer(out: TextIO, quiet: bool) -> Callable[[SolveProgress], None]:
+    last = [0.0]
+
+    def report(p: SolveProgress) -> None:
+        if quiet:
+            return
+        now = time.monotonic()
+        if p.phase == "cp-sat" and now - last[0] < 1.0:
+            return
+        last[0] = now
+        parts = [f"[{p.elapsed_s:6.1f} s] {p.phase:<8}"]
+        if p.scheduled is not None:
+            parts.append(f"scheduled {p.scheduled}")
+        if p.objective is not None:
+            parts.append(f"objective {p.objective:,.0f}")
+        if p.bound is not None:
+            parts.append(f"bound {p.bound:,.0f}")
+        print("  ".join(parts), file=out, flush=True)
+
+    return report
+
+
+def _solve_and_save(repo: Repository, scenario: Scenario, args: argparse.Namespace) -> Plan:
+    from solver import solve
+
+    settings = _settings(args)
+    if not args.quiet:
+        mode = (
+            f"deterministic, {settings.deterministic_time:g} units, seed {settings.seed}"
+            if settings.deterministic
+            else f"wall clock {settings.time_limit_s:g} s"
+        )
+        print(
+            f"Planning {len(scenario.patients_to_plan())} patients of '{scenario.name}' "
+            f"({mode})...",
+            file=sys.stderr,
+            flush=True,
+        )
+    plan = solve(scenario, settings, on_progress=_progress_printer(sys.stderr, args.quiet))
+    plan_id = repo.save_plan(plan)
+    if not args.quiet:
+        print(f"Saved plan #{plan_id}.", file=sys.stderr)
+    return plan
+
+
+def _summary(plan: Plan) -> str:
+    info = plan.solver
+    lines = [
+        format_kpis(plan.kpis),
+        f"Solver               {info.engine}, {info.status}, gap {info.gap * 100:.1f} %, "
+        f"{info.wall_time_s:.1f} s (greedy objective {info.greedy_objective:,.0f}, "
+        f"plan {info.objective:,.0f})",
+    ]
+    if plan.unscheduled:
+        lines.append(f"Unscheduled ({len(plan.unscheduled)}):")
+        lines += [f"  {u.patient_code}: {u.reason.value}: {u.detail}" for u in plan.unscheduled]
+    return "\n".join(lines)
+
+
+def _open(args: argparse.Namespace) -> Repository:
+    return Repository(open_database(resolve_url(args.db)))
+
+
+def _load(repo: Repository, name: str) -> Scenario:
+    if not repo.has_scenario(name):
+        known = ", ".join(repo.list_scenarios()) or "none; run `atmp-planner demo` first"
+        raise CliError(f"no scenario named {name!r} (stored: {known})")
+    return repo.load_scenario(name)
+
+
+def _write(path: Path, scenario: Scenario, plan: Plan, start: date, end: date) -> Path:
+    from data.excel_export import write_plan_workbook
+
+    if path.suffix.lower() != ".xlsx":
+        raise CliError(f"--out must end in .xlsx: {path}")
+    if end < start:
+        raise CliError(f"--to {end} is before --from {start}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_plan_workbook(path, scenario, plan, start, end)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Load, plan and export the demo centre."""
+    from data.demo import build_demo_scenario
+
+    if args.weeks < 1:
+        raise CliError("--weeks must be 1 or more")
+    repo = _open(args)
+    if args.reload or not repo.has_scenario(DEMO_NAME):
+        scenario = build_demo_scenario()
+        if scenario.name != DEMO_NAME:
+            scenario = _renamed(scenario)
+        repo.save_scenario(scenario)
+        print(f"Loaded the demo scenario '{DEMO_NAME}'.", file=sys.stderr)
+    scenario = _load(repo, DEMO_NAME)
+    plan = _solve_and_save(repo, scenario, args)
+    start = scenario.horizon_start
+    end = start + timedelta(weeks=args.weeks) - timedelta(days=1)
+    path = _write(args.out, scenario, plan, start, end)
+    print(_summary(plan))
+    print(f"Weekly plan {start} to {end}: {path}")
+    return 0
+
+
+def _renamed(scenario: Scenario) -> Scenario:
+    from dataclasses import replace
+
+    return replace(scenario, name=DEMO_NAME)
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    """Plan a stored scenario."""
+    repo = _open(args)
+    plan = _solve_and_save(repo, _load(repo, args.scenario), args)
+    print(_summary(plan))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export the latest plan for a window."""
+    repo = _open(args)
+    scenario = _load(repo, args.scenario)
+    plan = repo.latest_plan(args.scenario)
+    if plan is None:
+        raise CliError(f"scenario {args.scenario!r} has no plan yet; run `atmp-planner solve`")
+    path = _write(args.out, scenario, plan, args.start, args.end)
+    print(f"Wrote {path}")
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """List stored scenarios."""
+    repo = _open(args)
+    for name in repo.list_scenarios():
+        print(name)
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Open the window (or render it to a PNG)."""
+    repo = _open(args)
+    scenario = _load(repo, args.scenario)
+    plan = repo.latest_plan(args.scenario)
+    from ui.app import grab_screenshot, run_gui
+
+    if args.screenshot is not None:
+        grab_screenshot(scenario, plan, args.screenshot)
+        print(f"Wrote {args.screenshot}")
+        return 0
+
+    def save(plan: Plan) -> None:
+        repo.save_plan(plan)
+
+    return run_gui(scenario, plan, save_plan=save)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "solve": cmd_solve,
+    "export": cmd_export,
+    "scenarios": cmd_scenarios,
+    "gui": cmd_gui,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; user errors print one line and return 1."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (CliError, ValidationError, DatabaseError, RepositoryError, OSError) as error:
+        print(f"atmp-planner: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("atmp-planner: interrupted", file=sys.stderr)
+        return 130

@@ -114,5 +114,5 @@ def format_kpis(kpis: Kpis) -> str:
         f"Vein-to-vein p90     {days(kpis.p90_vein_to_vein_days)}",
         f"Lateness (total)     {kpis.total_lateness_days} d",
     ]
-    lines += [f"Utilisation {name:<9}{share * 100:5.1f} %" for name, share in kpis.utilisation]
+    lines += [f"Utilisation {name:<11}{share * 100:5.1f} %" for name, share in kpis.utilisation]
     return "\n".join(lines)

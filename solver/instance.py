@@ -323,7 +323,7 @@ def _job(instance: Instance, index: int, patient: Patient) -> Job:
         stagger_days=stagger,
     )
     _fix_done_steps(instance, job)
-    if blocked is None and earliest > latest:
+    if blocked is None and job.earliest_day > job.latest_day:
         blocked = (
             UnscheduledReason.OUTSIDE_HORIZON,
             f"Apheresis window {patient.earliest_apheresis} to {patient.latest_apheresis} "
