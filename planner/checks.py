@@ -9,6 +9,7 @@ import itertools
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
+from planner.patients import PatientStatus
 from planner.plan import Assignment, Plan, ResourceType
 from planner.products import Storage
 from planner.resources import Cleanroom, Device
@@ -179,12 +180,11 @@ def _check_chain(scenario: Scenario, patient_code: str, rows: list[Assignment]) 
         prev_end = end
     if "infusion" in span:
         infusion = span["infusion"][0].date()
-        release = (prev_end - timedelta(microseconds=1)).date() + timedelta(
-            days=product.qc_release_days
-        )
+        made = (prev_end - timedelta(microseconds=1)).date()  # a batch ending 00:00 is of the eve
+        release = made + timedelta(days=product.qc_release_days)
         if infusion < release:
             problems.append(f"{patient_code} is infused on {infusion} before release {release}.")
-        if product.storage is Storage.FRESH and infusion > prev_end.date() + timedelta(
+        if product.storage is Storage.FRESH and infusion > made + timedelta(
             days=product.fresh_shelf_days
         ):
             problems.append(f"{patient_code}'s fresh product is infused after its shelf life.")
@@ -196,14 +196,22 @@ def _check_trials(scenario: Scenario, plan: Plan) -> list[str]:
     problems = []
     patients = {p.code: p for p in scenario.patients}
     by_cohort: dict[tuple[str, str], list[date]] = defaultdict(list)
+    infused: dict[tuple[str, str], int] = defaultdict(int)
+    for p in scenario.patients:
+        if p.status is PatientStatus.INFUSED and p.trial_code and p.cohort_code:
+            infused[(p.trial_code, p.cohort_code)] += 1
     for s in plan.schedules:
         p = patients[s.patient_code]
         if p.trial_code and p.cohort_code:
             by_cohort[(p.trial_code, p.cohort_code)].append(s.infusion_day)
     for (trial_code, cohort_code), days in sorted(by_cohort.items()):
         cohort = scenario.trial(trial_code).cohort(cohort_code)
-        if len(days) > cohort.cap:
-            problems.append(f"Cohort {trial_code}/{cohort_code} has {len(days)} > {cohort.cap}.")
+        count = len(days) + infused[(trial_code, cohort_code)]
+        if count > cohort.cap:
+            problems.append(
+                f"Cohort {trial_code}/{cohort_code} has {count} > {cohort.cap} patients "
+                "(infused or planned)."
+            )
         days.sort()
         for d1, d2 in itertools.pairwise(days):
             if (d2 - d1).days < cohort.min_days_between_infusions:

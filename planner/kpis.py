@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 
 from planner.plan import Assignment, Kpis, PatientSchedule, ResourceType
+from planner.resources import Window
 from planner.scenario import Scenario
 
 
@@ -33,6 +34,17 @@ def _clipped_hours(assignments: Iterable[Assignment], lo: datetime, hi: datetime
     return total
 
 
+def _union_hours(windows: Iterable[Window], lo: datetime, hi: datetime) -> float:
+    """Hours covered by the union of windows, clipped to [lo, hi)."""
+    total, reach = 0.0, lo
+    for w in sorted(windows, key=lambda w: w.start):
+        start, end = max(w.start, reach), min(w.end, hi)
+        if start < end:
+            total += _hours(start, end)
+            reach = end
+    return total
+
+
 def utilisation(
     scenario: Scenario, assignments: Sequence[Assignment]
 ) -> tuple[tuple[str, float], ...]:
@@ -48,18 +60,8 @@ def utilisation(
     def available(downtime_hours: float, count: int) -> float:
         return max(0.0, span * count - downtime_hours)
 
-    room_down = sum(
-        _hours(max(w.start, lo), min(w.end, hi))
-        for r in scenario.cleanrooms
-        for w in r.downtime
-        if w.start < hi and w.end > lo
-    )
-    device_down = sum(
-        _hours(max(w.start, lo), min(w.end, hi))
-        for d in scenario.devices
-        for w in d.downtime
-        if w.start < hi and w.end > lo
-    )
+    room_down = sum(_union_hours(r.downtime, lo, hi) for r in scenario.cleanrooms)
+    device_down = sum(_union_hours(d.downtime, lo, hi) for d in scenario.devices)
     by_type: dict[ResourceType, list[Assignment]] = {t: [] for t in ResourceType}
     for a in assignments:
         by_type[a.resource_type].append(a)

@@ -126,7 +126,7 @@ class StaffMember:
         check_unique(f"Staff member '{self.code}': role", self.roles)
         check_unique(f"Staff member '{self.code}': trained product", self.trained_products)
         check(
-            0 < self.contracted_hours_per_week <= 60,
+            1 <= self.contracted_hours_per_week <= 60,
             f"Staff member '{self.code}': contracted hours per week must be in 1-60 "
             f"(got {self.contracted_hours_per_week}).",
         )

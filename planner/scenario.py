@@ -77,7 +77,9 @@ class Scenario:
         check_unique("Product", [p.code for p in self.products])
         check_unique("Trial", [t.code for t in self.trials])
         check_unique("Patient", [p.code for p in self.patients])
-        check_unique("Roster entry (staff, date)", [(e.staff_code, e.day) for e in self.roster])
+        check_unique(
+            "Roster entry (staff on date)", [f"{e.staff_code} on {e.day}" for e in self.roster]
+        )
         products = {p.code for p in self.products}
         rooms = {r.code for r in self.cleanrooms}
         for room in self.cleanrooms:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}")
 
 
 class ValidationError(ValueError):
@@ -21,7 +21,7 @@ def check(condition: bool, message: str) -> None:
 def check_code(kind: str, code: str) -> None:
     """Codes are short identifiers: letters, digits, '-', '_' or '.'."""
     check(
-        isinstance(code, str) and bool(_CODE.match(code)),
+        isinstance(code, str) and bool(_CODE.fullmatch(code)),
         f"{kind} code {code!r} must be 1-40 letters, digits, '-', '_' or '.', "
         "starting with a letter or digit.",
     )

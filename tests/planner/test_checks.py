@@ -1,0 +1,390 @@
+"""The independent plan checker: a valid plan passes, and each single break is reported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+
+from planner import (
+    ApheresisCapacity,
+    Assignment,
+    BedChange,
+    Cleanroom,
+    Cohort,
+    Grade,
+    Holiday,
+    PatientSchedule,
+    PatientStatus,
+    Plan,
+    ProcessStep,
+    ResourceType,
+    RosterEntry,
+    Scenario,
+    SolverInfo,
+    SolveSettings,
+    Storage,
+    Trial,
+    Ward,
+    Window,
+    compute_kpis,
+)
+from planner.checks import check_plan
+from tests.factories import START, patient, product, tiny_scenario
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+CLEANROOM, STAFF, BED = ResourceType.CLEANROOM, ResourceType.STAFF_POOL, ResourceType.BED
+APHERESIS, NONE = ResourceType.APHERESIS, ResourceType.NONE
+
+
+def at(day: int, hour: int = 0) -> datetime:
+    """Local time on 2027-01-<day> at an hour."""
+    return datetime(2027, 1, day, hour)
+
+
+def chain(
+    code: str, aph: datetime, seed: datetime, harvest: datetime, infusion: date
+) -> tuple[tuple[Assignment, ...], PatientSchedule]:
+    """Rows and milestones of one CART patient of tiny_scenario(), as the solver writes them.
+
+    Apheresis 6 h, seed 6 h (room + operator), expand 72 h, hold until harvest, harvest 6 h
+    (room + operator), 8 h changeover, QC release 2 days, lymphodepletion, 3 bed-days.
+    """
+    made = harvest + 6 * HOUR
+    release = made.date() + 2 * DAY
+    midnight = datetime.combine(infusion, time())
+
+    def a(step: str, kind: ResourceType, res: str, start: datetime, end: datetime) -> Assignment:
+        return Assignment(code, "CART", step, kind, res, start, end)
+
+    rows = (
+        a("apheresis", APHERESIS, "apheresis", aph, aph + 6 * HOUR),
+        a("seed", CLEANROOM, "CR1", seed, seed + 6 * HOUR),
+        a("seed", STAFF, "operator:CART", seed, seed + 6 * HOUR),
+        a("expand", CLEANROOM, "CR1", seed + 6 * HOUR, seed + 78 * HOUR),
+        a("hold", CLEANROOM, "CR1", seed + 78 * HOUR, harvest),
+        a("harvest", CLEANROOM, "CR1", harvest, made),
+        a("harvest", STAFF, "operator:CART", harvest, made),
+        a("changeover", CLEANROOM, "CR1", made, made + 8 * HOUR),
+        a("qc_release", NONE, "", made, datetime.combine(release, time(8))),
+        a("lymphodepletion", NONE, "", midnight - 3 * DAY + 8 * HOUR, midnight),
+        a("inpatient", BED, "W1", midnight, midnight + 3 * DAY),
+        a("infusion", NONE, "", midnight + 8 * HOUR, midnight + 10 * HOUR),
+    )
+    schedule = PatientSchedule(
+        code,
+        "CART",
+        aph.date(),
+        seed,
+        made,
+        release,
+        infusion - 3 * DAY,
+        infusion,
+        infusion,
+        infusion + 2 * DAY,
+    )
+    return rows, schedule
+
+
+def plan_of(scenario: Scenario, *chains: tuple[tuple[Assignment, ...], PatientSchedule]) -> Plan:
+    """A plan made of these patient chains."""
+    rows = tuple(r for c in chains for r in c[0])
+    schedules = tuple(c[1] for c in chains)
+    return Plan(
+        scenario.name,
+        datetime(2027, 1, 1),
+        rows,
+        schedules,
+        (),
+        compute_kpis(scenario, schedules, rows),
+        SolverInfo("OPTIMAL", "hand", 0.0, 0.0, 0.0, SolveSettings()),
+    )
+
+
+# P1 collected Wednesday 6 January, P2 a week later: one room, one slot a day, 2 beds.
+P1 = chain("P1", at(6, 8), at(7, 8), at(11, 8), date(2027, 1, 15))
+P2 = chain("P2", at(13, 8), at(14, 8), at(18, 8), date(2027, 1, 22))
+
+
+def valid_plan(scenario: Scenario | None = None) -> tuple[Scenario, Plan]:
+    """tiny_scenario(2) (or the given one) and a hand-made plan that keeps every rule."""
+    s = scenario or tiny_scenario(2)
+    return s, plan_of(s, P1, P2)
+
+
+def edit(
+    plan: Plan, match: Callable[[Assignment], bool], change: Callable[[Assignment], Assignment]
+) -> Plan:
+    """The plan with change applied to every assignment that matches."""
+    rows = tuple(change(a) if match(a) else a for a in plan.assignments)
+    return replace(plan, assignments=rows)
+
+
+def shift(delta: timedelta) -> Callable[[Assignment], Assignment]:
+    """Move an assignment by delta, keeping its length."""
+    return lambda a: replace(a, start=a.start + delta, end=a.end + delta)
+
+
+def of(
+    patient_code: str, step: str | None = None, kind: ResourceType | None = None
+) -> Callable[[Assignment], bool]:
+    """Match assignments of a patient (and step, and resource kind)."""
+    return lambda a: (
+        a.patient_code == patient_code
+        and step in (None, a.step_code)
+        and kind in (None, a.resource_type)
+    )
+
+
+def only_problem(scenario: Scenario, plan: Plan, *words: str) -> str:
+    """The single violation of the plan, checked to contain every word."""
+    problems = check_plan(scenario, plan)
+    assert len(problems) == 1, problems
+    for word in words:
+        assert word in problems[0], (word, problems[0])
+    return problems[0]
+
+
+def test_valid_plan_has_no_violations() -> None:
+    """The unbroken hand-made plan passes the check."""
+    s, plan = valid_plan()
+    assert check_plan(s, plan) == []
+
+
+def test_two_patients_overlapping_in_one_room_are_reported() -> None:
+    """P2 moved six days earlier shares CR1 with P1: the room and both patients are named."""
+    s, plan = valid_plan()
+    broken = edit(plan, of("P2"), shift(-6 * DAY))
+    only_problem(s, broken, "CR1", "P1", "P2", "2027-01-08 08:00")
+
+
+def test_second_patient_starting_inside_the_changeover_is_reported() -> None:
+    """P2 seeded at 15:00 the day P1's batch leaves CR1 at 14:00 (8 h changeover) is named."""
+    s = tiny_scenario(2)
+    p2 = chain("P2", at(8, 10), at(11, 15), at(15, 8), date(2027, 1, 19))
+    broken = plan_of(s, P1, p2)
+    only_problem(s, broken, "CR1", "P1", "until 2027-01-11 22:00", "P2", "2027-01-11 15:00")
+
+
+def test_changeover_itself_is_not_counted_as_work() -> None:
+    """A changeover row overlapping the next patient is judged by the room's changeover hours."""
+    s, plan = valid_plan()
+    stretched = edit(
+        plan,
+        of("P1", "changeover"),
+        lambda a: replace(a, end=a.end + 5 * DAY),
+    )
+    assert check_plan(s, stretched) == []
+
+
+def test_room_used_during_downtime_is_reported() -> None:
+    """P2 moved a week later, into CR1's requalification, is named with the downtime reason."""
+    down = Window(at(24), at(27), "requalification")
+    room = Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=8, downtime=(down,))
+    s, plan = valid_plan(tiny_scenario(2, cleanrooms=(room,)))
+    assert check_plan(s, plan) == []
+    broken = edit(plan, of("P2"), shift(7 * DAY))
+    only_problem(s, broken, "CR1", "P2", "requalification")
+
+
+def test_room_not_approved_for_the_product_is_reported() -> None:
+    """A room not approved for the patient's product is named with the patient."""
+    room = Cleanroom("CR1", "Room 1", Grade.B, (), changeover_hours=8)
+    s, plan = valid_plan(tiny_scenario(2, cleanrooms=(room,)))
+    problems = check_plan(s, plan)
+    assert "CR1 is not approved for P1's product." in problems
+    assert "CR1 is not approved for P2's product." in problems
+
+
+def test_unknown_room_is_reported() -> None:
+    """An assignment to a room the scenario does not have is named."""
+    s, plan = valid_plan()
+    broken = edit(plan, of("P2", kind=CLEANROOM), lambda a: replace(a, resource_code="CR9"))
+    only_problem(s, broken, "CR9", "not in the scenario")
+
+
+def test_ward_over_its_beds_is_reported() -> None:
+    """With one bed, P1 kept in until P2 arrives makes two in-patients on 22 January."""
+    s, plan = valid_plan(tiny_scenario(2, ward=Ward("W1", "Ward", beds=1)))
+    assert check_plan(s, plan) == []
+    broken = edit(plan, of("P1", kind=BED), lambda a: replace(a, end=at(23)))
+    only_problem(s, broken, "Ward", "2 in-patients", "2027-01-22", "1 beds")
+
+
+def test_ward_bed_changes_are_respected() -> None:
+    """A closure of the ward on P2's bed days is reported on each of those days."""
+    closure = BedChange(date(2027, 1, 23), date(2027, 1, 24), 0, "painting")
+    s, plan = valid_plan(tiny_scenario(2, ward=Ward("W1", "Ward", 2, (closure,))))
+    assert check_plan(s, plan) == [
+        "Ward has 1 in-patients on 2027-01-23 but 0 beds.",
+        "Ward has 1 in-patients on 2027-01-24 but 0 beds.",
+    ]
+
+
+def test_apheresis_over_the_days_slots_is_reported() -> None:
+    """A second collection on P1's day, which has one slot, is reported with the date."""
+    s, plan = valid_plan()
+    extra = replace(plan.assignments[0], patient_code="P1")
+    broken = replace(plan, assignments=(*plan.assignments, extra))
+    only_problem(s, broken, "2 apheresis collections", "2027-01-06", "1 slots")
+
+
+def test_apheresis_on_a_holiday_is_reported() -> None:
+    """Moving P2's collection to a Monday that is a public holiday breaks its zero slots."""
+    s, plan = valid_plan(tiny_scenario(2, holidays=(Holiday(date(2027, 1, 11), "Closed"),)))
+    assert check_plan(s, plan) == []
+    broken = edit(plan, of("P2", "apheresis"), shift(-2 * DAY))
+    only_problem(s, broken, "1 apheresis collections", "2027-01-11", "0 slots")
+
+
+def test_staff_pool_over_rostered_hours_is_reported() -> None:
+    """Three operators for P2's 6-hour seeding need 18 h; two on day shift give 16 h."""
+    s, plan = valid_plan()
+    broken = edit(plan, of("P2", "seed", STAFF), lambda a: replace(a, quantity=3))
+    problems = check_plan(s, broken)
+    assert problems == [
+        "Pool operator needs 18 h on 2027-01-14 but 16 h are rostered.",
+        "Pool operator:CART needs 18 h on 2027-01-14 but 16 h are rostered.",
+    ]
+
+
+def test_staff_on_leave_give_no_hours() -> None:
+    """With both operators on leave the day P2 is seeded, the pool has 0 h that day."""
+    s = tiny_scenario(2)
+    leave_day = date(2027, 1, 14)
+    roster = tuple(
+        RosterEntry(e.staff_code, e.day, "L") if e.day == leave_day else e for e in s.roster
+    )
+    s, plan = valid_plan(replace(s, roster=roster))
+    problems = check_plan(s, plan)
+    assert "Pool operator:CART needs 6 h on 2027-01-14 but 0 h are rostered." in problems
+
+
+def test_step_starting_before_its_min_lag_is_reported() -> None:
+    """With seeding at least 12 h after apheresis, P2 seeded 1 h after it is named."""
+    steps = list(product().steps)
+    steps[0] = replace(steps[0], min_lag_hours=12)
+    s, plan = valid_plan(tiny_scenario(2, products=(product(steps=tuple(steps)),)))
+    assert check_plan(s, plan) == []
+    broken = edit(plan, of("P2", "seed"), lambda a: replace(a, start=at(13, 15), end=at(13, 21)))
+    only_problem(s, broken, "P2", "seed", "1 h after", "allowed 12-72 h")
+
+
+def test_step_starting_after_its_max_lag_is_reported() -> None:
+    """P2 harvested 49 h after expansion, beyond its 48 h maximum lag, is named."""
+    s, plan = valid_plan()
+    broken = edit(plan, of("P2", "harvest"), shift(DAY + 7 * HOUR))
+    only_problem(s, broken, "P2", "harvest", "49 h after", "allowed 0-48 h")
+
+
+def test_working_hours_step_starting_at_night_is_reported() -> None:
+    """P2's seeding moved to 20:00 starts outside the site's working day."""
+    s, plan = valid_plan()
+    broken = edit(plan, of("P2", "seed"), shift(-12 * HOUR))
+    assert "P2 step seed starts outside working hours." in check_plan(s, broken)
+
+
+def test_missing_step_is_reported() -> None:
+    """A patient without a harvest row misses that step."""
+    s, plan = valid_plan()
+    rows = tuple(a for a in plan.assignments if not of("P2", "harvest")(a))
+    assert check_plan(s, replace(plan, assignments=rows)) == ["P2 misses step harvest."]
+
+
+def test_infusion_before_qc_release_is_reported() -> None:
+    """P2 infused on 19 January, before its release on the 20th, is named."""
+    s, plan = valid_plan()
+    broken = edit(plan, of("P2", "infusion"), shift(-3 * DAY))
+    only_problem(s, broken, "P2", "2027-01-19", "before release 2027-01-20")
+
+
+def test_fresh_product_infused_after_shelf_life_is_reported() -> None:
+    """A fresh product kept 4 days may be infused on day 4 after harvest, not on day 5."""
+    fresh = product(storage=Storage.FRESH, fresh_shelf_days=4)
+    s, plan = valid_plan(tiny_scenario(2, products=(fresh,)))
+    assert check_plan(s, plan) == []
+    broken = edit(plan, of("P2", "infusion"), shift(DAY))
+    only_problem(s, broken, "P2", "fresh", "shelf life")
+
+
+def test_cryopreserved_product_has_no_shelf_limit() -> None:
+    """A cryopreserved product may be infused weeks after harvest."""
+    s, plan = valid_plan()
+    late = edit(plan, of("P2", "infusion"), shift(20 * DAY))
+    assert check_plan(s, late) == []
+
+
+def test_fresh_shelf_life_counts_from_the_day_a_midnight_batch_was_made() -> None:
+    """A fresh batch ending at 00:00 on the 12th was made on the 11th: 3 days end on the 14th."""
+    step = ProcessStep("expand", "Expansion", 72)
+    fresh = product(steps=(step,), storage=Storage.FRESH, qc_release_days=0, fresh_shelf_days=3)
+    s = tiny_scenario(1, products=(fresh,))
+    rows = (
+        Assignment("P1", "CART", "apheresis", APHERESIS, "apheresis", at(6, 8), at(6, 14)),
+        Assignment("P1", "CART", "expand", CLEANROOM, "CR1", at(9), at(12)),
+        Assignment("P1", "CART", "infusion", NONE, "", at(15, 8), at(15, 10)),
+    )
+    plan = replace(valid_plan(s)[1], assignments=rows, schedules=())
+    assert check_plan(s, edit(plan, of("P1", "infusion"), shift(DAY)))  # the 16th is caught
+    assert any("shelf life" in p for p in check_plan(s, plan))
+
+
+def trial_scenario(cap: int, stagger: int, *extra: object) -> Scenario:
+    """tiny_scenario(2) with P1 and P2 (and maybe more patients) in cohort T1/C1."""
+    t = Trial("T1", "Trial", "CART", (Cohort("C1", cap, stagger),), START, START + 60 * DAY)
+    patients = (
+        patient("P1", trial_code="T1", cohort_code="C1"),
+        patient("P2", trial_code="T1", cohort_code="C1"),
+        patient("P3", trial_code="T1", cohort_code="C1"),
+        *extra,
+    )
+    return tiny_scenario(trials=(t,), patients=patients)
+
+
+def test_cohort_over_its_cap_is_reported() -> None:
+    """Scheduling a third patient in a cohort capped at two names the cohort."""
+    s, plan = valid_plan(trial_scenario(2, 5))
+    assert check_plan(s, plan) == []
+    p3 = replace(P2[1], patient_code="P3", infusion_day=date(2027, 1, 29))
+    broken = replace(plan, schedules=(*plan.schedules, p3))
+    only_problem(s, broken, "Cohort T1/C1", "3 > 2")
+
+
+def test_cohort_stagger_too_short_is_reported() -> None:
+    """Infusions 3 days apart in a cohort needing 5 are named with both dates."""
+    s, plan = valid_plan(trial_scenario(3, 5))
+    assert check_plan(s, plan) == []
+    early = replace(plan.schedules[1], infusion_day=date(2027, 1, 18))
+    broken = replace(plan, schedules=(plan.schedules[0], early))
+    only_problem(s, broken, "Cohort T1/C1", "2027-01-15", "2027-01-18", "5 days")
+
+
+def test_cohort_cap_counts_patients_already_infused() -> None:
+    """A cohort of cap 2 with one patient infused has room for one more, not two."""
+    infused = patient("P4", trial_code="T1", cohort_code="C1", status=PatientStatus.INFUSED)
+    s, plan = valid_plan(trial_scenario(2, 0, infused))
+    assert any("Cohort T1/C1" in p for p in check_plan(s, plan))
+
+
+def test_solver_plan_passes_the_checker() -> None:
+    """The solver's plan of the tiny scenario is valid, and breaking it is caught."""
+    from solver import solve
+
+    s = tiny_scenario(2)
+    plan = solve(s, SolveSettings(deterministic_time=5.0))
+    assert check_plan(s, plan) == []
+    infusion = next(a for a in plan.assignments if a.step_code == "infusion")
+    broken = edit(plan, lambda a: a == infusion, shift(-10 * DAY))
+    assert any(infusion.patient_code in p and "before release" in p for p in check_plan(s, broken))
+
+
+def test_apheresis_slots_follow_the_weekday() -> None:
+    """Slots only on Wednesdays fit both Wednesday collections; slots only on Thursdays do not."""
+    wednesdays = tiny_scenario(2, apheresis=ApheresisCapacity((0, 0, 1, 0, 0, 0, 0)))
+    assert check_plan(*valid_plan(wednesdays)) == []
+    thursdays = tiny_scenario(2, apheresis=ApheresisCapacity((0, 0, 0, 1, 0, 0, 0)))
+    assert check_plan(*valid_plan(thursdays)) == [
+        "1 apheresis collections on 2027-01-06 but 0 slots.",
+        "1 apheresis collections on 2027-01-13 but 0 slots.",
+    ]
