@@ -115,12 +115,15 @@ def _check_apheresis(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[s
 
 
 def _check_staff(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
-    """Staff-hours per pool and day stay within the hours rostered for that pool."""
+    """Staff-hours per pool and day stay within the hours rostered for that pool.
+
+    Only days of the horizon are checked: the roster says nothing of work done before it.
+    """
     shifts = {s.code: s for s in scenario.shift_codes}
     members = {s.code: s for s in scenario.staff}
     used: dict[tuple[str, date], float] = defaultdict(float)
     for a in rows:
-        if a.resource_type is ResourceType.STAFF_POOL:
+        if a.resource_type is ResourceType.STAFF_POOL and a.start.date() >= scenario.horizon_start:
             amount = _hours(a.end - a.start) * a.quantity
             used[(a.resource_code, a.start.date())] += amount
             role = a.resource_code.split(":")[0]

@@ -103,7 +103,7 @@ class SolveSettings:
     """How to solve: deterministic mode (the default) repeats the same plan run after run."""
 
     deterministic: bool = True
-    deterministic_time: float = 20.0
+    deterministic_time: float = 3.0
     time_limit_s: float = 60.0
     workers: int = 1
     seed: int = 0

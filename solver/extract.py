@@ -156,9 +156,9 @@ _DETAIL = {
         "after apheresis between {first} and {last}"
     ),
     UnscheduledReason.NO_BED: "no ward bed is free for the in-patient stay after release",
-    UnscheduledReason.COHORT_FULL: "the trial cohort has reached its cap",
+    UnscheduledReason.COHORT_FULL: "trial cohort {cohort} has reached its cap",
     UnscheduledReason.TRIAL_STAGGER: (
-        "the cohort's minimum gap between infusions leaves no infusion day in the horizon"
+        "the minimum gap between infusions in cohort {cohort} leaves no infusion day in the horizon"
     ),
     UnscheduledReason.OUTSIDE_HORIZON: (
         "the chain from apheresis ({first} to {last}) to infusion does not fit in the horizon"
@@ -174,7 +174,8 @@ def explain(instance: Instance, job: Job, failure: Failure) -> Unscheduled:
     reason = failure.main_reason()
     first = instance.to_date(max(0, job.earliest_day))
     last = instance.to_date(max(0, job.latest_day))
-    detail = _DETAIL[reason].format(first=first, last=last, product=job.product.code)
+    cohort = "/".join(job.cohort) if job.cohort else "-"
+    detail = _DETAIL[reason].format(first=first, last=last, product=job.product.code, cohort=cohort)
     return Unscheduled(job.code, reason, detail[0].upper() + detail[1:] + ".")
 
 

@@ -281,6 +281,30 @@ def test_done_steps_stay_where_they_were() -> None:
     assert aph[0].start.date() == date(2027, 1, 5)
 
 
+def test_steps_done_before_the_horizon_are_kept() -> None:
+    """A patient collected and seeded before the horizon starts is planned from there on."""
+    done = (
+        DoneStep("apheresis", datetime(2026, 12, 30, 8), datetime(2026, 12, 30, 14)),
+        DoneStep("seed", datetime(2026, 12, 31, 8), datetime(2026, 12, 31, 14), "CR1"),
+    )
+    started = patient(
+        "P1",
+        status=PatientStatus.IN_PROCESS,
+        done_steps=done,
+        referral_date=date(2026, 12, 1),
+        earliest_apheresis=date(2026, 12, 30),
+        latest_apheresis=date(2026, 12, 30),
+    )
+    s = tiny_scenario(patients=(started,))
+    plan = solved(s)
+    assert plan.kpis.scheduled == 1
+    seed = rows(plan, ResourceType.CLEANROOM, "seed")[0]
+    assert seed.start == datetime(2026, 12, 31, 8) and seed.resource_code == "CR1"
+    expand = rows(plan, ResourceType.CLEANROOM, "expand")[0]
+    assert expand.resource_code == "CR1"
+    assert timedelta(0) <= expand.start - seed.end <= timedelta(hours=24)
+
+
 def test_staff_need_counts_people_not_only_hours() -> None:
     """A step needing two operators cannot run on a day with one operator rostered."""
     base = product()
