@@ -12,7 +12,8 @@ from typing import NoReturn, TextIO
 
 from data.db import DatabaseError, open_database, resolve_url
 from data.repository import Repository, RepositoryError
-from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError, format_kpis
+from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError
+from planner.kpis import format_plan, format_progress
 
 DEMO_NAME = "Demo: Nordic university hospital"
 DEFAULT_DET_TIME = 3.0
@@ -145,14 +146,7 @@ def _progress_printer(out: TextIO, quiet: bool) -> Callable[[SolveProgress], Non
         if p.phase == "cp-sat" and now - last[0] < 1.0:
             return
         last[0] = now
-        parts = [f"[{p.elapsed_s:6.1f} s] {p.phase:<8}"]
-        if p.scheduled is not None:
-            parts.append(f"scheduled {p.scheduled}")
-        if p.objective is not None:
-            parts.append(f"objective {p.objective:,.0f}")
-        if p.bound is not None:
-            parts.append(f"bound {p.bound:,.0f}")
-        print("  ".join(parts), file=out, flush=True)
+        print(format_progress(p), file=out, flush=True)
 
     return report
 
@@ -178,20 +172,6 @@ def _solve_and_save(repo: Repository, scenario: Scenario, args: argparse.Namespa
     if not args.quiet:
         print(f"Saved plan #{plan_id}.", file=sys.stderr)
     return plan
-
-
-def _summary(plan: Plan) -> str:
-    info = plan.solver
-    lines = [
-        format_kpis(plan.kpis),
-        f"Solver               {info.engine}, {info.status}, gap {info.gap * 100:.1f} %, "
-        f"{info.wall_time_s:.1f} s (greedy objective {info.greedy_objective:,.0f}, "
-        f"plan {info.objective:,.0f})",
-    ]
-    if plan.unscheduled:
-        lines.append(f"Unscheduled ({len(plan.unscheduled)}):")
-        lines += [f"  {u.patient_code}: {u.reason.value}: {u.detail}" for u in plan.unscheduled]
-    return "\n".join(lines)
 
 
 def _open(args: argparse.Namespace) -> Repository:
@@ -234,7 +214,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     start = scenario.horizon_start
     end = start + timedelta(weeks=args.weeks) - timedelta(days=1)
     path = _write(args.out, scenario, plan, start, end)
-    print(_summary(plan))
+    print(format_plan(plan))
     print(f"Weekly plan {start} to {end}: {path}")
     return 0
 
@@ -249,7 +229,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     """Plan a stored scenario."""
     repo = _open(args)
     plan = _solve_and_save(repo, _load(repo, args.scenario), args)
-    print(_summary(plan))
+    print(format_plan(plan))
     return 0
 
 

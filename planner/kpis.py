@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 
-from planner.plan import Assignment, Kpis, PatientSchedule, ResourceType
+from planner.plan import Assignment, Kpis, PatientSchedule, Plan, ResourceType, SolveProgress
 from planner.resources import Window
 from planner.scenario import Scenario
 
@@ -118,3 +118,41 @@ def format_kpis(kpis: Kpis) -> str:
     ]
     lines += [f"Utilisation {name:<11}{share * 100:5.1f} %" for name, share in kpis.utilisation]
     return "\n".join(lines)
+
+
+def format_plan(plan: Plan) -> str:
+    """KPIs, what the solver reported, notes, and the unscheduled patients with reasons."""
+    info = plan.solver
+    lines = [
+        format_kpis(plan.kpis),
+        "",
+        f"Solver status        {info.status}",
+        f"Engine               {info.engine}",
+        f"Objective            {info.objective:,.0f} (greedy {info.greedy_objective:,.0f})",
+        f"Bound                {info.bound:,.0f}",
+        f"Gap                  {info.gap * 100:.2f} %",
+        f"Wall time            {info.wall_time_s:.1f} s",
+        f"Deterministic time   {info.settings.deterministic_time:g}"
+        + ("" if info.settings.deterministic else " (not used: wall-clock mode)"),
+        f"Seed                 {info.settings.seed}",
+        f"Created              {plan.created:%Y-%m-%d %H:%M}",
+    ]
+    if plan.notes:
+        lines += ["", "Notes"] + [f"  {note}" for note in plan.notes]
+    lines += ["", f"Unscheduled patients ({len(plan.unscheduled)})"]
+    if not plan.unscheduled:
+        lines.append("  none")
+    lines += [f"  {u.patient_code:<10} {u.reason.value}: {u.detail}" for u in plan.unscheduled]
+    return "\n".join(lines)
+
+
+def format_progress(report: SolveProgress) -> str:
+    """One progress line: phase, elapsed time, best objective, bound, scheduled count."""
+    parts = [report.phase, f"{report.elapsed_s:.1f} s"]
+    if report.objective is not None:
+        parts.append(f"best {report.objective:,.0f}")
+    if report.bound is not None:
+        parts.append(f"bound {report.bound:,.0f}")
+    if report.scheduled is not None:
+        parts.append(f"{report.scheduled} scheduled")
+    return " · ".join(parts)

@@ -17,7 +17,13 @@ install_qt_libs() {
 make_venv() {
     # Create .venv with python3.11+ and install the project (with extras given as $1).
     if [ ! -x .venv/bin/python ]; then
-        python3 -m venv .venv
+        if ! python3 -m venv .venv 2>/dev/null; then
+            rm -rf .venv
+            local sudo=""
+            [ "$(id -u)" -ne 0 ] && sudo="sudo"
+            $sudo apt-get update -qq && $sudo apt-get install -y -qq python3-venv >/dev/null
+            python3 -m venv .venv
+        fi
     fi
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
     .venv/bin/python -m pip install -q -e "$1"

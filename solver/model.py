@@ -251,48 +251,63 @@ class ChainModel:
 
     def add_cleanroom_segregation(self) -> None:
         """One patient per cleanroom from first to last room step, plus changeover; downtime."""
-        inst, m = self.instance, self.model
-        per_room: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
-        for jv in self.jobs:
-            span = jv.job.room_steps
-            if span is None:
-                continue
-            rooms = (jv.job.fixed_room,) if jv.job.fixed_room is not None else jv.job.rooms
-            for r in rooms:
-                use = m.new_bool_var(f"{jv.job.code}.room{r}")
-                jv.rooms[r] = use
-                per_room[r].append(
-                    self._holder_intervals(
-                        jv, span, inst.room_changeover[r], use, f"{jv.job.code}.R{r}"
-                    )
-                )
-            m.add(sum(jv.rooms.values()) == jv.present)
-        for r, intervals in per_room.items():
-            for k, (s, e) in enumerate(inst.room_downtime[r]):
-                intervals.append(m.new_fixed_size_interval_var(s, e - s, f"down.R{r}.{k}"))
-            m.add_no_overlap(intervals)
+        inst = self.instance
+        self._exclusive_holders(
+            "R",
+            inst.room_changeover,
+            inst.room_downtime,
+            [
+                (jv, jv.job.room_steps, jv.job.fixed_room, jv.job.rooms, jv.rooms)
+                for jv in self.jobs
+            ],
+        )
 
     def add_device_capacity(self) -> None:
         """One batch per closed device over its steps, plus changeover; downtime."""
-        inst, m = self.instance, self.model
-        per_device: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
-        for jv in self.jobs:
-            span = jv.job.device_steps
+        inst = self.instance
+        self._exclusive_holders(
+            "D",
+            inst.device_changeover,
+            inst.device_downtime,
+            [
+                (jv, jv.job.device_steps, jv.job.fixed_device, jv.job.devices, jv.devices)
+                for jv in self.jobs
+            ],
+        )
+
+    def _exclusive_holders(
+        self,
+        tag: str,
+        changeover: tuple[int, ...],
+        downtime: tuple[tuple[tuple[int, int], ...], ...],
+        items: list[
+            tuple[
+                JobVars,
+                tuple[int, int] | None,
+                int | None,
+                tuple[int, ...],
+                dict[int, cp_model.IntVar],
+            ]
+        ],
+    ) -> None:
+        """Each planned job picks one holder (fixed if already chosen); holders never overlap.
+
+        items: job, span of steps held, fixed holder, allowed holders, and the dict that
+        receives the job's choice literals.
+        """
+        m = self.model
+        per_holder: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
+        for jv, span, fixed, options, uses in items:
             if span is None:
                 continue
-            devices = (jv.job.fixed_device,) if jv.job.fixed_device is not None else jv.job.devices
-            for k in devices:
-                use = m.new_bool_var(f"{jv.job.code}.device{k}")
-                jv.devices[k] = use
-                per_device[k].append(
-                    self._holder_intervals(
-                        jv, span, inst.device_changeover[k], use, f"{jv.job.code}.D{k}"
-                    )
-                )
-            m.add(sum(jv.devices.values()) == jv.present)
-        for k, intervals in per_device.items():
-            for n, (s, e) in enumerate(inst.device_downtime[k]):
-                intervals.append(m.new_fixed_size_interval_var(s, e - s, f"down.D{k}.{n}"))
+            for k in (fixed,) if fixed is not None else options:
+                name = f"{jv.job.code}.{tag}{k}"
+                uses[k] = m.new_bool_var(name)
+                per_holder[k].append(self._holder_intervals(jv, span, changeover[k], uses[k], name))
+            m.add(sum(uses.values()) == jv.present)
+        for k, intervals in per_holder.items():
+            for n, (s, e) in enumerate(downtime[k]):
+                intervals.append(m.new_fixed_size_interval_var(s, e - s, f"down.{tag}{k}.{n}"))
             m.add_no_overlap(intervals)
 
     def add_staff_capacity(self) -> None:

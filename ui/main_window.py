@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from planner import Plan, Scenario, SolveProgress, SolveSettings, format_kpis
+from planner import Plan, Scenario, SolveProgress, SolveSettings
+from planner.kpis import format_plan, format_progress
 from ui.gantt import GanttView
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
 from ui.workers import SolveFunction, SolveWorker
@@ -35,38 +36,7 @@ def plan_summary(plan: Plan | None) -> str:
     """The KPI tab's text: KPIs, what the solver reported, and the unscheduled with reasons."""
     if plan is None:
         return "No plan yet: press Solve."
-    info = plan.solver
-    lines = [
-        format_kpis(plan.kpis),
-        "",
-        f"Solver status        {info.status}",
-        f"Engine               {info.engine}",
-        f"Objective            {info.objective:,.0f}",
-        f"Bound                {info.bound:,.0f}",
-        f"Gap                  {info.gap * 100:.2f} %",
-        f"Wall time            {info.wall_time_s:.1f} s",
-        f"Deterministic time   {info.settings.deterministic_time:g}",
-        f"Created              {plan.created:%Y-%m-%d %H:%M}",
-    ]
-    if plan.notes:
-        lines += ["", "Notes"] + [f"  {note}" for note in plan.notes]
-    lines += ["", f"Unscheduled patients ({len(plan.unscheduled)})"]
-    if not plan.unscheduled:
-        lines.append("  none")
-    lines += [f"  {u.patient_code:<10} {u.reason.value}: {u.detail}" for u in plan.unscheduled]
-    return "\n".join(lines)
-
-
-def progress_text(report: SolveProgress) -> str:
-    """One status-bar line: phase, elapsed time, best objective, scheduled count."""
-    parts = [report.phase, f"{report.elapsed_s:.1f} s"]
-    if report.objective is not None:
-        parts.append(f"best {report.objective:,.0f}")
-    if report.bound is not None:
-        parts.append(f"bound {report.bound:,.0f}")
-    if report.scheduled is not None:
-        parts.append(f"{report.scheduled} scheduled")
-    return " · ".join(parts)
+    return format_plan(plan)
 
 
 class _WrappingTable(QTableView):
@@ -310,7 +280,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setRange(0, 0)
 
     def _on_progress(self, report: SolveProgress) -> None:
-        self.status_label.setText(progress_text(report))
+        self.status_label.setText(format_progress(report))
         if report.fraction is None:
             self.progress_bar.setRange(0, 0)
         else:

@@ -7,9 +7,10 @@ import threading
 from PySide6.QtCore import QObject, Slot
 
 from planner import Plan, SolveProgress
+from planner.kpis import format_progress as progress_text
 from tests.factories import tiny_scenario
 from tests.ui.sample import sample_plan, sample_scenario
-from ui.main_window import MainWindow, progress_text
+from ui.main_window import MainWindow
 
 TIMEOUT_MS = 60_000
 
