@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from planner.patients import PatientStatus
@@ -46,13 +47,39 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[str]:
     return problems
 
 
-def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
-    """Rooms and devices hold one patient at a time, with changeover, outside downtime."""
-    problems = []
-    holders: dict[tuple[ResourceType, str], Cleanroom | Device] = {
+def _holders(scenario: Scenario) -> dict[tuple[ResourceType, str], Cleanroom | Device]:
+    return {
         **{(ResourceType.CLEANROOM, r.code): r for r in scenario.cleanrooms},
         **{(ResourceType.DEVICE, d.code): d for d in scenario.devices},
     }
+
+
+def changeovers(scenario: Scenario, rows: Iterable[Assignment]) -> list[Assignment]:
+    """The cleaning after each patient's stay in a room or device, as 'changeover' rows.
+
+    Plans leave changeover out of their assignments (it follows from the scenario).
+    """
+    holders = _holders(scenario)
+    last: dict[tuple[ResourceType, str, str], Assignment] = {}
+    for a in rows:
+        key = (a.resource_type, a.resource_code, a.patient_code)
+        if (a.resource_type, a.resource_code) in holders and (
+            key not in last or a.end > last[key].end
+        ):
+            last[key] = a
+    result = []
+    for (kind, code, patient), a in sorted(last.items()):
+        hours = holders[(kind, code)].changeover_hours
+        if hours > 0:
+            end = a.end + timedelta(hours=hours)
+            result.append(Assignment(patient, a.product_code, "changeover", kind, code, a.end, end))
+    return result
+
+
+def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
+    """Rooms and devices hold one patient at a time, with changeover, outside downtime."""
+    problems = []
+    holders = _holders(scenario)
     spans: dict[tuple[ResourceType, str], dict[str, list[Assignment]]] = defaultdict(
         lambda: defaultdict(list)
     )

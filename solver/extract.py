@@ -19,10 +19,9 @@ from solver.greedy import Failure, rebook
 from solver.instance import HOURS_PER_DAY, LD_REGIMEN_DAYS, Instance, Job, pool_name
 
 #: Step codes of the chain around manufacturing, as they appear in plans.
-APHERESIS, HOLD, CHANGEOVER, QC, LD, INFUSION, INPATIENT = (
+APHERESIS, HOLD, QC, LD, INFUSION, INPATIENT = (
     "apheresis",
     "hold",
-    "changeover",
     "qc_release",
     "lymphodepletion",
     "infusion",
@@ -96,22 +95,14 @@ def chain_assignments(instance: Instance, chain: ChainTimes) -> list[Assignment]
 
 
 def _holder_rows(instance: Instance, job: Job, chain: ChainTimes, add: object) -> None:
-    """Rows for material held in a room or device between its steps, and the changeover."""
-    for kind, span, index, codes, changeovers in (
-        (
-            ResourceType.CLEANROOM,
-            job.room_steps,
-            chain.room,
-            instance.room_codes,
-            instance.room_changeover,
-        ),
-        (
-            ResourceType.DEVICE,
-            job.device_steps,
-            chain.device,
-            instance.device_codes,
-            instance.device_changeover,
-        ),
+    """Rows for material held in a room or device between its steps.
+
+    Changeover after the stay is not a row: it follows from the scenario
+    (planner.checks.changeovers derives it for views).
+    """
+    for kind, span, index, codes in (
+        (ResourceType.CLEANROOM, job.room_steps, chain.room, instance.room_codes),
+        (ResourceType.DEVICE, job.device_steps, chain.device, instance.device_codes),
     ):
         if span is None or index is None:
             continue
@@ -120,9 +111,6 @@ def _holder_rows(instance: Instance, job: Job, chain: ChainTimes, add: object) -
             gap_start, gap_end = chain.end(instance, i), chain.starts[i + 1]
             if gap_start < gap_end:
                 add(HOLD, kind, codes[index], gap_start, gap_end)  # type: ignore[operator]
-        end = chain.end(instance, last)
-        if changeovers[index] > 0:
-            add(CHANGEOVER, kind, codes[index], end, end + changeovers[index])  # type: ignore[operator]
 
 
 def chain_schedule(instance: Instance, chain: ChainTimes) -> PatientSchedule:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from planner import Assignment, PatientSchedule, Plan, ResourceType, Scenario
+from planner.checks import changeovers
 
 LABEL_WIDTH = 190
 HEADER_HEIGHT = 40
@@ -243,7 +244,13 @@ class GanttView(QGraphicsView):
         self._plan = plan
         self._colours = product_colours(scenario)
         assignments = (
-            [a for a in plan.assignments if a.resource_type in DRAWN_TYPES] if plan else []
+            [
+                a
+                for a in (*plan.assignments, *changeovers(scenario, plan.assignments))
+                if a.resource_type in DRAWN_TYPES
+            ]
+            if plan
+            else []
         )
         start = _midnight(scenario.horizon_start)
         end = _midnight(scenario.horizon_end + timedelta(days=1))

@@ -29,7 +29,7 @@ from planner import (
     Window,
     compute_kpis,
 )
-from planner.checks import check_plan
+from planner.checks import changeovers, check_plan
 from tests.factories import START, patient, product, tiny_scenario
 
 HOUR = timedelta(hours=1)
@@ -388,3 +388,16 @@ def test_apheresis_slots_follow_the_weekday() -> None:
         "1 apheresis collections on 2027-01-06 but 0 slots.",
         "1 apheresis collections on 2027-01-13 but 0 slots.",
     ]
+
+
+def test_changeovers_follow_each_stay_in_a_room() -> None:
+    """Each patient's stay in a room is followed by one changeover of the room's hours."""
+    s, plan = valid_plan()
+    cleaning = changeovers(s, plan.assignments)
+    room_rows = [a for a in plan.assignments if a.resource_type is ResourceType.CLEANROOM]
+    assert {a.patient_code for a in cleaning} == {a.patient_code for a in room_rows}
+    for c in cleaning:
+        last_end = max(a.end for a in room_rows if a.patient_code == c.patient_code)
+        assert c.start == last_end
+        assert c.end - c.start == timedelta(hours=s.cleanrooms[0].changeover_hours)
+        assert c.resource_type is ResourceType.CLEANROOM and c.step_code == "changeover"

@@ -46,9 +46,6 @@ def chain(
         Assignment(code, p, "expand", RT.CLEANROOM, room, seed + timedelta(hours=6), expand_end),
         Assignment(code, p, "harvest", RT.CLEANROOM, room, expand_end, harvest_end),
         Assignment(code, p, "harvest", RT.STAFF_POOL, "operator:CART", expand_end, harvest_end),
-        Assignment(
-            code, p, "changeover", RT.CLEANROOM, room, harvest_end, harvest_end + timedelta(hours=8)
-        ),
         Assignment(code, p, "qc_release", RT.NONE, "", harvest_end, _at(release, 8)),
         Assignment(code, p, "infusion", RT.NONE, "", _at(infusion, 8), _at(infusion, 10)),
         Assignment(

@@ -6,6 +6,7 @@ import itertools
 from datetime import timedelta
 
 from planner import ResourceType
+from planner.checks import changeovers
 from tests.ui.sample import sample_plan, sample_scenario
 from ui.gantt import DRAWN_TYPES, GanttView
 
@@ -20,11 +21,15 @@ def _view(qtbot) -> GanttView:
 
 
 def test_one_bar_per_non_staff_assignment(qtbot):
-    """Every assignment on a place (not a staff pool, not 'none') gets exactly one bar."""
+    """Every assignment on a place (not a staff pool, not 'none') and each changeover: one bar."""
     view = _view(qtbot)
-    plan = sample_plan()
+    scenario = sample_scenario()
+    plan = sample_plan(scenario)
     drawn = [a for a in plan.assignments if a.resource_type in DRAWN_TYPES]
-    assert sorted(b.assignment.key for b in view.bars()) == sorted(a.key for a in drawn)
+    cleaning = changeovers(scenario, plan.assignments)
+    assert len(cleaning) == 2 and all(a.step_code == "changeover" for a in cleaning)
+    expected = sorted(a.key for a in drawn + cleaning)
+    assert sorted(b.assignment.key for b in view.bars()) == expected
     assert all(b.assignment.resource_type is not ResourceType.STAFF_POOL for b in view.bars())
 
 
