@@ -9,7 +9,7 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from planner import Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
-from solver.chain import ChainTimes, objective
+from solver.chain import ChainTimes, objective, trivial_bound
 from solver.extract import build_plan, plan_created
 from solver.greedy import greedy
 from solver.instance import Instance, compile_instance
@@ -74,20 +74,23 @@ def solve(
     settings = settings or SolveSettings()
     started = time.monotonic()
 
-    def report(phase: str, **values: float | int | None) -> None:
+    def report(phase: str, value: float | None = None, scheduled: int | None = None) -> None:
         if on_progress is not None:
-            on_progress(SolveProgress(phase=phase, elapsed_s=time.monotonic() - started, **values))  # type: ignore[arg-type]
+            elapsed = time.monotonic() - started
+            on_progress(SolveProgress(phase, elapsed, objective=value, scheduled=scheduled))
 
     report("compile")
     instance = compile_instance(scenario)
     base = greedy(instance)
-    report("greedy", objective=float(base.objective), scheduled=len(base.booking.chains))
-    chains, engine, status, bound = base.booking.chains, f"greedy-{base.order}", "FEASIBLE", 0.0
+    report("greedy", float(base.objective), len(base.booking.chains))
+    chains, engine, status = base.booking.chains, f"greedy-{base.order}", "FEASIBLE"
+    bound = float(trivial_bound(instance))
     notes: list[str] = []
     if instance.jobs and not (cancel is not None and cancel()):
-        cp_chains, status, bound, improved = _cp_sat(
+        cp_chains, status, cp_bound, improved = _cp_sat(
             instance, settings, base.booking.chains, started, on_progress, cancel
         )
+        bound = cp_bound if cp_chains is not None else bound
         cp_value = objective(instance, cp_chains) if cp_chains is not None else None
         if cp_chains is not None and cp_value is not None and cp_value >= base.objective:
             chains, engine = cp_chains, "cp-sat"
@@ -97,6 +100,8 @@ def solve(
             )
         if not improved and engine == "cp-sat":
             notes.append("CP-SAT confirmed the greedy booking without improving it.")
+        if cancel is not None and cancel():
+            notes.append("Stopped early on request: this is the best plan found so far.")
     else:
         status = "CANCELLED" if instance.jobs else "OPTIMAL"
     value = float(objective(instance, chains))
@@ -109,9 +114,9 @@ def solve(
         settings=settings,
         greedy_objective=float(base.objective),
     )
-    report("extract", objective=value, scheduled=len(chains))
+    report("extract", value, len(chains))
     plan = build_plan(instance, chains, info, plan_created(instance), tuple(notes))
-    report("done", objective=value, scheduled=len(plan.schedules), fraction=1.0)
+    report("done", value, len(plan.schedules))
     return plan
 
 

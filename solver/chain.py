@@ -58,3 +58,8 @@ def objective(instance: Instance, chains: list[ChainTimes]) -> int:
         value += instance.jobs[chain.job].weight * scale
         value -= LATENESS_WEIGHT * chain.lateness(instance) + chain.vein_to_vein()
     return value
+
+
+def trivial_bound(instance: Instance) -> int:
+    """An upper bound on the objective: every patient scheduled with no lateness or wait."""
+    return sum(job.weight for job in instance.jobs) * scheduled_scale(instance)
