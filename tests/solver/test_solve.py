@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from planner import (
     ApheresisCapacity,
     Cleanroom,
@@ -118,3 +121,42 @@ def test_empty_scenario_gives_an_empty_plan() -> None:
     plan = solve(replace(tiny_scenario(), patients=()))
     assert plan.schedules == () and plan.unscheduled == ()
     assert plan.kpis.total == 0
+
+
+def test_interleaved_workers_are_deterministic_too() -> None:
+    """Two workers with interleaved search give the same plan run after run."""
+    s = crowded(6, n=10)
+    settings = SolveSettings(deterministic_time=1.0, workers=2, seed=3)
+    first, second = solve(s, settings), solve(s, settings)
+    assert first.assignments == second.assignments
+    assert first.solver.objective == second.solver.objective
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rooms=st.integers(1, 3),
+    beds=st.integers(1, 3),
+    slots=st.integers(1, 2),
+    changeover=st.integers(0, 30),
+    seed=st.integers(0, 10_000),
+)
+def test_random_centres_get_valid_plans_no_worse_than_greedy(
+    rooms: int, beds: int, slots: int, changeover: int, seed: int
+) -> None:
+    """Random small centres: the plan passes the independent check and beats or ties greedy."""
+    base = crowded(seed, n=7)
+    s = replace(
+        base,
+        cleanrooms=tuple(
+            Cleanroom(f"CR{i}", "Room", Grade.B, ("CART",), changeover_hours=changeover)
+            for i in range(rooms)
+        ),
+        ward=Ward("W1", "Ward", beds=beds),
+        apheresis=ApheresisCapacity((slots,) * 5 + (0, 0)),
+    )
+    plan = solve(s, SolveSettings(deterministic_time=0.5))
+    assert check_plan(s, plan) == []
+    assert plan.solver.objective >= greedy(compile_instance(s)).objective
+    assert {x.patient_code for x in plan.schedules} | {
+        u.patient_code for u in plan.unscheduled
+    } == {p.code for p in s.patients}
