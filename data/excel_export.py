@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner import Assignment, PatientSchedule, Plan, ResourceType, Scenario
@@ -69,6 +70,7 @@ _TITLE = Font(bold=True, size=14)
 _WEEKEND = PatternFill("solid", start_color="FFD9D9D9", end_color="FFD9D9D9")
 _OVER = PatternFill("solid", start_color="FFF4B6B6", end_color="FFF4B6B6")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_DAY_WIDTH = 24
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
@@ -117,7 +119,9 @@ def _header(ws: Worksheet, row: int, values: Sequence[object]) -> None:
         _put(ws, row, column, value).font = _BOLD
 
 
-def _printable(ws: Worksheet, title_rows: str, freeze: str, title_cols: str | None = None) -> None:
+def _printable(
+    ws: Worksheet, title_rows: str | None, freeze: str, title_cols: str | None = None
+) -> None:
     """Landscape, fit to page width, frozen header, repeated print titles."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -125,7 +129,8 @@ def _printable(ws: Worksheet, title_rows: str, freeze: str, title_cols: str | No
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.freeze_panes = freeze
-    ws.print_title_rows = title_rows
+    if title_rows:
+        ws.print_title_rows = title_rows
     if title_cols:
         ws.print_title_cols = title_cols
 
@@ -244,31 +249,66 @@ def _patients(ws: Worksheet, scenario: Scenario, plan: Plan, lo: date, hi: date)
 # Week grids ----------------------------------------------------------------------------------
 
 
+def _wrapped_lines(value: object, width: int = _DAY_WIDTH) -> int:
+    """Lines a value takes in a day column once wrapped."""
+    text = "" if value is None else str(value)
+    return sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
+
+
+def _weeks(days: Sequence[date]) -> list[list[date]]:
+    """The days cut into Monday-to-Sunday weeks (the first and last may be partial)."""
+    weeks: list[list[date]] = []
+    for day in days:
+        if not weeks or day.weekday() == 0:
+            weeks.append([])
+        weeks[-1].append(day)
+    return weeks
+
+
 def _grid(
     ws: Worksheet,
     days: Sequence[date],
     rows: Sequence[tuple[str, Sequence[object]]],
     off_days: frozenset[date],
     label: str = "resource",
-) -> None:
-    """Rows of labelled cells against one column per date, weekends and holidays shaded."""
-    _put(ws, 1, 1, label).font = _BOLD
-    _put(ws, 2, 1, "").font = _BOLD
-    for c, day in enumerate(days, start=2):
-        _put(ws, 1, c, day.isoformat()).font = _BOLD
-        _put(ws, 2, c, day.strftime("%a")).font = _BOLD
-        ws.column_dimensions[get_column_letter(c)].width = 13
-    for r, (name, cells) in enumerate(rows, start=3):
-        _put(ws, r, 1, name).font = _BOLD
-        for c, value in enumerate(cells, start=2):
-            cell = _put(ws, r, c, value)
-            cell.alignment = _WRAP
-    for c, day in enumerate(days, start=2):
-        if day.weekday() >= 5 or day in off_days:
-            for r in range(1, len(rows) + 3):
-                ws.cell(row=r, column=c).fill = _WEEKEND
+) -> dict[tuple[str, date], Cell]:
+    """One block per week, stacked down the sheet with a page break after each block.
+
+    A block is a date row, a weekday row and one row per label; weekends and holidays are
+    shaded. Returns the cell of each (label, date) so callers can mark cells.
+    """
+    column_of = {day: i for i, day in enumerate(days)}
+    cells: dict[tuple[str, date], Cell] = {}
+    top = 1
+    for week in _weeks(days):
+        _put(ws, top, 1, label).font = _BOLD
+        for c, day in enumerate(week, start=2):
+            _put(ws, top, c, day.isoformat()).font = _BOLD
+            _put(ws, top + 1, c, day.strftime("%a")).font = _BOLD
+        for r, (name, values) in enumerate(rows, start=top + 2):
+            title = _put(ws, r, 1, name)
+            title.font, title.alignment = _BOLD, _WRAP
+            lines = 1
+            for c, day in enumerate(week, start=2):
+                value = values[column_of[day]]
+                cell = _put(ws, r, c, value)
+                cell.alignment = _WRAP
+                cells[(name, day)] = cell
+                lines = max(lines, _wrapped_lines(value))
+            # Spreadsheet programs do not grow rows for wrapped text on their own.
+            ws.row_dimensions[r].height = 13 * lines + 2
+        bottom = top + 1 + len(rows)
+        for c, day in enumerate(week, start=2):
+            if day.weekday() >= 5 or day in off_days:
+                for r in range(top, bottom + 1):
+                    ws.cell(row=r, column=c).fill = _WEEKEND
+        ws.row_breaks.append(Break(id=bottom + 1))
+        top = bottom + 3
     ws.column_dimensions["A"].width = 24
-    _printable(ws, "1:2", "B3", "A:A")
+    for c in range(2, 9):
+        ws.column_dimensions[get_column_letter(c)].width = _DAY_WIDTH
+    _printable(ws, None, "B1", "A:A")
+    return cells
 
 
 def _busy(
@@ -347,10 +387,10 @@ def _ward(
         ("beds free", free),
         ("patients", who),
     ]
-    _grid(ws, days, rows, off_days, label=f"ward {scenario.ward.code}")
-    for c, (n_used, n_available) in enumerate(zip(used, available, strict=True), start=2):
+    cells = _grid(ws, days, rows, off_days, label=f"ward {scenario.ward.code}")
+    for day, n_used, n_available in zip(days, used, available, strict=True):
         if n_used > n_available:
-            ws.cell(row=3, column=c).fill = _OVER
+            cells[("beds used", day)].fill = _OVER
 
 
 def _apheresis(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from data.excel_export import SHEETS, write_plan_workbook
@@ -104,13 +105,33 @@ def _rows(ws: Worksheet) -> list[list[object]]:
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
 
+def _grid_cells(ws: Worksheet) -> dict[tuple[str, str], Cell]:
+    """Every cell of a week-block grid sheet, by (row label, ISO date)."""
+    cells: dict[tuple[str, str], Cell] = {}
+    dates: list[object] = []
+    for row in ws.iter_rows():
+        values = [c.value for c in row]
+        if len(values) > 1 and isinstance(values[1], str) and values[1][:2] == "20":
+            dates = values[1:]
+            continue
+        if values and values[0]:
+            for day, cell in zip(dates, row[1:], strict=False):
+                if day:
+                    cells[(str(values[0]), str(day))] = cell
+    return cells
+
+
+def _grid_dates(ws: Worksheet) -> list[str]:
+    """All dates of a grid sheet, in order."""
+    return sorted({day for _, day in _grid_cells(ws)})
+
+
 def _by_date(ws: Worksheet, label: str) -> dict[str, object]:
-    """A grid row as {ISO date: value}."""
-    dates = [c.value for c in ws[1]][1:]
-    for row in ws.iter_rows(min_row=3, values_only=True):
-        if row[0] == label:
-            return dict(zip(dates, row[1:], strict=True))
-    raise KeyError(label)
+    """A grid row as {ISO date: value}, across the week blocks."""
+    found = {day: c.value for (name, day), c in _grid_cells(ws).items() if name == label}
+    if not found:
+        raise KeyError(label)
+    return found
 
 
 def test_sheet_names(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
@@ -164,8 +185,8 @@ def test_window_drops_assignments_outside(tmp_path: Path, scenario: Scenario, pl
     assert ("P2", "seed") not in {(r[0], r[2]) for r in rows}
     assert ("P1", "apheresis") not in {(r[0], r[2]) for r in rows}
     assert len(rows) == 4
-    dates = [c.value for c in wb["Cleanrooms"][1]][1:]
-    assert dates[0] == "2027-01-06" and dates[-1] == "2027-01-31"
+    dates = _grid_dates(wb["Cleanrooms"])
+    assert dates[0] == "2027-01-06" and dates[-1] == "2027-01-31" and len(dates) == 26
     assert _by_date(wb["Cleanrooms"], "CR1")["2027-01-06"] == "P1 seed"
 
 
@@ -200,18 +221,18 @@ def test_patients_sheet_milestones(tmp_path: Path, scenario: Scenario, plan: Pla
 
 
 def test_grids_are_printable(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
-    """Grid sheets are landscape, fit to width, frozen, with repeated titles and shaded weekends."""
+    """Grids: landscape, fit to width, one week per printed page, names frozen, weekends shaded."""
     path = write_plan_workbook(tmp_path / "plan.xlsx", scenario, plan)
     ws = load_workbook(path)["Staff"]
     assert ws.page_setup.orientation == "landscape"
     assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.freeze_panes == "B3"
-    assert ws.print_title_rows == "$1:$2"
-    dates = [c.value for c in ws[1]]
-    saturday = dates.index("2027-01-09") + 1
-    monday = dates.index("2027-01-11") + 1
-    assert ws.cell(row=3, column=saturday).fill.fgColor.rgb == "FFD9D9D9"
-    assert ws.cell(row=3, column=monday).fill.fill_type is None
+    assert ws.freeze_panes == "B1"
+    weeks = {date.fromisoformat(d).isocalendar()[1] for d in _grid_dates(ws)}
+    assert len(ws.row_breaks.brk) == len(weeks) > 1
+    assert max(c.column for c in _grid_cells(ws).values()) <= 8
+    cells = _grid_cells(ws)
+    assert cells[("OP1", "2027-01-09")].fill.fgColor.rgb == "FFD9D9D9"
+    assert cells[("OP1", "2027-01-11")].fill.fill_type is None
     assert _by_date(ws, "OP1")["2027-01-06"] == "D: P1 seed"
 
 
