@@ -71,6 +71,7 @@ _WEEKEND = PatternFill("solid", start_color="FFD9D9D9", end_color="FFD9D9D9")
 _OVER = PatternFill("solid", start_color="FFF4B6B6", end_color="FFF4B6B6")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _DAY_WIDTH = 24
+_LEFT = Alignment(horizontal="left")
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
@@ -190,7 +191,10 @@ def _summary(ws: Worksheet, scenario: Scenario, plan: Plan, lo: date, hi: date) 
         if label in ("KPIs", "Solver"):
             label_cell.font = _BOLD
         else:
-            _put(ws, row, 2, value)
+            cell = _put(ws, row, 2, value)
+            cell.alignment = _LEFT
+            if isinstance(value, float) and abs(value) >= 1000:
+                cell.number_format = "#,##0"
         row += 1
     row += 1
     _put(ws, row, 1, f"Unscheduled patients ({len(plan.unscheduled)})").font = _BOLD
