@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from importlib import metadata
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -47,12 +48,20 @@ def _positive(text: str) -> float:
     return value
 
 
+def _version() -> str:
+    try:
+        return metadata.version("atmp-planner")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _Parser(
         prog="atmp-planner",
         description="Plan the vein-to-vein chain of an ATMP (CAR-T, TIL) centre.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "--db",
         metavar="URL",
