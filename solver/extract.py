@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from planner import (
@@ -28,6 +29,9 @@ APHERESIS, HOLD, QC, LD, INFUSION, INPATIENT = (
     "inpatient",
 )
 INFUSION_HOURS = 2
+
+#: Adds one assignment row: step, resource type, resource, start hour, end hour[, quantity].
+_Add = Callable[..., None]
 
 
 def chain_assignments(instance: Instance, chain: ChainTimes) -> list[Assignment]:
@@ -94,7 +98,7 @@ def chain_assignments(instance: Instance, chain: ChainTimes) -> list[Assignment]
     return rows
 
 
-def _holder_rows(instance: Instance, job: Job, chain: ChainTimes, add: object) -> None:
+def _holder_rows(instance: Instance, job: Job, chain: ChainTimes, add: _Add) -> None:
     """Rows for material held in a room or device between its steps.
 
     Changeover after the stay is not a row: it follows from the scenario
@@ -110,7 +114,7 @@ def _holder_rows(instance: Instance, job: Job, chain: ChainTimes, add: object) -
         for i in range(first, last):
             gap_start, gap_end = chain.end(instance, i), chain.starts[i + 1]
             if gap_start < gap_end:
-                add(HOLD, kind, codes[index], gap_start, gap_end)  # type: ignore[operator]
+                add(HOLD, kind, codes[index], gap_start, gap_end)
 
 
 def chain_schedule(instance: Instance, chain: ChainTimes) -> PatientSchedule:

@@ -5,10 +5,11 @@ Time is counted in hours from the horizon's first midnight; day d spans [24d, 24
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from planner import Patient, PatientStatus, Product, Role, Scenario, Storage
+from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
 from planner.plan import UnscheduledReason
 
 HOURS_PER_DAY = 24
@@ -86,8 +87,8 @@ class Job:
         return _span(self.steps, lambda s: s.needs_device)
 
 
-def _span(steps: tuple[StepSpec, ...], pred: object) -> tuple[int, int] | None:
-    idx = [i for i, s in enumerate(steps) if pred(s)]  # type: ignore[operator]
+def _span(steps: tuple[StepSpec, ...], pred: Callable[[StepSpec], bool]) -> tuple[int, int] | None:
+    idx = [i for i, s in enumerate(steps) if pred(s)]
     return (idx[0], idx[-1]) if idx else None
 
 
@@ -171,10 +172,10 @@ class Instance:
         )
 
 
-def _windows(scenario: Scenario, windows: object) -> tuple[tuple[int, int], ...]:
+def _windows(scenario: Scenario, windows: Iterable[Window]) -> tuple[tuple[int, int], ...]:
     origin = datetime.combine(scenario.horizon_start, time())
     out = []
-    for w in windows:  # type: ignore[attr-defined]
+    for w in windows:
         start = int((w.start - origin).total_seconds() // 3600)
         end = -int(-(w.end - origin).total_seconds() // 3600)
         out.append((start, end))

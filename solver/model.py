@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -11,7 +11,7 @@ from ortools.sat.python import cp_model
 from planner import Storage
 from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale
 from solver.greedy import step_pool_hours
-from solver.instance import HOURS_PER_DAY, Instance, Job, Pool
+from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec
 
 LinearExpr = cp_model.LinearExprT
 
@@ -150,16 +150,15 @@ class ChainModel:
             job, present, apheresis, step_days, step_hours, infusion, end_day, lateness, v2v
         )
 
-    def _staffable(self, step: object, day: int) -> bool:
+    def _staffable(self, step: StepSpec, day: int) -> bool:
         inst = self.instance
-        demands = step.staff  # type: ignore[attr-defined]
+        demands = step.staff
         if not demands:
             return True
         if not 0 <= day < inst.days:
             return False
         return all(inst.pool_people[d.pool][day] >= d.count for d in demands) and all(
-            hours <= inst.pool_hours[pool][day]
-            for pool, hours in step_pool_hours(step).items()  # type: ignore[arg-type]
+            hours <= inst.pool_hours[pool][day] for pool, hours in step_pool_hours(step).items()
         )
 
     # Constraint families ------------------------------------------------------------------
@@ -393,30 +392,29 @@ class ChainModel:
             if jv.job.index in jobs:
                 self.model.add(jv.present == 1)
 
-    def chains(self, value: object) -> list[ChainTimes]:
+    def chains(self, value: Callable[[cp_model.IntVar], int]) -> list[ChainTimes]:
         """Chains of the present jobs, read with value(var) (a solver or a callback)."""
         inst = self.instance
-        val = value  # callable: var -> int
         result = []
         for jv in self.jobs:
-            if not val(jv.present):  # type: ignore[operator]
+            if not value(jv.present):
                 continue
             starts = tuple(
-                int(val(jv.step_days[i])) * HOURS_PER_DAY + inst.day_start  # type: ignore[operator]
+                int(value(jv.step_days[i])) * HOURS_PER_DAY + inst.day_start
                 if i in jv.step_days
-                else int(val(jv.step_hours[i]))  # type: ignore[operator]
+                else int(value(jv.step_hours[i]))
                 for i in range(len(jv.job.steps))
             )
-            room = next((r for r, v in jv.rooms.items() if val(v)), None)  # type: ignore[operator]
-            device = next((k for k, v in jv.devices.items() if val(v)), None)  # type: ignore[operator]
+            room = next((r for r, v in jv.rooms.items() if value(v)), None)
+            device = next((k for k, v in jv.devices.items() if value(v)), None)
             result.append(
                 ChainTimes(
                     jv.job.index,
-                    int(val(jv.apheresis)),  # type: ignore[operator]
+                    int(value(jv.apheresis)),
                     starts,
                     room,
                     device,
-                    int(val(jv.infusion)),  # type: ignore[operator]
+                    int(value(jv.infusion)),
                 )
             )
         return result
