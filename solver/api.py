@@ -52,8 +52,12 @@ def _parameters(settings: SolveSettings) -> cp_model.SatParameters:
     if settings.deterministic:
         # Deterministic time, not wall time, bounds the search so runs repeat exactly.
         params.max_deterministic_time = settings.deterministic_time
-        if settings.workers > 1:
-            params.interleave_search = True
+        # Interleaved search runs CP-SAT's LNS portfolio deterministically. With one worker
+        # its tasks run one at a time on one thread (batch size 1).
+        params.interleave_search = True
+        if settings.workers == 1:
+            params.num_workers = 2
+            params.interleave_batch_size = 1
     else:
         params.max_time_in_seconds = settings.time_limit_s
     return params
