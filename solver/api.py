@@ -91,19 +91,19 @@ def solve(
     bound = float(trivial_bound(instance))
     notes: list[str] = []
     if instance.jobs and not (cancel is not None and cancel()):
-        cp_chains, status, cp_bound, improved = _cp_sat(
+        cp_chains, status, cp_bound = _cp_sat(
             instance, settings, base.booking.chains, started, on_progress, cancel
         )
-        bound = cp_bound if cp_chains is not None else bound
-        cp_value = objective(instance, cp_chains) if cp_chains is not None else None
+        cp_value = None if cp_chains is None else objective(instance, cp_chains)
         if cp_chains is not None and cp_value is not None and cp_value >= base.objective:
-            chains, engine = cp_chains, "cp-sat"
+            chains, engine, bound = cp_chains, "cp-sat", cp_bound
+            if cp_value == base.objective:
+                notes.append("CP-SAT confirmed the greedy booking without improving it.")
         else:
+            bound = cp_bound if cp_chains is not None else bound
             notes.append(
                 "CP-SAT found nothing better than the greedy booking; kept the greedy plan."
             )
-        if not improved and engine == "cp-sat":
-            notes.append("CP-SAT confirmed the greedy booking without improving it.")
         if cancel is not None and cancel():
             notes.append("Stopped early on request: this is the best plan found so far.")
     else:
@@ -131,8 +131,8 @@ def _cp_sat(
     started: float,
     on_progress: ProgressHook | None,
     cancel: CancelHook | None,
-) -> tuple[list[ChainTimes] | None, str, float, bool]:
-    """Run CP-SAT from the greedy hint; returns chains, status, bound and whether it improved."""
+) -> tuple[list[ChainTimes] | None, str, float]:
+    """Run CP-SAT from the greedy hint; returns its chains (None if none), status and bound."""
     chain_model = ChainModel(instance)
     if settings.use_greedy_hint:
         chain_model.hint(hint)
@@ -160,7 +160,5 @@ def _cp_sat(
             watcher.join()
     name = solver.status_name(status)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        chains = chain_model.chains(solver.value)
-        improved = objective(instance, chains) > objective(instance, hint)
-        return chains, name, float(solver.best_objective_bound), improved
-    return None, name, 0.0, False
+        return chain_model.chains(solver.value), name, float(solver.best_objective_bound)
+    return None, name, 0.0

@@ -158,19 +158,6 @@ class Instance:
             last = min(last, end_day + job.product.fresh_shelf_days)
         return first, last
 
-    def pools_of(self, product: str) -> list[Pool]:
-        """Every pool a product's steps draw on."""
-        return sorted(
-            {
-                d.pool
-                for job in self.jobs
-                if job.product.code == product
-                for s in job.steps
-                for d in s.staff
-            },
-            key=pool_name,
-        )
-
 
 def _windows(scenario: Scenario, windows: Iterable[Window]) -> tuple[tuple[int, int], ...]:
     origin = datetime.combine(scenario.horizon_start, time())
