@@ -24,6 +24,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner import Assignment, PatientSchedule, Plan, ResourceType, Scenario
+from planner.kpis import format_created
 
 #: First columns of the Assignments sheet, in this order (a contract with readers).
 ASSIGNMENT_COLUMNS = (
@@ -159,7 +160,7 @@ def _summary(ws: Worksheet, scenario: Scenario, plan: Plan, lo: date, hi: date) 
     rows: list[tuple[str, object]] = [
         ("Scenario", plan.scenario_name or scenario.name),
         ("Site", f"{scenario.site.code} {scenario.site.name}"),
-        ("Plan created", iso(plan.created)),
+        ("Plan created", format_created(plan.created)),
         ("Window from", lo.isoformat()),
         ("Window to", hi.isoformat()),
         ("Horizon", f"{scenario.horizon_start.isoformat()} to {scenario.horizon_end.isoformat()}"),
@@ -174,8 +175,9 @@ def _summary(ws: Worksheet, scenario: Scenario, plan: Plan, lo: date, hi: date) 
     rows += [
         ("", ""),
         ("Solver", ""),
-        ("Status", info.status),
-        ("Engine", info.engine),
+        ("Plan status", info.status + (" (stopped early)" if info.stopped else "")),
+        ("Made by", info.engine),
+        ("CP-SAT", f"{info.cp_sat_status}: {info.cp_sat_meaning}"),
         ("Objective", info.objective),
         ("Bound", info.bound),
         ("Gap", f"{info.gap * 100:.2f} %"),
@@ -183,6 +185,7 @@ def _summary(ws: Worksheet, scenario: Scenario, plan: Plan, lo: date, hi: date) 
         ("Deterministic", "yes" if info.settings.deterministic else "no"),
         ("Seed", info.settings.seed),
         ("Workers", info.settings.workers),
+        ("Versions", info.versions or "-"),
     ]
     rows += [("Note", note) for note in plan.notes]
     row = 3

@@ -6,7 +6,15 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 
-from planner.plan import Assignment, Kpis, PatientSchedule, Plan, ResourceType, SolveProgress
+from planner.plan import (
+    Assignment,
+    Kpis,
+    PatientSchedule,
+    Plan,
+    PlanSummary,
+    ResourceType,
+    SolveProgress,
+)
 from planner.resources import Window
 from planner.scenario import Scenario
 
@@ -120,14 +128,22 @@ def format_kpis(kpis: Kpis) -> str:
     return "\n".join(lines)
 
 
+def format_created(moment: datetime) -> str:
+    """A plan's creation time in local time with its UTC offset (naive: as it is)."""
+    if moment.tzinfo is None:
+        return f"{moment:%Y-%m-%d %H:%M:%S}"
+    return f"{moment.astimezone():%Y-%m-%d %H:%M:%S %z}"
+
+
 def format_plan(plan: Plan) -> str:
     """KPIs, what the solver reported, notes, and the unscheduled patients with reasons."""
     info = plan.solver
     lines = [
         format_kpis(plan.kpis),
         "",
-        f"Solver status        {info.status}",
-        f"Engine               {info.engine}",
+        f"Plan status          {info.status}" + (" (stopped early)" if info.stopped else ""),
+        f"Made by              {info.engine}",
+        f"CP-SAT               {info.cp_sat_status}: {info.cp_sat_meaning}",
         f"Objective            {info.objective:,.0f} (greedy {info.greedy_objective:,.0f})",
         f"Bound                {info.bound:,.0f}",
         f"Gap                  {info.gap * 100:.2f} %",
@@ -135,14 +151,38 @@ def format_plan(plan: Plan) -> str:
         f"Deterministic time   {info.settings.deterministic_time:g}"
         + ("" if info.settings.deterministic else " (not used: wall-clock mode)"),
         f"Seed                 {info.settings.seed}",
-        f"Created              {plan.created:%Y-%m-%d %H:%M}",
+        f"Created              {format_created(plan.created)}",
     ]
+    if info.versions:
+        lines.append(f"Versions             {info.versions}")
     if plan.notes:
         lines += ["", "Notes"] + [f"  {note}" for note in plan.notes]
     lines += ["", f"Unscheduled patients ({len(plan.unscheduled)})"]
     if not plan.unscheduled:
         lines.append("  none")
     lines += [f"  {u.patient_code:<10} {u.reason.value}: {u.detail}" for u in plan.unscheduled]
+    return "\n".join(lines)
+
+
+def format_plan_list(plans: Sequence[PlanSummary]) -> str:
+    """A table of stored plans; the current one marked, stopped ones flagged."""
+    if not plans:
+        return "No plans stored yet: run `atmp-planner solve`."
+    header = (
+        f"  {'id':>5}  {'created':<25} {'status':<9} {'made by':<16} {'CP-SAT':<13} "
+        f"{'scheduled':>9} {'objective':>14} {'late d':>7}  note"
+    )
+    lines = [header, "  " + "-" * (len(header) - 2)]
+    for p in plans:
+        note = ", ".join(
+            word for word, on in (("current", p.current), ("stopped early", p.stopped)) if on
+        )
+        lines.append(
+            f"{'*' if p.current else ' '} {p.plan_id:>5}  {format_created(p.created):<25} "
+            f"{p.status:<9} {p.engine:<16} {p.cp_sat_status:<13} "
+            f"{f'{p.scheduled}/{p.total}':>9} {p.objective:>14,.0f} "
+            f"{p.total_lateness_days:>7}  {note}".rstrip()
+        )
     return "\n".join(lines)
 
 

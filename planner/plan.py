@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -115,9 +115,28 @@ class SolveSettings:
         check(1 <= self.workers <= 64, f"Workers must be 1-64 (got {self.workers}).")
 
 
+#: What CP-SAT concluded when it was not run at all (no patients, or stopped before it began).
+CP_SAT_NOT_RUN = "NOT_RUN"
+
+_CP_SAT_MEANING = {
+    "OPTIMAL": "proved its plan optimal",
+    "FEASIBLE": "found a plan, not proved optimal",
+    "UNKNOWN": "found no plan within its budget",
+    "INFEASIBLE": "found the model infeasible",
+    "MODEL_INVALID": "rejected the model as invalid",
+    CP_SAT_NOT_RUN: "did not run",
+}
+
+
 @dataclass(frozen=True)
 class SolverInfo:
-    """What the solver reported."""
+    """What the solver reported.
+
+    `status` is the returned plan's own: OPTIMAL when proved optimal, else FEASIBLE.
+    `engine` names what produced the plan (cp-sat, or greedy-fcfs/greedy-priority when
+    the greedy booking was kept); `cp_sat_status` is what CP-SAT itself concluded.
+    `stopped` is True when the user stopped the search before its budget ran out.
+    """
 
     status: str
     engine: str
@@ -126,6 +145,23 @@ class SolverInfo:
     wall_time_s: float
     settings: SolveSettings
     greedy_objective: float = 0.0
+    cp_sat_status: str = CP_SAT_NOT_RUN
+    stopped: bool = False
+    versions: str = ""
+
+    @property
+    def cp_sat_meaning(self) -> str:
+        """What CP-SAT's status means, in words."""
+        return _CP_SAT_MEANING.get(self.cp_sat_status, self.cp_sat_status.lower())
+
+    def describe(self) -> str:
+        """One line: plan status, which engine made it, what CP-SAT concluded."""
+        text = f"{self.status} plan from {self.engine}; CP-SAT {self.cp_sat_meaning}"
+        if self.cp_sat_status not in (CP_SAT_NOT_RUN, "OPTIMAL", "FEASIBLE"):
+            text += f" ({self.cp_sat_status})"
+        if self.stopped:
+            text += "; stopped early"
+        return text
 
     @property
     def gap(self) -> float:
@@ -161,7 +197,12 @@ class Kpis:
 
 @dataclass(frozen=True)
 class Plan:
-    """A plan for a scenario: assignments, milestones, the unscheduled with reasons, KPIs."""
+    """A plan for a scenario: assignments, milestones, the unscheduled with reasons, KPIs.
+
+    `created` is the real moment the plan was made (timezone-aware, UTC); with
+    `solver.wall_time_s` it is the only content that differs between runs of the same
+    inputs and settings (see `same_content`).
+    """
 
     scenario_name: str
     created: datetime
@@ -172,9 +213,50 @@ class Plan:
     solver: SolverInfo
     notes: tuple[str, ...] = field(default=())
 
+    def same_content(self, other: Plan) -> bool:
+        """Whether two plans are the same apart from when they were made and how long it took."""
+
+        def content(plan: Plan) -> Plan:
+            solver = replace(plan.solver, wall_time_s=0.0)
+            return replace(plan, created=datetime.min, solver=solver)
+
+        return content(self) == content(other)
+
     def schedule_of(self, patient_code: str) -> PatientSchedule | None:
         """The milestones of one patient, or None if unscheduled."""
         for schedule in self.schedules:
             if schedule.patient_code == patient_code:
                 return schedule
         return None
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """One stored plan in a list of a scenario's plans."""
+
+    plan_id: int
+    scenario_name: str
+    created: datetime
+    current: bool
+    status: str
+    engine: str
+    cp_sat_status: str
+    stopped: bool
+    scheduled: int
+    total: int
+    objective: float
+    total_lateness_days: int
+
+    @property
+    def label(self) -> str:
+        """A short one-line label: id, local time, scheduled, status and flags."""
+        local = self.created.astimezone() if self.created.tzinfo else self.created
+        flags = "".join(
+            f" · {flag}"
+            for flag, on in (("current", self.current), ("stopped", self.stopped))
+            if on
+        )
+        return (
+            f"#{self.plan_id} {local:%Y-%m-%d %H:%M} · {self.scheduled}/{self.total} · "
+            f"{self.status} {self.engine}{flags}"
+        )

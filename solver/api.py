@@ -5,12 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from importlib import metadata
 
 from ortools.sat.python import cp_model
 
 from planner import Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
+from planner.plan import CP_SAT_NOT_RUN
 from solver.chain import ChainTimes, objective, trivial_bound
-from solver.extract import build_plan, plan_created
+from solver.extract import build_plan
 from solver.greedy import greedy
 from solver.instance import Instance, compile_instance
 from solver.model import ChainModel
@@ -43,6 +47,19 @@ class _Progress(cp_model.CpSolverSolutionCallback):
                     scheduled=len(self.best),
                 )
             )
+
+
+@cache
+def versions() -> str:
+    """The versions that made a plan, recorded with it so it can be reproduced."""
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    return f"atmp-planner {version('atmp-planner')}, ortools {version('ortools')}"
 
 
 def _parameters(settings: SolveSettings) -> cp_model.SatParameters:
@@ -87,11 +104,12 @@ def solve(
     instance = compile_instance(scenario)
     base = greedy(instance)
     report("greedy", float(base.objective), len(base.booking.chains))
-    chains, engine, status = base.booking.chains, f"greedy-{base.order}", "FEASIBLE"
+    chains, engine = base.booking.chains, f"greedy-{base.order}"
     bound = float(trivial_bound(instance))
+    cp_status, stopped = CP_SAT_NOT_RUN, False
     notes: list[str] = []
     if instance.jobs and not (cancel is not None and cancel()):
-        cp_chains, status, cp_bound = _cp_sat(
+        cp_chains, cp_status, cp_bound = _cp_sat(
             instance, settings, base.booking.chains, started, on_progress, cancel
         )
         cp_value = None if cp_chains is None else objective(instance, cp_chains)
@@ -104,22 +122,27 @@ def solve(
             notes.append(
                 "CP-SAT found nothing better than the greedy booking; kept the greedy plan."
             )
-        if cancel is not None and cancel():
-            notes.append("Stopped early on request: this is the best plan found so far.")
-    else:
-        status = "CANCELLED" if instance.jobs else "OPTIMAL"
+        stopped = cancel is not None and cancel()
+    elif instance.jobs:
+        stopped = True
+    if stopped:
+        notes.append("Stopped early on request: this is the best plan found so far.")
     value = float(objective(instance, chains))
+    bound = max(bound, value)
     info = SolverInfo(
-        status=status,
+        status="OPTIMAL" if value >= bound else "FEASIBLE",
         engine=engine,
         objective=value,
-        bound=max(bound, value),
+        bound=bound,
         wall_time_s=round(time.monotonic() - started, 3),
         settings=settings,
         greedy_objective=float(base.objective),
+        cp_sat_status=cp_status,
+        stopped=stopped,
+        versions=versions(),
     )
     report("extract", value, len(chains))
-    plan = build_plan(instance, chains, info, plan_created(instance), tuple(notes))
+    plan = build_plan(instance, chains, info, datetime.now(UTC), tuple(notes))
     report("done", value, len(plan.schedules))
     return plan
 

@@ -216,8 +216,3 @@ def build_plan(
         solver=info,
         notes=notes,
     )
-
-
-def plan_created(instance: Instance) -> datetime:
-    """A reproducible creation stamp: the horizon's first midnight."""
-    return instance.to_datetime(0)

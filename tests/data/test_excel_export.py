@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -92,12 +92,21 @@ def plan() -> Plan:
     )
     return Plan(
         scenario_name="tiny",
-        created=datetime(2026, 11, 23, 10, 30, 15),
+        created=datetime(2026, 11, 23, 10, 30, 15, tzinfo=UTC),
         assignments=assignments,
         schedules=(schedule,),
         unscheduled=(Unscheduled("P3", UnscheduledReason.NO_BED, "No bed free in the window."),),
         kpis=Kpis(2, 3, 9.0, 9.0, 2, (("cleanrooms", 0.25), ("beds", 0.5))),
-        solver=SolverInfo("OPTIMAL", "cp-sat", 100.0, 100.0, 1.5, SolveSettings(seed=7)),
+        solver=SolverInfo(
+            "OPTIMAL",
+            "cp-sat",
+            100.0,
+            100.0,
+            1.5,
+            SolveSettings(seed=7),
+            cp_sat_status="OPTIMAL",
+            versions="atmp-planner 0.1.0, ortools 9.15.6755",
+        ),
     )
 
 
@@ -197,7 +206,10 @@ def test_summary_lists_unscheduled_and_kpis(tmp_path: Path, scenario: Scenario, 
     assert ["P3", "no_bed", "No bed free in the window."] in [r[:3] for r in rows]
     pairs = {r[0]: r[1] for r in rows if r[0]}
     assert pairs["Scheduled patients"] == "2 / 3"
-    assert pairs["Status"] == "OPTIMAL" and pairs["Seed"] == 7
+    assert pairs["Plan status"] == "OPTIMAL" and pairs["Seed"] == 7
+    assert pairs["Made by"] == "cp-sat"
+    assert pairs["CP-SAT"] == "OPTIMAL: proved its plan optimal"
+    assert pairs["Versions"] == "atmp-planner 0.1.0, ortools 9.15.6755"
     assert pairs["Utilisation beds"] == "50.0 %"
 
 

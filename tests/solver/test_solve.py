@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from planner import (
     Ward,
 )
 from planner.checks import check_plan
+from planner.kpis import format_plan
 from solver import solve
 from solver.greedy import greedy
 from solver.instance import compile_instance
@@ -46,6 +48,29 @@ def test_same_inputs_give_the_same_plan() -> None:
     assert first.assignments == second.assignments
     assert first.unscheduled == second.unscheduled
     assert first.solver.objective == second.solver.objective
+    assert first.same_content(second)
+    assert not first.same_content(replace(second, notes=(*second.notes, "edited")))
+
+
+def test_created_is_the_real_moment_and_versions_are_recorded() -> None:
+    """A plan's created is the (aware, UTC) time it was made, not a stamp from the inputs."""
+    before = datetime.now(UTC)
+    plan = solve(crowded(1), SolveSettings(deterministic_time=0.2))
+    assert before <= plan.created <= datetime.now(UTC)
+    assert plan.solver.versions.startswith("atmp-planner ") and "ortools 9." in plan.solver.versions
+
+
+def test_a_kept_greedy_plan_reports_engine_and_cp_sat_apart() -> None:
+    """CP-SAT finding nothing in its budget: the plan is FEASIBLE from greedy, CP-SAT UNKNOWN."""
+    plan = solve(crowded(1, n=40), SolveSettings(deterministic_time=1e-6))
+    info = plan.solver
+    assert info.engine.startswith("greedy-")
+    assert info.cp_sat_status == "UNKNOWN"
+    assert info.status == "FEASIBLE" and not info.stopped
+    text = format_plan(plan)
+    assert "Plan status          FEASIBLE\n" in text
+    assert "CP-SAT               UNKNOWN: found no plan within its budget" in text
+    assert "kept the greedy plan" in text
 
 
 def test_never_worse_than_greedy_and_always_valid() -> None:
@@ -79,7 +104,8 @@ def test_cancel_returns_the_greedy_plan() -> None:
     """Cancelled before CP-SAT starts, solve still returns a valid greedy plan."""
     s = crowded(4)
     plan = solve(s, SolveSettings(), cancel=lambda: True)
-    assert plan.solver.status == "CANCELLED"
+    assert plan.solver.stopped and plan.solver.cp_sat_status == "NOT_RUN"
+    assert plan.solver.status in ("OPTIMAL", "FEASIBLE")
     assert plan.solver.engine.startswith("greedy")
     assert plan.kpis.scheduled > 0
     assert check_plan(s, plan) == []
@@ -111,7 +137,7 @@ def test_cancel_during_search_returns_best_so_far() -> None:
         on_progress=progress,
         cancel=lambda: "cp-sat" in seen,
     )
-    assert plan.solver.status == "FEASIBLE"
+    assert plan.solver.status == "FEASIBLE" and plan.solver.stopped
     assert plan.solver.objective < plan.solver.bound
     assert check_plan(s, plan) == []
 
