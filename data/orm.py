@@ -401,7 +401,10 @@ class PlanRow(Versioned, Base):
     __tablename__ = "plan"
 
     scenario_id: Mapped[int] = _scenario_fk()
+    #: When the plan was made, UTC (naive in the column).
     created: Mapped[datetime]
+    #: Order in which plans were made current (0: never); the highest is the current plan.
+    chosen_seq: Mapped[int]
     notes: Mapped[list[str]]
     scheduled: Mapped[int]
     total: Mapped[int]
@@ -414,6 +417,9 @@ class PlanRow(Versioned, Base):
     solver_bound: Mapped[float]
     solver_wall_time_s: Mapped[float]
     solver_greedy_objective: Mapped[float]
+    solver_cp_sat_status: Mapped[str] = mapped_column(String(32))
+    solver_stopped: Mapped[bool]
+    solver_versions: Mapped[str] = mapped_column(String(200))
     settings_deterministic: Mapped[bool]
     settings_deterministic_time: Mapped[float]
     settings_time_limit_s: Mapped[float]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, delete, func, insert, select
@@ -59,6 +60,7 @@ from planner import (
     PatientSchedule,
     PatientStatus,
     Plan,
+    PlanSummary,
     ProcessStep,
     Product,
     ResourceType,
@@ -223,8 +225,12 @@ class Repository:
 
     # Plans ---------------------------------------------------------------------------------
 
-    def save_plan(self, plan: Plan) -> int:
-        """Store a plan of a stored scenario (named by plan.scenario_name); return its id."""
+    def save_plan(self, plan: Plan, *, current: bool = False) -> int:
+        """Store a plan of a stored scenario (named by plan.scenario_name); return its id.
+
+        With current=True it also becomes the scenario's current plan; otherwise the
+        current plan stays as it is.
+        """
         with self._unit_of_work() as session:
             scenario_id = _scenario_id(session, plan.scenario_name)
             if scenario_id is None:
@@ -232,18 +238,34 @@ class Repository:
                     f"Cannot save a plan of scenario '{plan.scenario_name}': no scenario of "
                     "that name is stored."
                 )
-            return _insert_plan(session, scenario_id, plan)
+            chosen = _next_choice(session, scenario_id) if current else 0
+            return _insert_plan(session, scenario_id, plan, chosen)
 
-    def load_plan(self, plan_id: int) -> Plan:
-        """The stored plan with this id."""
+    def load_plan(self, plan_id: int, scenario_name: str | None = None) -> Plan:
+        """The stored plan with this id (which must belong to scenario_name, if given)."""
         with self._unit_of_work() as session:
-            row = session.get(PlanRow, plan_id)
-            if row is None:
-                raise NotFoundError(f"No plan with id {plan_id} is stored.")
-            return _load_plan(session, row)
+            return _load_plan(session, _plan_row(session, plan_id, scenario_name))
+
+    def make_current(self, plan_id: int, scenario_name: str | None = None) -> None:
+        """Make a stored plan its scenario's current plan (the one export and the window use)."""
+        with self._unit_of_work() as session:
+            row = _plan_row(session, plan_id, scenario_name)
+            row.chosen_seq = _next_choice(session, row.scenario_id)
+
+    def current_plan(self, scenario_name: str) -> Plan | None:
+        """The plan a user last made current (by a finished solve or by choice), or None."""
+        with self._unit_of_work() as session:
+            row = session.scalars(
+                select(PlanRow)
+                .join(ScenarioRow, ScenarioRow.id == PlanRow.scenario_id)
+                .where(ScenarioRow.name == scenario_name, PlanRow.chosen_seq > 0)
+                .order_by(PlanRow.chosen_seq.desc(), PlanRow.id.desc())
+                .limit(1)
+            ).one_or_none()
+            return None if row is None else _load_plan(session, row)
 
     def latest_plan(self, scenario_name: str) -> Plan | None:
-        """The most recently created plan of a scenario, or None if it has none."""
+        """The most recently created plan of a scenario, current or not; None if none."""
         with self._unit_of_work() as session:
             row = session.scalars(
                 select(PlanRow)
@@ -253,6 +275,35 @@ class Repository:
                 .limit(1)
             ).one_or_none()
             return None if row is None else _load_plan(session, row)
+
+    def plan_summaries(self, scenario_name: str) -> list[PlanSummary]:
+        """A scenario's stored plans in the order they were saved, with which one is current."""
+        with self._unit_of_work() as session:
+            rows = session.scalars(
+                select(PlanRow)
+                .join(ScenarioRow, ScenarioRow.id == PlanRow.scenario_id)
+                .where(ScenarioRow.name == scenario_name)
+                .order_by(PlanRow.id)
+            ).all()
+            chosen = [r for r in rows if r.chosen_seq > 0]
+            current = max(chosen, key=lambda r: (r.chosen_seq, r.id)).id if chosen else None
+            return [
+                PlanSummary(
+                    plan_id=r.id,
+                    scenario_name=scenario_name,
+                    created=_from_column(r.created),
+                    current=r.id == current,
+                    status=r.solver_status,
+                    engine=r.solver_engine,
+                    cp_sat_status=r.solver_cp_sat_status,
+                    stopped=r.solver_stopped,
+                    scheduled=r.scheduled,
+                    total=r.total,
+                    objective=r.solver_objective,
+                    total_lateness_days=r.total_lateness_days,
+                )
+                for r in rows
+            ]
 
     def plan_ids(self, scenario_name: str) -> list[int]:
         """Ids of a scenario's stored plans, oldest first."""
@@ -815,7 +866,40 @@ def _load_trials(
 # Plans -------------------------------------------------------------------------------------
 
 
-def _insert_plan(session: Session, scenario_id: int, plan: Plan) -> int:
+def _next_choice(session: Session, scenario_id: int) -> int:
+    """The number that makes a plan the scenario's current one (one above the highest)."""
+    highest = session.scalar(
+        select(func.max(PlanRow.chosen_seq)).where(PlanRow.scenario_id == scenario_id)
+    )
+    return (highest or 0) + 1
+
+
+def _to_column(moment: datetime) -> datetime:
+    """A moment as naive UTC for a DateTime column (naive moments are taken as UTC)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _from_column(moment: datetime) -> datetime:
+    """A naive UTC column value as an aware UTC moment."""
+    return moment.replace(tzinfo=UTC)
+
+
+def _plan_row(session: Session, plan_id: int, scenario_name: str | None) -> PlanRow:
+    """The plan row with this id, checked to belong to the named scenario if one is given."""
+    row = session.get(PlanRow, plan_id)
+    if row is None:
+        where = f" of scenario '{scenario_name}'" if scenario_name else ""
+        raise NotFoundError(f"No plan #{plan_id}{where} is stored.")
+    if scenario_name is not None:
+        owner = session.scalar(select(ScenarioRow.name).where(ScenarioRow.id == row.scenario_id))
+        if owner != scenario_name:
+            raise NotFoundError(
+                f"Plan #{plan_id} belongs to scenario '{owner}', not '{scenario_name}'."
+            )
+    return row
+
+
+def _insert_plan(session: Session, scenario_id: int, plan: Plan, chosen_seq: int) -> int:
     """Insert a plan and its rows; return the plan id."""
     kpis, solver, settings = plan.kpis, plan.solver, plan.solver.settings
     (row,) = _add_all(
@@ -823,7 +907,8 @@ def _insert_plan(session: Session, scenario_id: int, plan: Plan) -> int:
         [
             PlanRow(
                 scenario_id=scenario_id,
-                created=plan.created,
+                created=_to_column(plan.created),
+                chosen_seq=chosen_seq,
                 notes=list(plan.notes),
                 scheduled=kpis.scheduled,
                 total=kpis.total,
@@ -836,6 +921,9 @@ def _insert_plan(session: Session, scenario_id: int, plan: Plan) -> int:
                 solver_bound=solver.bound,
                 solver_wall_time_s=solver.wall_time_s,
                 solver_greedy_objective=solver.greedy_objective,
+                solver_cp_sat_status=solver.cp_sat_status,
+                solver_stopped=solver.stopped,
+                solver_versions=solver.versions,
                 settings_deterministic=settings.deterministic,
                 settings_deterministic_time=settings.deterministic_time,
                 settings_time_limit_s=settings.time_limit_s,
@@ -928,7 +1016,7 @@ def _load_plan(session: Session, row: PlanRow) -> Plan:
     assert scenario_name is not None  # the foreign key guarantees it
     return Plan(
         scenario_name=scenario_name,
-        created=row.created,
+        created=_from_column(row.created),
         assignments=tuple(
             Assignment(
                 patient_code=a.patient_code,
@@ -988,6 +1076,9 @@ def _load_plan(session: Session, row: PlanRow) -> Plan:
                 use_greedy_hint=row.settings_use_greedy_hint,
             ),
             greedy_objective=row.solver_greedy_objective,
+            cp_sat_status=row.solver_cp_sat_status,
+            stopped=row.solver_stopped,
+            versions=row.solver_versions,
         ),
         notes=tuple(row.notes),
     )

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 import data.db as db
 from data.db import DatabaseError, alembic_config, downgrade, open_database, resolve_url, upgrade
@@ -108,3 +108,42 @@ def test_resolve_url_prefers_cli_then_environment_then_default(
     expected = data_dir / "atmp-planner" / "atmp-planner.sqlite"
     assert default == f"sqlite:///{expected}"
     assert expected.parent.is_dir()
+
+
+def _insert_0001_plan(engine: Engine, scenario_id: int, created: str, status: str) -> None:
+    """A plan row as revision 0001 stored it (solver_status held CP-SAT's status)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO plan (scenario_id, created, notes, scheduled, total,"
+                " total_lateness_days, solver_status, solver_engine, solver_objective,"
+                " solver_bound, solver_wall_time_s, solver_greedy_objective,"
+                " settings_deterministic, settings_deterministic_time, settings_time_limit_s,"
+                " settings_workers, settings_seed, settings_use_greedy_hint, version)"
+                " VALUES (:sid, :created, '[]', 1, 2, 0, :status, 'greedy-fcfs', 10.0, 12.0,"
+                " 1.0, 10.0, :true, 3.0, 60.0, 1, 0, :true, 1)"
+            ),
+            {"sid": scenario_id, "created": created, "status": status, "true": True},
+        )
+
+
+def test_0002_keeps_the_newest_plan_current_and_splits_the_status(empty_engine: Engine) -> None:
+    """Plans stored by 0001: the newest stays current; CP-SAT's status moves to its column."""
+    upgrade(empty_engine, "0001")
+    Repository(empty_engine).save_scenario(tiny_scenario())
+    with empty_engine.connect() as connection:
+        sid = connection.execute(text("SELECT id FROM scenario")).scalar_one()
+    _insert_0001_plan(empty_engine, sid, "2026-11-20 08:00:00", "UNKNOWN")
+    _insert_0001_plan(empty_engine, sid, "2026-11-21 08:00:00", "CANCELLED")
+    upgrade(empty_engine, "head")
+    repo = Repository(empty_engine)
+    old, new = repo.plan_summaries("tiny")
+    assert (old.current, new.current) == (False, True)
+    assert (old.status, old.cp_sat_status, old.stopped) == ("FEASIBLE", "UNKNOWN", False)
+    assert (new.status, new.cp_sat_status, new.stopped) == ("FEASIBLE", "NOT_RUN", True)
+    current = repo.current_plan("tiny")
+    assert current is not None and current.solver.stopped
+    downgrade(empty_engine, "0001")
+    with empty_engine.connect() as connection:
+        statuses = connection.execute(text("SELECT solver_status FROM plan ORDER BY id")).scalars()
+        assert list(statuses) == ["UNKNOWN", "CANCELLED"]

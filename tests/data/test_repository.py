@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -205,7 +205,7 @@ def sample_plan(scenario_name: str = "rich", created: datetime | None = None) ->
     )
     return Plan(
         scenario_name=scenario_name,
-        created=created or datetime(2026, 11, 23, 14, 5, 6, 789),
+        created=created or datetime(2026, 11, 23, 14, 5, 6, 789, tzinfo=UTC),
         assignments=assignments,
         schedules=(schedule, replace(schedule, patient_code="P-IP", lateness_days=0)),
         unscheduled=tuple(
@@ -221,6 +221,9 @@ def sample_plan(scenario_name: str = "rich", created: datetime | None = None) ->
             1.2345678901234567,
             SolveSettings(False, 7.5, 30.0, 8, 42, False),
             greedy_objective=999.0,
+            cp_sat_status="UNKNOWN",
+            stopped=True,
+            versions="atmp-planner 0.1.0, ortools 9.15.6755",
         ),
         notes=("first note", "second note"),
     )
@@ -276,14 +279,50 @@ def test_latest_plan_is_the_most_recently_created(repo: Repository) -> None:
     repo.save_scenario(rich_scenario())
     repo.save_scenario(rich_scenario("other"))
     assert repo.latest_plan("rich") is None
-    newer = sample_plan(created=datetime(2026, 11, 23, 15))
-    older = sample_plan(created=datetime(2026, 11, 22, 15))
+    newer = sample_plan(created=datetime(2026, 11, 23, 15, tzinfo=UTC))
+    older = sample_plan(created=datetime(2026, 11, 22, 15, tzinfo=UTC))
     repo.save_plan(newer)
     repo.save_plan(older)
-    repo.save_plan(sample_plan("other", created=datetime(2026, 11, 24)))
+    repo.save_plan(sample_plan("other", created=datetime(2026, 11, 24, tzinfo=UTC)))
     assert repo.latest_plan("rich") == newer
     assert repo.latest_plan("unknown") is None
     assert len(repo.plan_ids("rich")) == 2
+
+
+def test_created_is_stored_as_utc_and_read_back_aware(repo: Repository) -> None:
+    """A plan made at 10:00 in Stockholm (UTC+1) comes back as 09:00 UTC, timezone-aware."""
+    repo.save_scenario(rich_scenario())
+    stockholm = timezone(timedelta(hours=1))
+    plan_id = repo.save_plan(sample_plan(created=datetime(2026, 11, 24, 10, tzinfo=stockholm)))
+    loaded = repo.load_plan(plan_id).created
+    assert loaded == datetime(2026, 11, 24, 9, tzinfo=UTC) and loaded.tzinfo is UTC
+
+
+def test_only_a_plan_saved_or_made_current_becomes_current(repo: Repository) -> None:
+    """A plan saved without current=True never replaces the current one; make_current does."""
+    repo.save_scenario(rich_scenario())
+    repo.save_scenario(rich_scenario("other"))
+    assert repo.current_plan("rich") is None
+    first = repo.save_plan(sample_plan(created=datetime(2026, 11, 23, 9, tzinfo=UTC)), current=True)
+    stopped = sample_plan(created=datetime(2026, 11, 23, 10, tzinfo=UTC))
+    kept = repo.save_plan(stopped)
+    other = repo.save_plan(sample_plan("other"), current=True)
+    current = repo.current_plan("rich")
+    assert current is not None and current.created.hour == 9
+    assert repo.latest_plan("rich") == stopped  # newest, but not chosen
+    summaries = repo.plan_summaries("rich")
+    assert [(s.plan_id, s.current) for s in summaries] == [(first, True), (kept, False)]
+    assert summaries[1].stopped and summaries[1].cp_sat_status == "UNKNOWN"
+    repo.make_current(kept, "rich")
+    assert repo.current_plan("rich") == stopped
+    assert [s.current for s in repo.plan_summaries("rich")] == [False, True]
+    repo.make_current(first)
+    assert [s.current for s in repo.plan_summaries("rich")] == [True, False]
+    with pytest.raises(NotFoundError, match="belongs to scenario 'other'"):
+        repo.make_current(other, "rich")
+    with pytest.raises(NotFoundError, match="No plan #99"):
+        repo.make_current(99)
+    assert [s.current for s in repo.plan_summaries("rich")] == [True, False]
 
 
 def test_resave_replaces_contents_and_bumps_version(repo: Repository) -> None:
@@ -332,7 +371,7 @@ def test_unknown_names_and_ids_raise_not_found(repo: Repository) -> None:
         repo.load_scenario("nowhere")
     with pytest.raises(NotFoundError, match="'nowhere'"):
         repo.scenario_version("nowhere")
-    with pytest.raises(NotFoundError, match="id 424242"):
+    with pytest.raises(NotFoundError, match="#424242"):
         repo.load_plan(424242)
     with pytest.raises(NotFoundError, match="'nowhere'"):
         repo.save_plan(sample_plan("nowhere"))
