@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -14,7 +15,7 @@ from typing import NoReturn, TextIO
 from data.db import DatabaseError, open_database, resolve_url
 from data.repository import Repository, RepositoryError
 from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError
-from planner.kpis import format_plan, format_progress
+from planner.kpis import format_plan, format_plan_list, format_progress
 
 DEMO_NAME = "Demo: Nordic university hospital"
 DEFAULT_DET_TIME = 3.0
@@ -45,6 +46,16 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return value
+
+
+def _plan_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a plan id (a whole number): {text!r}") from None
+    if not 1 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"not a plan id: {text!r}")
     return value
 
 
@@ -116,20 +127,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser(
         "export",
-        help="write the latest plan of a scenario to an xlsx workbook for a date window",
-        description="Write the latest saved plan of a scenario for a window of dates.",
+        help="write the current plan of a scenario (or --plan ID) to an xlsx workbook",
+        description="Write a scenario's current plan, or the plan given by --plan, for a "
+        "window of dates.",
     )
     export.add_argument("--out", type=Path, required=True, help="workbook path (.xlsx)")
     export.add_argument("--from", dest="start", type=_date, required=True, help="first date")
     export.add_argument("--to", dest="end", type=_date, required=True, help="last date")
-    export.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    export.add_argument(
+        "--scenario", help=f"scenario name (default: the plan's, else {DEMO_NAME!r})"
+    )
+    export.add_argument(
+        "--plan", type=_plan_id, metavar="ID", help="plan id (see `plans`; default: current)"
+    )
+
+    plans = sub.add_parser(
+        "plans",
+        help="list a scenario's plans; --use ID makes one the current plan",
+        description="List a scenario's stored plans (id, created, status, scheduled, "
+        "objective). The current plan is the one `export` and the window use by default: "
+        "the last one a finished solve saved, or the one chosen with --use.",
+    )
+    plans.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    plans.add_argument(
+        "--use", type=_plan_id, metavar="ID", help="make this plan the scenario's current plan"
+    )
 
     scenarios = sub.add_parser("scenarios", help="list stored scenarios")
     scenarios.set_defaults()
 
     gui = sub.add_parser("gui", help="open the desktop window on a stored scenario")
     gui.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
-    gui.add_argument("--screenshot", type=Path, help="render the window to this PNG and exit")
+    gui.add_argument(
+        "--plan", type=_plan_id, metavar="ID", help="plan to show first (default: current)"
+    )
+    gui.add_argument(
+        "--screenshot",
+        type=Path,
+        help="render the window to this PNG (offscreen, no display needed) and exit",
+    )
     return parser
 
 
@@ -177,9 +213,10 @@ def _solve_and_save(repo: Repository, scenario: Scenario, args: argparse.Namespa
             flush=True,
         )
     plan = solve(scenario, settings, on_progress=_progress_printer(sys.stderr, args.quiet))
-    plan_id = repo.save_plan(plan)
+    # The search ran to its budget: the user asked for this plan, so it becomes current.
+    plan_id = repo.save_plan(plan, current=True)
     if not args.quiet:
-        print(f"Saved plan #{plan_id}.", file=sys.stderr)
+        print(f"Saved plan #{plan_id}; it is now the current plan.", file=sys.stderr)
     return plan
 
 
@@ -187,10 +224,15 @@ def _open(args: argparse.Namespace) -> Repository:
     return Repository(open_database(resolve_url(args.db)))
 
 
-def _load(repo: Repository, name: str) -> Scenario:
+def _load_name(repo: Repository, name: str) -> None:
+    """Check that a scenario of this name is stored."""
     if not repo.has_scenario(name):
         known = ", ".join(repo.list_scenarios()) or "none; run `atmp-planner demo` first"
         raise CliError(f"no scenario named {name!r} (stored: {known})")
+
+
+def _load(repo: Repository, name: str) -> Scenario:
+    _load_name(repo, name)
     return repo.load_scenario(name)
 
 
@@ -243,14 +285,35 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export the latest plan for a window."""
+    """Export the current plan, or a chosen one, for a window."""
     repo = _open(args)
-    scenario = _load(repo, args.scenario)
-    plan = repo.latest_plan(args.scenario)
-    if plan is None:
-        raise CliError(f"scenario {args.scenario!r} has no plan yet; run `atmp-planner solve`")
+    if args.plan is not None:
+        plan = repo.load_plan(args.plan, args.scenario)
+        scenario = _load(repo, plan.scenario_name)
+    else:
+        name = args.scenario or DEMO_NAME
+        scenario = _load(repo, name)
+        current = repo.current_plan(name)
+        if current is None:
+            raise CliError(
+                f"scenario {name!r} has no current plan; run `atmp-planner solve`, or pick "
+                "one with `atmp-planner plans --use ID` or `export --plan ID`"
+            )
+        plan = current
     path = _write(args.out, scenario, plan, args.start, args.end)
     print(f"Wrote {path}")
+    return 0
+
+
+def cmd_plans(args: argparse.Namespace) -> int:
+    """List a scenario's plans, or make one current."""
+    repo = _open(args)
+    _load_name(repo, args.scenario)
+    if args.use is not None:
+        repo.make_current(args.use, args.scenario)
+        print(f"Plan #{args.use} is now the current plan of {args.scenario!r}.")
+        return 0
+    print(format_plan_list(repo.plan_summaries(args.scenario)))
     return 0
 
 
@@ -262,28 +325,42 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _has_display() -> bool:
+    """Whether Qt can open a window here (X11, Wayland, or a platform the user chose)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the window (or render it to a PNG)."""
+    if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
+        raise CliError(f"--screenshot must end in .png: {args.screenshot}")
+    if args.screenshot is None and not _has_display():
+        raise CliError(
+            "no display to open a window on (DISPLAY is not set): run it on a desktop, "
+            "under `xvfb-run atmp-planner gui`, or render with `gui --screenshot FILE.png`"
+        )
     repo = _open(args)
     scenario = _load(repo, args.scenario)
-    plan = repo.latest_plan(args.scenario)
+    plan_id = args.plan
+    if plan_id is None:
+        plan_id = next((p.plan_id for p in repo.plan_summaries(args.scenario) if p.current), None)
+    plan = None if plan_id is None else repo.load_plan(plan_id, args.scenario)
     from ui.app import grab_screenshot, run_gui
 
     if args.screenshot is not None:
-        grab_screenshot(scenario, plan, args.screenshot)
+        grab_screenshot(scenario, plan, args.screenshot, store=repo, plan_id=plan_id)
         print(f"Wrote {args.screenshot}")
         return 0
-
-    def save(plan: Plan) -> None:
-        repo.save_plan(plan)
-
-    return run_gui(scenario, plan, save_plan=save)
+    return run_gui(scenario, plan, repo, plan_id)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "solve": cmd_solve,
     "export": cmd_export,
+    "plans": cmd_plans,
     "scenarios": cmd_scenarios,
     "gui": cmd_gui,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
 from planner import Plan, Scenario
-from ui.main_window import MainWindow, SavePlan
+from ui.main_window import MainWindow, PlanStore
 
 
 def _application() -> QApplication:
@@ -24,10 +25,15 @@ def _application() -> QApplication:
     return app
 
 
-def run_gui(scenario: Scenario, plan: Plan | None, save_plan: SavePlan | None = None) -> int:
+def run_gui(
+    scenario: Scenario,
+    plan: Plan | None,
+    store: PlanStore | None = None,
+    plan_id: int | None = None,
+) -> int:
     """Show the main window for a scenario and its plan until it closes; the exit code."""
     app = _application()
-    window = MainWindow(scenario, plan, save_plan)
+    window = MainWindow(scenario, plan, store, plan_id=plan_id)
     window.show()
     return app.exec()
 
@@ -37,12 +43,16 @@ def grab_screenshot(
     plan: Plan | None,
     path: str | Path,
     *,
+    store: PlanStore | None = None,
+    plan_id: int | None = None,
     tab: str = "Gantt",
     size: tuple[int, int] = (1280, 800),
 ) -> Path:
-    """Render the main window with one tab open to a PNG file (works offscreen); its path."""
+    """Render the main window with one tab open to a PNG file, offscreen; its path."""
+    # Rendering needs no screen: without a choice of the user's, draw offscreen.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
-    window = MainWindow(scenario, plan)
+    window = MainWindow(scenario, plan, store, plan_id=plan_id)
     window.resize(*size)
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     if tab not in titles:

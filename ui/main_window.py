@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDoubleSpinBox,
+    QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
     QPlainTextEdit,
     QProgressBar,
+    QPushButton,
     QTableView,
     QTabWidget,
     QToolBar,
@@ -22,14 +26,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from planner import Plan, Scenario, SolveProgress, SolveSettings
+from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
 from planner.kpis import format_plan, format_progress
 from ui.gantt import GanttView
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
 from ui.workers import SolveFunction, SolveWorker
 
-#: Called with each finished plan; a return value (e.g. a saved id) is ignored.
-SavePlan = Callable[[Plan], object]
+
+class PlanStore(Protocol):
+    """Where the window lists, loads and saves a scenario's plans (data.Repository is one)."""
+
+    def plan_summaries(self, scenario_name: str) -> list[PlanSummary]:
+        """The scenario's stored plans, the current one marked."""
+        ...
+
+    def load_plan(self, plan_id: int, scenario_name: str | None = None) -> Plan:
+        """One stored plan."""
+        ...
+
+    def save_plan(self, plan: Plan, *, current: bool = False) -> int:
+        """Store a plan, making it current if asked; its id."""
+        ...
+
+    def make_current(self, plan_id: int, scenario_name: str | None = None) -> None:
+        """Make a stored plan the current one."""
+        ...
 
 
 def plan_summary(plan: Plan | None) -> str:
@@ -61,7 +82,13 @@ class _WrappingTable(QTableView):
 
 
 class MainWindow(QMainWindow):
-    """Shows a scenario and its plan; Solve re-plans it off the GUI thread."""
+    """Shows a scenario and its plans; Solve re-plans it off the GUI thread.
+
+    With a store, the plan picker lists the scenario's stored plans and switches between
+    them; a finished solve is saved and becomes current. A solve stopped early is shown
+    but not saved: the user keeps it (saved, made current) or discards it (the plan shown
+    before comes back). Nothing else replaces the current plan.
+    """
 
     plan_changed = Signal(object)
 
@@ -69,17 +96,22 @@ class MainWindow(QMainWindow):
         self,
         scenario: Scenario,
         plan: Plan | None = None,
-        save_plan: SavePlan | None = None,
+        store: PlanStore | None = None,
         *,
+        plan_id: int | None = None,
         solve_fn: SolveFunction | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._scenario = scenario
         self._plan: Plan | None = None
-        self._save_plan = save_plan
+        self._plan_id: int | None = None
+        self._store = store
         self._solve_fn = solve_fn
         self._worker: SolveWorker | None = None
+        self._summaries: list[PlanSummary] = []
+        self._pending: Plan | None = None
+        self._before_pending: tuple[Plan | None, int | None] = (None, None)
         self.setWindowTitle(f"ATMP planner: {scenario.name}")
         self.resize(1280, 800)
 
@@ -94,6 +126,8 @@ class MainWindow(QMainWindow):
         self.kpi_text.setReadOnly(True)
         self.kpi_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
 
+        self.decision_bar = self._build_decision_bar()
+
         gantt_page = QWidget()
         layout = QVBoxLayout(gantt_page)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -105,11 +139,23 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(gantt_page, "Gantt")
         self.tabs.addTab(self.assignment_view, "Assignments")
         self.tabs.addTab(self.kpi_text, "KPIs")
-        self.setCentralWidget(self.tabs)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.decision_bar)
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
 
         self._build_actions()
         self._build_status_bar()
-        self.set_plan(plan)
+        self.set_plan(plan, plan_id)
+        self.refresh_plans()
+        if plan_id is not None:
+            self._show_info(
+                f"{len(scenario.patients)} patients; showing plan #{plan_id}. "
+                + self._current_hint()
+            )
 
     # Public API -----------------------------------------------------------------------
 
@@ -124,6 +170,16 @@ class MainWindow(QMainWindow):
         return self._plan
 
     @property
+    def plan_id(self) -> int | None:
+        """The stored id of the plan shown; None if it is not stored."""
+        return self._plan_id
+
+    @property
+    def pending(self) -> Plan | None:
+        """A plan from a solve stopped early, shown and waiting for Keep or Discard."""
+        return self._pending
+
+    @property
     def solving(self) -> bool:
         """Whether a solve is under way."""
         return self._worker is not None
@@ -132,9 +188,10 @@ class MainWindow(QMainWindow):
         """Solve settings from the tool bar."""
         return replace(SolveSettings(), deterministic_time=self.time_spin.value())
 
-    def set_plan(self, plan: Plan | None) -> None:
-        """Show a plan in every tab."""
+    def set_plan(self, plan: Plan | None, plan_id: int | None = None) -> None:
+        """Show a plan in every tab (plan_id: its stored id, if it is stored)."""
         self._plan = plan
+        self._plan_id = plan_id
         self.patient_model.set_plan(plan, self._scenario)
         self.assignment_model.set_plan(plan)
         self.gantt.set_plan(self._scenario, plan)
@@ -152,11 +209,87 @@ class MainWindow(QMainWindow):
         self.kpi_text.setPlainText(plan_summary(plan))
         self._fit_columns(self.patient_view)
         self._fit_columns(self.assignment_view)
+        self._update_plan_actions()
         self.plan_changed.emit(plan)
 
+    def refresh_plans(self) -> None:
+        """Re-read the stored plans into the picker and select the one shown."""
+        self._summaries = (
+            [] if self._store is None else self._store.plan_summaries(self._scenario.name)
+        )
+        combo = self.plan_combo
+        combo.blockSignals(True)
+        combo.clear()
+        for summary in self._summaries:
+            combo.addItem(summary.label, summary.plan_id)
+        if self._plan_id is None:
+            combo.addItem("(not saved)" if self._plan is not None else "(no plan)", None)
+        index = combo.findData(self._plan_id)
+        combo.setCurrentIndex(index if index >= 0 else combo.count() - 1)
+        combo.blockSignals(False)
+        combo.setEnabled(self._worker is None and self._pending is None and combo.count() > 1)
+        self._update_plan_actions()
+
+    def show_stored_plan(self, plan_id: int) -> None:
+        """Show one of the scenario's stored plans (it does not become current)."""
+        if self._store is None or plan_id == self._plan_id:
+            return
+        try:
+            plan = self._store.load_plan(plan_id, self._scenario.name)
+        except Exception as error:  # show any storage failure
+            self._show_error(f"Could not load plan #{plan_id}: {error}")
+            self.refresh_plans()
+            return
+        self.set_plan(plan, plan_id)
+        self.refresh_plans()
+        self._show_info(f"Showing plan #{plan_id}. {self._current_hint()}")
+
+    def use_shown_plan(self) -> None:
+        """Make the plan shown the scenario's current plan (the one export uses)."""
+        if self._store is None or self._plan_id is None:
+            return
+        try:
+            self._store.make_current(self._plan_id, self._scenario.name)
+        except Exception as error:  # show any storage failure
+            self._show_error(f"Could not make plan #{self._plan_id} current: {error}")
+            return
+        self.refresh_plans()
+        self._show_info(f"Plan #{self._plan_id} is now the current plan.")
+
+    def keep_pending(self) -> None:
+        """Keep the plan of a stopped solve: save it and make it current."""
+        plan = self._pending
+        if plan is None:
+            return
+        plan_id = None
+        if self._store is not None:
+            try:
+                plan_id = self._store.save_plan(plan, current=True)
+            except Exception as error:  # show any storage failure; the plan stays pending
+                self._show_error(f"Saving the stopped plan failed: {error}")
+                return
+        self._pending = None
+        self.decision_bar.setVisible(False)
+        self._set_running(False)
+        self.set_plan(plan, plan_id)
+        self.refresh_plans()
+        saved = "" if plan_id is None else f" as plan #{plan_id}, now the current plan"
+        self._show_info(f"Kept the plan of the stopped solve{saved}.")
+
+    def discard_pending(self) -> None:
+        """Drop the plan of a stopped solve and show the plan shown before it again."""
+        if self._pending is None:
+            return
+        self._pending = None
+        self.decision_bar.setVisible(False)
+        self._set_running(False)
+        self.set_plan(*self._before_pending)
+        self.refresh_plans()
+        self._show_info("Discarded the plan of the stopped solve; nothing was saved.")
+
     def start_solve(self) -> SolveWorker | None:
-        """Start solving in the background; None if a solve is already running."""
-        if self._worker is not None:
+        """Start solving in the background; None if a solve runs or a decision is pending."""
+        if self._worker is not None or self._pending is not None:
             return None
         kwargs = {} if self._solve_fn is None else {"solve_fn": self._solve_fn}
         worker = SolveWorker(self._scenario, self.settings(), **kwargs)
@@ -223,6 +356,18 @@ class MainWindow(QMainWindow):
         self.cancel_action.setToolTip("Stop solving and keep the best plan so far (Esc)")
         self.cancel_action.setEnabled(False)
         self.cancel_action.triggered.connect(self.cancel_solve)
+        self.use_action = QAction("Use this plan", self)
+        self.use_action.setToolTip(
+            "Make the plan shown the scenario's current plan (the one export uses)"
+        )
+        self.use_action.triggered.connect(self.use_shown_plan)
+        self.plan_combo = QComboBox()
+        self.plan_combo.setMinimumContentsLength(40)
+        self.plan_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.plan_combo.setToolTip("The scenario's stored plans; pick one to look at it")
+        self.plan_combo.activated.connect(self._on_plan_picked)
         fit_action = QAction("Fit Gantt", self)
         fit_action.setToolTip("Fit the whole horizon into the Gantt's width")
         fit_action.triggered.connect(self.gantt.fit_width)
@@ -249,6 +394,10 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(QLabel(" Deterministic time "))
         toolbar.addWidget(self.time_spin)
         toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Plan "))
+        toolbar.addWidget(self.plan_combo)
+        toolbar.addAction(self.use_action)
+        toolbar.addSeparator()
         toolbar.addAction(fit_action)
         self.addToolBar(toolbar)
 
@@ -258,8 +407,33 @@ class MainWindow(QMainWindow):
         plan_menu = menu.addMenu("&Plan")
         plan_menu.addAction(self.solve_action)
         plan_menu.addAction(self.cancel_action)
+        plan_menu.addSeparator()
+        plan_menu.addAction(self.use_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(fit_action)
+
+    def _build_decision_bar(self) -> QFrame:
+        """The bar asking whether to keep the plan of a solve stopped early."""
+        bar = QFrame()
+        bar.setObjectName("decision-bar")
+        bar.setStyleSheet(
+            "#decision-bar { background: #fff4d6; border-bottom: 1px solid #e0b84c; }"
+        )
+        layout = QHBoxLayout(bar)
+        layout.setContentsMargins(8, 4, 8, 4)
+        self.decision_label = QLabel()
+        self.decision_label.setWordWrap(True)
+        self.keep_button = QPushButton("Keep and use")
+        self.keep_button.setToolTip("Save this plan and make it the current plan")
+        self.keep_button.clicked.connect(self.keep_pending)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setToolTip("Drop this plan and show the previous one again")
+        self.discard_button.clicked.connect(self.discard_pending)
+        layout.addWidget(self.decision_label, 1)
+        layout.addWidget(self.keep_button)
+        layout.addWidget(self.discard_button)
+        bar.setVisible(False)
+        return bar
 
     def _build_status_bar(self) -> None:
         self.status_label = QLabel()
@@ -273,11 +447,37 @@ class MainWindow(QMainWindow):
     # Solve events ---------------------------------------------------------------------
 
     def _set_running(self, running: bool) -> None:
-        self.solve_action.setEnabled(not running)
+        idle = not running and self._pending is None
+        self.solve_action.setEnabled(idle)
         self.cancel_action.setEnabled(running)
-        self.time_spin.setEnabled(not running)
+        self.time_spin.setEnabled(idle)
+        self.plan_combo.setEnabled(idle and self.plan_combo.count() > 1)
         self.progress_bar.setVisible(running)
         self.progress_bar.setRange(0, 0)
+        self._update_plan_actions()
+
+    def _update_plan_actions(self) -> None:
+        current = next((s.plan_id for s in self._summaries if s.current), None)
+        self.use_action.setEnabled(
+            self._store is not None
+            and self._worker is None
+            and self._pending is None
+            and self._plan_id is not None
+            and self._plan_id != current
+        )
+
+    def _current_hint(self) -> str:
+        current = next((s for s in self._summaries if s.current), None)
+        if current is None:
+            return "The scenario has no current plan."
+        if current.plan_id == self._plan_id:
+            return "It is the current plan."
+        return f"The current plan is still #{current.plan_id}: Use this plan to change it."
+
+    def _on_plan_picked(self, index: int) -> None:
+        plan_id = self.plan_combo.itemData(index)
+        if isinstance(plan_id, int):
+            self.show_stored_plan(plan_id)
 
     def _on_progress(self, report: SolveProgress) -> None:
         self.status_label.setText(format_progress(report))
@@ -295,25 +495,47 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, plan: Plan) -> None:
         cancelled = self._worker is not None and self._worker.cancelled
-        self._end_worker()
-        self.set_plan(plan)
         kpis = plan.kpis
-        text = (
-            f"{'Cancelled, best plan so far' if cancelled else 'Solved'}: {plan.solver.status}, "
-            f"{kpis.scheduled} / {kpis.total} scheduled in {plan.solver.wall_time_s:.1f} s"
+        done = (
+            f"{kpis.scheduled} / {kpis.total} scheduled in {plan.solver.wall_time_s:.1f} s; "
+            f"{plan.solver.describe()}"
         )
-        if self._save_plan is not None:
+        if cancelled or plan.solver.stopped:
+            self._before_pending = (self._plan, self._plan_id)
+            self._pending = plan
+            self._end_worker()
+            self.set_plan(plan)
+            self.refresh_plans()
+            self.decision_label.setText(
+                f"<b>Stopped early.</b> Showing the best plan found so far ({done}). "
+                "It is not saved and your current plan is unchanged: keep it, or discard it."
+            )
+            self.decision_bar.setVisible(True)
+            self._show_info(f"Stopped early: {done}; not saved.")
+            return
+        self._end_worker()
+        plan_id = None
+        if self._store is not None:
             try:
-                self._save_plan(plan)
+                plan_id = self._store.save_plan(plan, current=True)
             except Exception as error:  # show any storage failure
-                self._show_error(f"{text}; saving failed: {error}")
+                self.set_plan(plan)
+                self.refresh_plans()
+                self._show_error(f"Solved: {done}; saving failed: {error}")
                 return
-            text += "; saved"
-        self.status_label.setText(text)
+        self.set_plan(plan, plan_id)
+        self.refresh_plans()
+        saved = "" if plan_id is None else f"; saved as plan #{plan_id}, now the current plan"
+        self._show_info(f"Solved: {done}{saved}")
 
     def _on_failed(self, message: str) -> None:
         self._end_worker()
         self._show_error(f"Solve failed: {message}")
+
+    def _show_info(self, message: str) -> None:
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(message)
+        self.status_label.setToolTip(message)
 
     def _show_error(self, message: str) -> None:
         self.status_label.setStyleSheet("color: #b91c1c;")
@@ -321,7 +543,10 @@ class MainWindow(QMainWindow):
         self.status_label.setToolTip(message)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop a running solve before closing so no thread outlives the window."""
+        """Stop a running solve before closing so no thread outlives the window.
+
+        A plan waiting for Keep or Discard is dropped: it was never saved.
+        """
         if self._worker is not None:
             self._worker.cancel()
             self._worker.wait(30000)

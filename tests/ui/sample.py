@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from planner import (
     Assignment,
@@ -88,7 +88,7 @@ def sample_plan(scenario: Scenario | None = None) -> Plan:
     schedules = (s1, s2)
     return Plan(
         scenario_name=scenario.name,
-        created=datetime(2026, 11, 23, 9, 0),
+        created=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
         assignments=tuple(assignments),
         schedules=schedules,
         unscheduled=(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
+import pytest
 from PySide6.QtCore import QObject, Slot
 
+from data.db import open_database
+from data.repository import Repository
 from planner import Plan, SolveProgress
 from planner.kpis import format_progress as progress_text
 from tests.factories import tiny_scenario
@@ -40,7 +44,7 @@ def test_new_plan_updates_kpis_patients_and_gantt(qtbot):
         window.set_plan(sample_plan())
     text = window.kpi_text.toPlainText()
     assert "Scheduled patients   2 / 3" in text
-    assert "Solver status        FEASIBLE" in text
+    assert "Plan status          FEASIBLE" in text
     assert "P3" in text and "no_bed: No ward bed is free after release." in text
     model = window.patient_model
     assert model.data(model.index(model.row_of("P1"), model.column("plan"))) == "scheduled"
@@ -53,23 +57,106 @@ def test_progress_text_shows_phase_time_objective_and_count():
     assert text == "cp-sat · 2.3 s · best 12,345 · 7 scheduled"
 
 
-def test_solve_action_solves_updates_tabs_and_saves(qtbot):
-    """Solve runs the real solver in the background, shows the plan and calls save_plan."""
-    saved: list[Plan] = []
-    window = _window(qtbot, scenario=tiny_scenario(), save_plan=saved.append)
+@pytest.fixture
+def store(tmp_path) -> Repository:
+    """A real repository on a new SQLite file holding tiny_scenario()."""
+    repo = Repository(open_database(f"sqlite:///{tmp_path / 'ui.sqlite'}"))
+    repo.save_scenario(tiny_scenario())
+    return repo
+
+
+def test_solve_action_solves_updates_tabs_and_saves(qtbot, store):
+    """Solve runs the real solver in the background, shows the plan, saves it as current."""
+    window = _window(qtbot, scenario=tiny_scenario(), store=store)
+    assert window.plan_combo.itemText(0) == "(no plan)"
     window.time_spin.setValue(1.0)
     with qtbot.waitSignal(window.plan_changed, timeout=TIMEOUT_MS) as blocker:
         window.solve_action.trigger()
         assert window.solving and not window.solve_action.isEnabled()
         assert window.cancel_action.isEnabled()
     plan = blocker.args[0]
-    assert saved == [plan] and window.plan is plan
+    assert window.plan is plan and window.plan_id is not None
+    (summary,) = store.plan_summaries("tiny")
+    assert summary.plan_id == window.plan_id and summary.current
+    assert store.current_plan("tiny") == plan
     assert plan.solver.settings.deterministic_time == 1.0
-    assert f"{plan.kpis.scheduled} / {plan.kpis.total} scheduled" in window.status_label.text()
-    assert "saved" in window.status_label.text()
-    assert "Solver status" in window.kpi_text.toPlainText()
+    status = window.status_label.text()
+    assert f"{plan.kpis.scheduled} / {plan.kpis.total} scheduled" in status
+    assert f"saved as plan #{window.plan_id}, now the current plan" in status
+    assert f"plan from {plan.solver.engine}; CP-SAT " in status and "UNKNOWN" not in status
+    assert "Plan status" in window.kpi_text.toPlainText()
+    assert window.plan_combo.currentData() == window.plan_id
+    assert "current" in window.plan_combo.currentText()
     assert window.solve_action.isEnabled() and not window.cancel_action.isEnabled()
+    assert not window.use_action.isEnabled()  # it already is the current plan
     assert not window.solving
+
+
+def _stopped_solve(qtbot, window: MainWindow) -> Plan:
+    """Start a long solve, press Cancel at once; the stopped plan it yields."""
+    window.time_spin.setValue(3600.0)
+    with qtbot.waitSignal(window.plan_changed, timeout=TIMEOUT_MS) as blocker:
+        window.solve_action.trigger()
+        window.cancel_action.trigger()
+    plan = blocker.args[0]
+    assert plan.solver.stopped
+    return plan
+
+
+def test_a_cancelled_solve_is_shown_but_saves_nothing_until_kept(qtbot, store):
+    """Cancel shows the best plan so far, unsaved; Discard brings the current plan back."""
+    first = replace(sample_plan(tiny_scenario()), scenario_name="tiny")
+    first_id = store.save_plan(first, current=True)
+    window = _window(qtbot, scenario=tiny_scenario(), plan=first, store=store, plan_id=first_id)
+    before = store.plan_summaries("tiny")
+    stopped = _stopped_solve(qtbot, window)
+    assert window.pending is stopped and window.plan is stopped and window.plan_id is None
+    assert window.decision_bar.isVisibleTo(window)
+    assert "Stopped early" in window.decision_label.text()
+    assert store.plan_summaries("tiny") == before  # nothing saved, current unchanged
+    assert not window.solve_action.isEnabled() and not window.plan_combo.isEnabled()
+    assert window.start_solve() is None  # no new solve over an undecided plan
+    window.discard_button.click()
+    assert window.pending is None and not window.decision_bar.isVisibleTo(window)
+    assert window.plan is first and window.plan_id == first_id
+    assert store.plan_summaries("tiny") == before
+    assert store.current_plan("tiny") == first
+    assert window.solve_action.isEnabled()
+
+
+def test_keeping_a_cancelled_solve_saves_it_as_current(qtbot, store):
+    """Keep and use saves the stopped plan and makes it the current one."""
+    first_id = store.save_plan(
+        replace(sample_plan(tiny_scenario()), scenario_name="tiny"), current=True
+    )
+    window = _window(qtbot, scenario=tiny_scenario(), store=store, plan_id=None)
+    stopped = _stopped_solve(qtbot, window)
+    window.keep_button.click()
+    assert window.pending is None and window.plan_id not in (None, first_id)
+    kept = store.load_plan(window.plan_id)
+    assert kept.same_content(stopped) and kept.solver.stopped
+    assert [s.current for s in store.plan_summaries("tiny")] == [False, True]
+    assert "now the current plan" in window.status_label.text()
+
+
+def test_plan_picker_switches_plans_and_use_makes_one_current(qtbot, store):
+    """Picking a stored plan shows it without changing the current one; Use this plan does."""
+    plan = replace(sample_plan(tiny_scenario()), scenario_name="tiny")
+    older = store.save_plan(plan, current=True)
+    newer = store.save_plan(replace(plan, notes=("second",)), current=True)
+    window = _window(
+        qtbot, scenario=tiny_scenario(), plan=store.load_plan(newer), store=store, plan_id=newer
+    )
+    assert window.plan_combo.count() == 2 and window.plan_combo.currentData() == newer
+    window.plan_combo.activated.emit(window.plan_combo.findData(older))
+    assert window.plan_id == older and window.plan is not None and window.plan.notes == ()
+    assert "current plan is still #" in window.status_label.text()
+    assert store.current_plan("tiny").notes == ("second",)
+    assert window.use_action.isEnabled()
+    window.use_action.trigger()
+    assert store.current_plan("tiny").notes == ()
+    assert "current" in window.plan_combo.currentText()
+    assert not window.use_action.isEnabled()
 
 
 class _LabelSpy(QObject):
@@ -102,15 +189,20 @@ def test_status_bar_shows_live_progress_on_the_gui_thread(qtbot):
     assert spy.threads == {threading.get_ident()}
 
 
-def test_save_failure_is_shown_not_raised(qtbot):
-    """A failing save_plan leaves the plan shown and reports the error in the status bar."""
+class _FullDisk(Repository):
+    """A repository whose saves fail as on a full disk."""
 
-    def failing_save(plan: Plan) -> None:
+    def save_plan(self, plan: Plan, *, current: bool = False) -> int:
         raise OSError("disk full")
 
-    window = _window(qtbot, scenario=tiny_scenario(), save_plan=failing_save)
+
+def test_save_failure_is_shown_not_raised(qtbot, store):
+    """A failing save leaves the plan shown (as not saved) and reports the error."""
+    failing = _FullDisk(store._engine)
+    window = _window(qtbot, scenario=tiny_scenario(), store=failing)
     window.time_spin.setValue(1.0)
     with qtbot.waitSignal(window.plan_changed, timeout=TIMEOUT_MS):
         window.start_solve()
     qtbot.waitUntil(lambda: "saving failed: disk full" in window.status_label.text())
-    assert window.plan is not None
+    assert window.plan is not None and window.plan_id is None
+    assert window.plan_combo.currentText() == "(not saved)"
