@@ -1,8 +1,14 @@
 # Shared set-up for scripts/demo.sh and scripts/test.sh (sourced, not run).
 
 install_qt_libs() {
-    # Qt needs these even offscreen; install them only where missing (needs root or sudo).
-    local pkgs="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core"
+    # What Qt needs offscreen, what its xcb plugin links (a window under X11 or xvfb-run),
+    # and xvfb itself for machines without a screen; only what is missing (root or sudo).
+    # The list is the Debian packages of the PySide6 6.11 libraries' shared-library needs.
+    local pkgs="libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
+        fonts-dejavu-core libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4
+        libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-render0
+        libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
+        libxkbcommon-x11-0 xvfb xauth"
     local missing=""
     for p in $pkgs; do
         dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
