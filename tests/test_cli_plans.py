@@ -157,6 +157,7 @@ def test_gui_screenshot_renders_offscreen_without_any_qt_setting(
     )
     assert done.returncode == 0, done.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+    assert done.stderr == "", done.stderr  # no Qt chatter either
 
 
 def test_gui_without_a_display_says_so_in_one_line(demo_url: str) -> None:

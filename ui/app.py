@@ -6,17 +6,27 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from planner import Plan, Scenario
 from ui.main_window import MainWindow, PlanStore
+
+#: Qt warnings that say nothing to a user (the offscreen platform cannot resize windows).
+_QUIET = ("propagateSizeHints",)
+
+
+def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    """Pass Qt's messages to stderr, less the harmless ones in _QUIET."""
+    if not any(word in message for word in _QUIET):
+        print(message, file=sys.stderr)
 
 
 def _application() -> QApplication:
     """The running QApplication, created if there is none."""
     app = QCoreApplication.instance()
     if app is None:
+        qInstallMessageHandler(_qt_message)
         app = QApplication(sys.argv[:1])
         app.setApplicationName("ATMP planner")
         app.setOrganizationName("atmp-planner")
