@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         index = combo.findData(self._plan_id)
         combo.setCurrentIndex(index if index >= 0 else combo.count() - 1)
         combo.blockSignals(False)
-        combo.setEnabled(self._worker is None and self._pending is None and combo.count() > 1)
+        combo.setEnabled(self._worker is None and self._pending is None and bool(self._summaries))
         self._update_plan_actions()
 
     def show_stored_plan(self, plan_id: int) -> None:
@@ -451,7 +451,7 @@ class MainWindow(QMainWindow):
         self.solve_action.setEnabled(idle)
         self.cancel_action.setEnabled(running)
         self.time_spin.setEnabled(idle)
-        self.plan_combo.setEnabled(idle and self.plan_combo.count() > 1)
+        self.plan_combo.setEnabled(idle and bool(self._summaries))
         self.progress_bar.setVisible(running)
         self.progress_bar.setRange(0, 0)
         self._update_plan_actions()
