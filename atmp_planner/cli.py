@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -212,12 +213,70 @@ def _solve_and_save(repo: Repository, scenario: Scenario, args: argparse.Namespa
             file=sys.stderr,
             flush=True,
         )
-    plan = solve(scenario, settings, on_progress=_progress_printer(sys.stderr, args.quiet))
+    plan = _solve_interruptibly(
+        lambda cancel: solve(
+            scenario,
+            settings,
+            on_progress=_progress_printer(sys.stderr, args.quiet),
+            cancel=cancel,
+        )
+    )
+    if plan.solver.stopped:
+        # Stopped by Ctrl-C: keep the work, but the current plan stays as the user chose it.
+        plan_id = repo.save_plan(plan, current=False)
+        raise StoppedError(
+            f"stopped early: the best plan so far ({plan.kpis.scheduled}/{plan.kpis.total} "
+            f"scheduled) is saved as plan #{plan_id}, NOT current; the current plan is "
+            f"unchanged (`atmp-planner plans --use {plan_id}` to use it)"
+        )
     # The search ran to its budget: the user asked for this plan, so it becomes current.
     plan_id = repo.save_plan(plan, current=True)
     if not args.quiet:
         print(f"Saved plan #{plan_id}; it is now the current plan.", file=sys.stderr)
     return plan
+
+
+class StoppedError(Exception):
+    """The user stopped a solve (Ctrl-C); printed as one line, exit status 130."""
+
+
+def _solve_interruptibly(run: Callable[[Callable[[], bool]], Plan]) -> Plan:
+    """Run a solve in a thread; the first Ctrl-C stops it with its best plan, a second aborts.
+
+    The main thread waits in short steps so Python sees Ctrl-C at once, even while
+    CP-SAT is busy in native code.
+    """
+    stop = threading.Event()
+    done = threading.Event()
+    outcome: list[Plan | BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(run(stop.is_set))
+        except BaseException as error:  # handed to the main thread
+            outcome.append(error)
+        finally:
+            done.set()
+
+    # Not Thread.join: on Python 3.11 a join interrupted by Ctrl-C can report a live thread
+    # as finished.
+    threading.Thread(target=target, name="solve", daemon=True).start()
+    while not done.is_set():
+        try:
+            done.wait(0.1)
+        except KeyboardInterrupt:
+            if stop.is_set():
+                raise
+            stop.set()
+            print(
+                "Stopping: finishing with the best plan so far (Ctrl-C again to abort)...",
+                file=sys.stderr,
+                flush=True,
+            )
+    (result,) = outcome
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _open(args: argparse.Namespace) -> Repository:
@@ -374,6 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, ValidationError, DatabaseError, RepositoryError, OSError) as error:
         print(f"atmp-planner: error: {error}", file=sys.stderr)
         return 1
+    except StoppedError as stopped:
+        print(f"atmp-planner: {stopped}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print("atmp-planner: interrupted", file=sys.stderr)
+        print("atmp-planner: interrupted; nothing was saved", file=sys.stderr)
         return 130

@@ -66,6 +66,9 @@ def _parameters(settings: SolveSettings) -> cp_model.SatParameters:
     params = cp_model.SatParameters()
     params.num_workers = settings.workers
     params.random_seed = settings.seed
+    # Callers stop a search through `cancel`; CP-SAT's own Ctrl-C handler, installed from a
+    # worker thread, aborts the process (std::bad_function_call) instead.
+    params.catch_sigint_signal = False
     if settings.deterministic:
         # Deterministic time, not wall time, bounds the search so runs repeat exactly.
         params.max_deterministic_time = settings.deterministic_time

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import date
@@ -173,3 +174,36 @@ def test_gui_without_a_display_says_so_in_one_line(demo_url: str) -> None:
     assert done.returncode == 1
     err = done.stderr.strip().splitlines()
     assert len(err) == 1 and "no display" in err[0] and "xvfb-run" in err[0]
+
+
+def test_ctrl_c_during_solve_saves_a_stopped_plan_that_is_not_current(demo_url: str) -> None:
+    """Ctrl-C stops a long solve within seconds: its plan is kept aside, the current one stays."""
+    repo = Repository(open_database(demo_url))
+    current = repo.current_plan(DEMO_NAME)
+    assert current is not None
+    before = [s.plan_id for s in repo.plan_summaries(DEMO_NAME)]
+    command = [sys.executable, "-m", "atmp_planner", "--db", demo_url, "solve"]
+    solve = subprocess.Popen(
+        [*command, "--deterministic-time", "1000"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        # A shell's background job ignores SIGINT and its children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert solve.stderr is not None
+    seen = []
+    for line in solve.stderr:  # wait until CP-SAT itself is searching
+        seen.append(line)
+        if line.startswith("cp-sat"):
+            break
+    solve.send_signal(signal.SIGINT)
+    _, rest = solve.communicate(timeout=60)
+    assert solve.returncode == 130, "".join(seen) + rest
+    last = rest.strip().splitlines()[-1]
+    after = repo.plan_summaries(DEMO_NAME)
+    assert [s.plan_id for s in after][:-1] == before
+    assert f"plan #{after[-1].plan_id}, NOT current" in last
+    still = repo.current_plan(DEMO_NAME)
+    assert still is not None and still.same_content(current)
