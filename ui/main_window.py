@@ -506,12 +506,17 @@ class MainWindow(QMainWindow):
             self._end_worker()
             self.set_plan(plan)
             self.refresh_plans()
+            so_far = (
+                f"{kpis.scheduled} / {kpis.total} scheduled after "
+                f"{plan.solver.wall_time_s:.1f} s, {plan.solver.status} plan from "
+                f"{plan.solver.engine}"
+            )
             self.decision_label.setText(
-                f"<b>Stopped early.</b> Showing the best plan found so far ({done}). "
+                f"<b>Stopped early.</b> Showing the best plan found so far ({so_far}). "
                 "It is not saved and your current plan is unchanged: keep it, or discard it."
             )
             self.decision_bar.setVisible(True)
-            self._show_info(f"Stopped early: {done}; not saved.")
+            self._show_info(f"Stopped early: {so_far}; not saved.")
             return
         self._end_worker()
         plan_id = None

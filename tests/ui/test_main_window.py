@@ -112,7 +112,9 @@ def test_a_cancelled_solve_is_shown_but_saves_nothing_until_kept(qtbot, store):
     stopped = _stopped_solve(qtbot, window)
     assert window.pending is stopped and window.plan is stopped and window.plan_id is None
     assert window.decision_bar.isVisibleTo(window)
-    assert "Stopped early" in window.decision_label.text()
+    bar = window.decision_label.text()
+    assert "Stopped early" in bar and bar.lower().count("stopped early") == 1
+    assert f"{stopped.kpis.scheduled} / {stopped.kpis.total} scheduled" in bar
     assert store.plan_summaries("tiny") == before  # nothing saved, current unchanged
     assert not window.solve_action.isEnabled() and not window.plan_combo.isEnabled()
     assert window.start_solve() is None  # no new solve over an undecided plan
