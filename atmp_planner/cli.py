@@ -197,7 +197,9 @@ def _progress_printer(out: TextIO, quiet: bool) -> Callable[[SolveProgress], Non
     return report
 
 
-def _solve_and_save(repo: Repository, scenario: Scenario, args: argparse.Namespace) -> Plan:
+def _solve_and_save(
+    repo: Repository, scenario: Scenario, args: argparse.Namespace
+) -> tuple[Plan, int]:
     from solver import solve
 
     settings = _settings(args)
@@ -233,7 +235,7 @@ def _solve_and_save(repo: Repository, scenario: Scenario, args: argparse.Namespa
     plan_id = repo.save_plan(plan, current=True)
     if not args.quiet:
         print(f"Saved plan #{plan_id}; it is now the current plan.", file=sys.stderr)
-    return plan
+    return plan, plan_id
 
 
 class StoppedError(Exception):
@@ -295,7 +297,9 @@ def _load(repo: Repository, name: str) -> Scenario:
     return repo.load_scenario(name)
 
 
-def _write(path: Path, scenario: Scenario, plan: Plan, start: date, end: date) -> Path:
+def _write(
+    path: Path, scenario: Scenario, plan: Plan, start: date, end: date, plan_id: int | None
+) -> Path:
     from data.excel_export import write_plan_workbook
 
     if path.suffix.lower() != ".xlsx":
@@ -303,7 +307,7 @@ def _write(path: Path, scenario: Scenario, plan: Plan, start: date, end: date) -
     if end < start:
         raise CliError(f"--to {end} is before --from {start}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_plan_workbook(path, scenario, plan, start, end)
+    return write_plan_workbook(path, scenario, plan, start, end, plan_id)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -320,10 +324,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         repo.save_scenario(scenario)
         print(f"Loaded the demo scenario '{DEMO_NAME}'.", file=sys.stderr)
     scenario = _load(repo, DEMO_NAME)
-    plan = _solve_and_save(repo, scenario, args)
+    plan, plan_id = _solve_and_save(repo, scenario, args)
     start = scenario.horizon_start
     end = start + timedelta(weeks=args.weeks) - timedelta(days=1)
-    path = _write(args.out, scenario, plan, start, end)
+    path = _write(args.out, scenario, plan, start, end, plan_id)
     print(format_plan(plan))
     print(f"Weekly plan {start} to {end}: {path}")
     return 0
@@ -338,7 +342,7 @@ def _renamed(scenario: Scenario) -> Scenario:
 def cmd_solve(args: argparse.Namespace) -> int:
     """Plan a stored scenario."""
     repo = _open(args)
-    plan = _solve_and_save(repo, _load(repo, args.scenario), args)
+    plan, _ = _solve_and_save(repo, _load(repo, args.scenario), args)
     print(format_plan(plan))
     return 0
 
@@ -346,20 +350,21 @@ def cmd_solve(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the current plan, or a chosen one, for a window."""
     repo = _open(args)
-    if args.plan is not None:
-        plan = repo.load_plan(args.plan, args.scenario)
+    plan_id = args.plan
+    if plan_id is not None:
+        plan = repo.load_plan(plan_id, args.scenario)
         scenario = _load(repo, plan.scenario_name)
     else:
         name = args.scenario or DEMO_NAME
         scenario = _load(repo, name)
-        current = repo.current_plan(name)
-        if current is None:
+        plan_id = next((p.plan_id for p in repo.plan_summaries(name) if p.current), None)
+        if plan_id is None:
             raise CliError(
                 f"scenario {name!r} has no current plan; run `atmp-planner solve`, or pick "
                 "one with `atmp-planner plans --use ID` or `export --plan ID`"
             )
-        plan = current
-    path = _write(args.out, scenario, plan, args.start, args.end)
+        plan = repo.load_plan(plan_id, name)
+    path = _write(args.out, scenario, plan, args.start, args.end, plan_id)
     print(f"Wrote {path}")
     return 0
 

@@ -13,17 +13,19 @@ import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planner import Assignment, PatientSchedule, Plan, ResourceType, Scenario
+from planner import Assignment, PatientSchedule, Plan, ResourceType, Scenario, ShiftCode, Window
 from planner.kpis import format_created
 
 #: First columns of the Assignments sheet, in this order (a contract with readers).
@@ -61,6 +63,7 @@ SHEETS = (
     "Cleanrooms",
     "Devices",
     "Staff",
+    "Staff pools",
     "Ward",
     "Apheresis",
     "Assignments",
@@ -71,7 +74,6 @@ _TITLE = Font(bold=True, size=14)
 _WEEKEND = PatternFill("solid", start_color="FFD9D9D9", end_color="FFD9D9D9")
 _OVER = PatternFill("solid", start_color="FFF4B6B6", end_color="FFF4B6B6")
 _WRAP = Alignment(wrap_text=True, vertical="top")
-_DAY_WIDTH = 24
 _LEFT = Alignment(horizontal="left")
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
@@ -137,13 +139,30 @@ def _printable(
         ws.print_title_cols = title_cols
 
 
+def _shown_width(value: object) -> int:
+    """Characters a value needs in a column to show unclipped."""
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    return max((len(line) for line in str(value).split("\n")), default=0)
+
+
 def _table(ws: Worksheet, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A header and rows; columns as wide as their longest value (no clipped text)."""
     _header(ws, 1, header)
+    widths = [len(name) for name in header]
     for r, values in enumerate(rows, start=2):
         for c, value in enumerate(values, start=1):
-            _put(ws, r, c, value)
-    for c, name in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = max(10, len(name) + 2)
+            cell = _put(ws, r, c, value)
+            if isinstance(value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            widths[c - 1] = max(widths[c - 1], _shown_width(value))
+    for c, width in enumerate(widths, start=1):
+        # Filter buttons cover the right of the header cell.
+        ws.column_dimensions[get_column_letter(c)].width = min(60, max(8, width + 4))
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, ws.max_row)}"
     _printable(ws, "1:1", "A2")
 
@@ -230,16 +249,16 @@ def _patients(ws: Worksheet, scenario: Scenario, plan: Plan, lo: date, hi: date)
             (p.trial_code or "") if p else "",
             (p.cohort_code or "") if p else "",
             p.priority if p else "",
-            s.apheresis_day.isoformat(),
-            iso(s.manufacturing_start),
-            iso(s.manufacturing_end),
-            s.release_day.isoformat(),
-            s.ld_start_day.isoformat(),
-            s.infusion_day.isoformat(),
-            s.bed_from.isoformat(),
-            s.bed_to.isoformat(),
+            s.apheresis_day,
+            s.manufacturing_start,
+            s.manufacturing_end,
+            s.release_day,
+            s.ld_start_day,
+            s.infusion_day,
+            s.bed_from,
+            s.bed_to,
             s.vein_to_vein_days,
-            p.needed_infusion.isoformat() if p and p.needed_infusion else "",
+            p.needed_infusion if p and p.needed_infusion else "",
             s.lateness_days,
         ]
 
@@ -249,14 +268,43 @@ def _patients(ws: Worksheet, scenario: Scenario, plan: Plan, lo: date, hi: date)
         if s.apheresis_day <= hi and max(s.bed_to, s.infusion_day) >= lo
     ]
     _table(ws, PATIENT_COLUMNS, (row(s) for s in shown))
-    for column in "FGHIJKLMO":
-        ws.column_dimensions[column].width = 20 if column in "GH" else 12
 
 
 # Week grids ----------------------------------------------------------------------------------
 
+_DAY_WIDTH = 22
+_LINE_PT = 13.5
+_HOLIDAY = PatternFill("solid", start_color="FFD6E4F5", end_color="FFD6E4F5")
+_DOWN = PatternFill("solid", start_color="FFF8CBAD", end_color="FFF8CBAD")
+_CENTER = Alignment(horizontal="center", vertical="top")
+_DAY_HEAD = Alignment(horizontal="center", vertical="bottom")
+_SMALL = Font(size=9)
+_BLOCK_TITLE = Font(bold=True, size=13)
+_ITALIC = Font(italic=True, size=9)
 
-def _wrapped_lines(value: object, width: int = _DAY_WIDTH) -> int:
+
+@dataclass(frozen=True)
+class PrintInfo:
+    """What the printed header and footer say about the plan."""
+
+    centre: str
+    scenario: str
+    plan_label: str
+    created: str
+    versions: str
+
+
+@dataclass
+class _Row:
+    """One labelled row of a week grid: a value per date, optional fills per date."""
+
+    label: str
+    values: dict[date, object]
+    fills: dict[date, PatternFill] = field(default_factory=dict)
+    numeric: bool = False
+
+
+def _wrapped_lines(value: object, width: int = _DAY_WIDTH - 3) -> int:
     """Lines a value takes in a day column once wrapped."""
     text = "" if value is None else str(value)
     return sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
@@ -272,49 +320,118 @@ def _weeks(days: Sequence[date]) -> list[list[date]]:
     return weeks
 
 
+def _header_text(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+def _page_furniture(ws: Worksheet, view: str, info: PrintInfo) -> None:
+    """Header (centre, view, plan) and footer (print date, plan origin, page x of n)."""
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.75, bottom=0.75)
+    ws.oddHeader.left.text = _header_text(info.centre)
+    ws.oddHeader.center.text = f"&B{_header_text(view)}&B"
+    ws.oddHeader.right.text = _header_text(info.plan_label)
+    ws.oddFooter.left.text = "Printed &D &T"
+    ws.oddFooter.center.text = _header_text(
+        f"{info.scenario} · plan made {info.created} · {info.versions}"
+    )
+    ws.oddFooter.right.text = "Page &P of &N"
+    for part in (ws.oddHeader.left, ws.oddHeader.center, ws.oddHeader.right):
+        part.size = 10
+    for part in (ws.oddFooter.left, ws.oddFooter.center, ws.oddFooter.right):
+        part.size = 8
+
+
 def _grid(
     ws: Worksheet,
+    view: str,
     days: Sequence[date],
-    rows: Sequence[tuple[str, Sequence[object]]],
-    off_days: frozenset[date],
+    rows: Sequence[_Row],
+    holidays: dict[date, str],
+    legend: Sequence[str],
+    info: PrintInfo,
     label: str = "resource",
 ) -> dict[tuple[str, date], Cell]:
-    """One block per week, stacked down the sheet with a page break after each block.
+    """One block per ISO week, one printed page each, stacked down the sheet.
 
-    A block is a date row, a weekday row and one row per label; weekends and holidays are
-    shaded. Returns the cell of each (label, date) so callers can mark cells.
+    A block is a title row (view, ISO week, dates), a row of real dates (Monday always in
+    column B), holiday names, one row per label and the legend. Weekends and holidays are
+    shaded. Returns the cell of each (label, date) so callers and tests can find them.
     """
-    column_of = {day: i for i, day in enumerate(days)}
+    last_column = 8
     cells: dict[tuple[str, date], Cell] = {}
+    label_width = max([14, len(label) + 2] + [len(r.label) + 2 for r in rows])
+    label_width = min(label_width, 28)
+    total_chars = label_width + 7 * _DAY_WIDTH
     top = 1
     for week in _weeks(days):
-        _put(ws, top, 1, label).font = _BOLD
-        for c, day in enumerate(week, start=2):
-            _put(ws, top, c, day.isoformat()).font = _BOLD
-            _put(ws, top + 1, c, day.strftime("%a")).font = _BOLD
-        for r, (name, values) in enumerate(rows, start=top + 2):
-            title = _put(ws, r, 1, name)
-            title.font, title.alignment = _BOLD, _WRAP
-            lines = 1
-            for c, day in enumerate(week, start=2):
-                value = values[column_of[day]]
-                cell = _put(ws, r, c, value)
-                cell.alignment = _WRAP
-                cells[(name, day)] = cell
+        first, last = week[0], week[-1]
+        year, number, _ = first.isocalendar()
+        title = _put(
+            ws,
+            top,
+            1,
+            f"{view} · week {number}, {year} · {first:%a %d %b} – {last:%a %d %b %Y}",
+        )
+        title.font = _BLOCK_TITLE
+        ws.merge_cells(start_row=top, start_column=1, end_row=top, end_column=last_column)
+        ws.row_dimensions[top].height = 22
+        head = top + 1
+        _put(ws, head, 1, label).font = _BOLD
+        names = top + 2
+        for day in week:
+            c = 2 + day.weekday()
+            cell = ws.cell(row=head, column=c, value=day)
+            cell.number_format = "ddd d mmm"
+            cell.font = Font(bold=True, size=11)
+            cell.alignment = _DAY_HEAD
+            name = holidays.get(day, "")
+            if name:
+                note = _put(ws, names, c, name)
+                note.font, note.alignment = _ITALIC, Alignment(horizontal="center", wrap_text=True)
+        holiday_lines = max([1] + [_wrapped_lines(holidays.get(d, "")) for d in week])
+        ws.row_dimensions[head].height = 18
+        ws.row_dimensions[names].height = 11 * holiday_lines + 2
+        r = names
+        for row in rows:
+            r += 1
+            title_cell = _put(ws, r, 1, row.label)
+            title_cell.font, title_cell.alignment = _BOLD, _WRAP
+            lines = _wrapped_lines(row.label, label_width)
+            for day in week:
+                value = row.values.get(day)
+                cell = _put(ws, r, 2 + day.weekday(), value)
+                cell.alignment = _CENTER if row.numeric else _WRAP
+                if day in row.fills:
+                    cell.fill = row.fills[day]
+                cells[(row.label, day)] = cell
                 lines = max(lines, _wrapped_lines(value))
             # Spreadsheet programs do not grow rows for wrapped text on their own.
-            ws.row_dimensions[r].height = 13 * lines + 2
-        bottom = top + 1 + len(rows)
-        for c, day in enumerate(week, start=2):
-            if day.weekday() >= 5 or day in off_days:
-                for r in range(top, bottom + 1):
-                    ws.cell(row=r, column=c).fill = _WEEKEND
-        ws.row_breaks.append(Break(id=bottom + 1))
-        top = bottom + 3
-    ws.column_dimensions["A"].width = 24
-    for c in range(2, 9):
+            ws.row_dimensions[r].height = _LINE_PT * lines + 3
+        bottom = r
+        for day in week:
+            shade = _HOLIDAY if day in holidays else _WEEKEND if day.weekday() >= 5 else None
+            if shade is None:
+                continue
+            for rr in range(head, bottom + 1):
+                cell = ws.cell(row=rr, column=2 + day.weekday())
+                if cell.fill.fill_type is None:
+                    cell.fill = shade
+        r = bottom + 1
+        for text in legend:
+            r += 1
+            cell = _put(ws, r, 1, text)
+            cell.font, cell.alignment = _SMALL, _WRAP
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last_column)
+            ws.row_dimensions[r].height = 11.5 * _wrapped_lines(text, total_chars) + 2
+        ws.row_breaks.append(Break(id=r))
+        top = r + 2
+    ws.column_dimensions["A"].width = label_width
+    for c in range(2, 2 + 7):
         ws.column_dimensions[get_column_letter(c)].width = _DAY_WIDTH
+    # Fit to the page width only: fitting the height too makes LibreOffice ignore the
+    # breaks that keep each week on a page of its own.
     _printable(ws, None, "B1", "A:A")
+    _page_furniture(ws, view, info)
     return cells
 
 
@@ -334,49 +451,176 @@ def _busy(
     return out
 
 
-def _describe(items: Sequence[Assignment]) -> str:
-    """'P004 seed/transduce' per patient, one patient a line."""
-    steps: dict[str, list[str]] = {}
+def _clock(moment: datetime) -> str:
+    return f"{moment:%H:%M}"
+
+
+def _when(start: datetime, end: datetime, day: date) -> str:
+    """The part of [start, end) on a day: '08:00–12:00', 'from 20:00', 'until 06:00', 'all day'."""
+    starts = start.date() == day
+    ends = (end - timedelta(microseconds=1)).date() == day
+    until = "24:00" if end.time() == time(0) else _clock(end)
+    if starts and ends:
+        return f"{_clock(start)}–{until}"
+    if starts:
+        return f"from {_clock(start)}"
+    if ends:
+        return f"until {until}"
+    return "all day"
+
+
+def _staff_label(a: Assignment) -> str:
+    """'2 operator' for a pool, the person's code for a named assignment."""
+    if a.resource_type is ResourceType.STAFF:
+        return a.resource_code
+    role = a.resource_code.split(":")[0].replace("_", " ")
+    return f"{a.quantity} {role}"
+
+
+def _staffing(assignments: Iterable[Assignment]) -> dict[tuple[str, str], str]:
+    """Who staffs each (patient, step): '2 operator, 1 qc analyst' or named codes."""
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for a in sorted(assignments, key=_sort_key):
+        if a.resource_type in (ResourceType.STAFF, ResourceType.STAFF_POOL):
+            label = _staff_label(a)
+            if label not in found[(a.patient_code, a.step_code)]:
+                found[(a.patient_code, a.step_code)].append(label)
+    return {key: ", ".join(labels) for key, labels in found.items()}
+
+
+def _describe(
+    items: Sequence[Assignment], day: date, staffing: dict[tuple[str, str], str] | None = None
+) -> str:
+    """Per patient a line 'P004 CART', then a line per step: 'seed 08:00–14:00 · 2 operator'.
+
+    A step that merely goes on through the day (an incubation 'until 08:00' or 'from
+    13:00') is left out when the patient has another step that day, to keep cells short.
+    """
+    by_patient: dict[tuple[str, str], list[Assignment]] = {}
     for a in items:
-        label = a.step_code if a.quantity == 1 else f"{a.step_code} x{a.quantity}"
-        listed = steps.setdefault(a.patient_code, [])
-        if label not in listed:
-            listed.append(label)
-    return "\n".join(f"{patient} {'/'.join(labels)}" for patient, labels in steps.items())
+        by_patient.setdefault((a.patient_code, a.product_code), []).append(a)
+    lines: list[str] = []
+    for (patient, product), steps in by_patient.items():
+        starting = {a.step_code for a in steps if a.start.date() == day}
+        lines.append(f"{patient} {product}")
+        for a in steps:
+            if a.start.date() != day and starting - {a.step_code}:
+                continue
+            text = f"{a.step_code} {_when(a.start, a.end, day)}"
+            if a.quantity > 1:
+                text += f" ×{a.quantity}"
+            if staffing and a.start.date() == day:
+                who = staffing.get((a.patient_code, a.step_code))
+                if who:
+                    text += f" · {who}"
+            lines.append(text)
+    return "\n".join(lines)
 
 
-def _resource_grid(
-    ws: Worksheet,
-    codes: Sequence[str],
+def _occupancy(
+    assignments: Sequence[Assignment], kind: ResourceType
+) -> dict[str, list[tuple[str, datetime]]]:
+    """Per room or device, each batch's patient and when its last step there ends."""
+    ends: dict[tuple[str, str], datetime] = {}
+    for a in assignments:
+        if a.resource_type is kind:
+            key = (a.resource_code, a.patient_code)
+            ends[key] = max(ends.get(key, a.end), a.end)
+    out: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for (code, patient), end in sorted(ends.items(), key=lambda item: item[1]):
+        out[code].append((patient, end))
+    return out
+
+
+def _equipment_rows(
+    codes: Sequence[tuple[str, int, Sequence[Window]]],
     assignments: Sequence[Assignment],
-    kinds: tuple[ResourceType, ...],
+    kind: ResourceType,
     days: Sequence[date],
-    off_days: frozenset[date],
-    prefix: dict[str, dict[date, str]] | None = None,
-) -> None:
-    busy = _busy((a for a in assignments if a.resource_type in kinds), days)
-    names = list(codes) + sorted(code for code in busy if code not in codes)
-    rows = []
-    for code in names:
-        cells: list[object] = []
+) -> list[_Row]:
+    """Rows for rooms or devices: steps with times and staff, changeovers and downtime."""
+    busy = _busy((a for a in assignments if a.resource_type is kind), days)
+    staffing = _staffing(assignments)
+    batches = _occupancy(assignments, kind)
+    known = {code for code, _, _ in codes}
+    extra = [(code, 0, ()) for code in sorted(busy) if code not in known]
+    rows: list[_Row] = []
+    for code, changeover_hours, downtime in [*codes, *extra]:
+        row = _Row(code, {})
         for day in days:
-            text = _describe(busy.get(code, {}).get(day, []))
-            shift = (prefix or {}).get(code, {}).get(day, "")
-            cells.append(f"{shift}: {text}" if shift and text else shift or text)
-        rows.append((code, cells))
-    _grid(ws, days, rows, off_days)
+            parts = [_describe(busy.get(code, {}).get(day, []), day, staffing)]
+            for _, end in batches.get(code, []):
+                cleaned = end + timedelta(hours=changeover_hours)
+                if changeover_hours and _touches(end, cleaned, day):
+                    parts.append(f"changeover\n{_when(end, cleaned, day)}")
+            for window in downtime:
+                if _touches(window.start, window.end, day):
+                    reason = f" ({window.reason})" if window.reason else ""
+                    parts.append(f"DOWN{reason}\n{_when(window.start, window.end, day)}")
+                    row.fills[day] = _DOWN
+            row.values[day] = "\n".join(p for p in parts if p)
+        rows.append(row)
+    return rows
 
 
-def _ward(
-    ws: Worksheet,
-    scenario: Scenario,
-    assignments: Sequence[Assignment],
-    days: Sequence[date],
-    off_days: frozenset[date],
-) -> None:
+def _touches(start: datetime, end: datetime, day: date) -> bool:
+    return start.date() <= day <= (end - timedelta(microseconds=1)).date()
+
+
+def _shift_text(shift: ShiftCode | None, code: str) -> str:
+    if shift is None:
+        return code
+    if shift.is_leave or shift.hours == 0:
+        return f"{code} {shift.name}"
+    start = datetime.combine(date(2000, 1, 1), time(shift.start_hour))
+    end = start + timedelta(hours=shift.hours)
+    return f"{code} {_clock(start)}–{'24:00' if end.time() == time(0) else _clock(end)}"
+
+
+def _staff_rows(
+    scenario: Scenario, assignments: Sequence[Assignment], days: Sequence[date]
+) -> list[_Row]:
+    """A row per person: the shift rostered and any steps assigned to them by name."""
+    shifts = {s.code: s for s in scenario.shift_codes}
+    shown = set(days)
+    roster: dict[str, dict[date, str]] = defaultdict(dict)
+    for entry in scenario.roster:
+        if entry.day in shown:
+            roster[entry.staff_code][entry.day] = _shift_text(
+                shifts.get(entry.shift_code), entry.shift_code
+            )
+    busy = _busy((a for a in assignments if a.resource_type is ResourceType.STAFF), days)
+    rows: list[_Row] = []
+    for person in scenario.staff:
+        row = _Row(person.code, {})
+        for day in days:
+            parts = [
+                roster.get(person.code, {}).get(day, ""),
+                _describe(busy.get(person.code, {}).get(day, []), day),
+            ]
+            row.values[day] = "\n".join(p for p in parts if p)
+        rows.append(row)
+    return rows
+
+
+def _pool_rows(assignments: Sequence[Assignment], days: Sequence[date]) -> list[_Row]:
+    """A row per staff pool (role and product): the steps needing it, people per step."""
+    busy = _busy((a for a in assignments if a.resource_type is ResourceType.STAFF_POOL), days)
+    return [
+        _Row(code.replace(":", " "), {day: _describe(busy[code].get(day, []), day) for day in days})
+        for code in sorted(busy)
+    ]
+
+
+def _ward_rows(
+    scenario: Scenario, assignments: Sequence[Assignment], days: Sequence[date]
+) -> list[_Row]:
     beds = [a for a in assignments if a.resource_type is ResourceType.BED]
     busy = _busy(beds, days)
-    used, free, available, who = [], [], [], []
+    used = _Row("beds used", {}, numeric=True)
+    available = _Row("beds available", {}, numeric=True)
+    free = _Row("beds free", {}, numeric=True)
+    who = _Row("patients", {})
     for day in days:
         items = [a for per_code in busy.values() for a in per_code.get(day, [])]
         patients = sorted({a.patient_code for a in items})
@@ -384,43 +628,49 @@ def _ward(
             max(a.quantity for a in items if a.patient_code == patient) for patient in patients
         )
         beds_on = scenario.ward.beds_on(day)
-        used.append(count)
-        available.append(beds_on)
-        free.append(beds_on - count)
-        who.append("\n".join(patients))
-    rows: list[tuple[str, Sequence[object]]] = [
-        ("beds used", used),
-        ("beds available", available),
-        ("beds free", free),
-        ("patients", who),
-    ]
-    cells = _grid(ws, days, rows, off_days, label=f"ward {scenario.ward.code}")
-    for day, n_used, n_available in zip(days, used, available, strict=True):
-        if n_used > n_available:
-            cells[("beds used", day)].fill = _OVER
+        used.values[day], available.values[day] = count, beds_on
+        free.values[day] = beds_on - count
+        if count > beds_on:
+            used.fills[day] = _OVER
+        who.values[day] = "\n".join(
+            f"{p} {a.product_code}" if a.start.date() != day else f"{p} {a.product_code} in"
+            for p in patients
+            for a in [next(x for x in items if x.patient_code == p)]
+        )
+    return [used, available, free, who]
 
 
-def _apheresis(
-    ws: Worksheet,
-    scenario: Scenario,
-    assignments: Sequence[Assignment],
-    days: Sequence[date],
-    off_days: frozenset[date],
-) -> None:
+def _apheresis_rows(
+    scenario: Scenario, assignments: Sequence[Assignment], days: Sequence[date]
+) -> list[_Row]:
     taken = [a for a in assignments if a.resource_type is ResourceType.APHERESIS]
     busy = _busy(taken, days)
-    booked, slots, who = [], [], []
+    booked = _Row("slots booked", {}, numeric=True)
+    slots = _Row("slots available", {}, numeric=True)
+    who = _Row("patients", {})
     for day in days:
-        patients = sorted({a.patient_code for code in busy for a in busy[code].get(day, [])})
-        booked.append(len(patients))
-        slots.append(scenario.apheresis.slots_on(day, scenario.holiday_dates))
-        who.append("\n".join(patients))
-    rows: list[tuple[str, Sequence[object]]] = [
-        ("slots booked", booked),
-        ("slots available", slots),
-        ("patients", who),
-    ]
-    _grid(ws, days, rows, off_days, label="apheresis")
+        items = sorted({a for code in busy for a in busy[code].get(day, [])}, key=_sort_key)
+        n_booked = len({a.patient_code for a in items})
+        n_slots = scenario.apheresis.slots_on(day, scenario.holiday_dates)
+        booked.values[day], slots.values[day] = n_booked, n_slots
+        if n_booked > n_slots:
+            booked.fills[day] = _OVER
+        who.values[day] = "\n".join(
+            f"{a.patient_code} {a.product_code} {_when(a.start, a.end, day)}" for a in items
+        )
+    return [booked, slots, who]
+
+
+def _legend_common(scenario: Scenario) -> str:
+    return (
+        "Grey: weekend. Blue: public holiday (named under the date). Times are local "
+        f"({scenario.site.timezone}); 'from' and 'until' mark steps running over midnight, "
+        "'all day' a step that goes on through the day."
+    )
+
+
+def _legend_products(scenario: Scenario) -> str:
+    return "Products: " + "; ".join(f"{p.code} = {p.name}" for p in scenario.products) + "."
 
 
 # Machine-readable ----------------------------------------------------------------------------
@@ -441,8 +691,6 @@ def _assignments(ws: Worksheet, assignments: Sequence[Assignment]) -> None:
         for a in sorted(assignments, key=_sort_key)
     )
     _table(ws, ASSIGNMENT_COLUMNS, rows)
-    ws.column_dimensions["F"].width = 21
-    ws.column_dimensions["G"].width = 21
 
 
 # Writing -------------------------------------------------------------------------------------
@@ -469,13 +717,25 @@ def _reproducible(data: bytes, moment: datetime) -> bytes:
 
 
 def build_plan_workbook(
-    scenario: Scenario, plan: Plan, start: date | None = None, end: date | None = None
+    scenario: Scenario,
+    plan: Plan,
+    start: date | None = None,
+    end: date | None = None,
+    plan_id: int | None = None,
 ) -> Workbook:
     """The plan as an openpyxl workbook, limited to assignments overlapping [start, end]."""
     lo, hi = _window(plan, scenario, start, end)
     days = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
     shown = [a for a in plan.assignments if _overlaps(a, lo, hi)]
-    off_days = scenario.holiday_dates
+    holidays = {h.day: h.name for h in scenario.holidays}
+    status = plan.solver.status + (", stopped early" if plan.solver.stopped else "")
+    info = PrintInfo(
+        centre=scenario.site.name,
+        scenario=plan.scenario_name or scenario.name,
+        plan_label=f"Plan #{plan_id} · {status}" if plan_id else f"Unsaved plan · {status}",
+        created=format_created(plan.created),
+        versions=plan.solver.versions or "atmp-planner",
+    )
     wb = Workbook()
     default = wb.active
     assert default is not None
@@ -483,37 +743,98 @@ def build_plan_workbook(
     sheets = {name: wb.create_sheet(name) for name in SHEETS}
     _summary(sheets["Summary"], scenario, plan, lo, hi)
     _patients(sheets["Patients"], scenario, plan, lo, hi)
-    _resource_grid(
+    common, products = _legend_common(scenario), _legend_products(scenario)
+    changeover = "Changeover: cleaning after a batch ({}). Red: out of service, with the reason."
+    rooms = ", ".join(sorted({f"{r.changeover_hours} h" for r in scenario.cleanrooms}))
+    devices = ", ".join(sorted({f"{d.changeover_hours} h" for d in scenario.devices}))
+    _grid(
         sheets["Cleanrooms"],
-        [r.code for r in scenario.cleanrooms],
-        shown,
-        (ResourceType.CLEANROOM,),
+        "Cleanrooms",
         days,
-        off_days,
+        _equipment_rows(
+            [(r.code, r.changeover_hours, r.downtime) for r in scenario.cleanrooms],
+            shown,
+            ResourceType.CLEANROOM,
+            days,
+        ),
+        holidays,
+        [
+            products,
+            changeover.format(rooms or "none") + " Staff needed per step after '·'.",
+            common,
+        ],
+        info,
+        label="cleanroom",
     )
-    _resource_grid(
+    _grid(
         sheets["Devices"],
-        [d.code for d in scenario.devices],
-        shown,
-        (ResourceType.DEVICE,),
+        "Devices",
         days,
-        off_days,
+        _equipment_rows(
+            [(d.code, d.changeover_hours, d.downtime) for d in scenario.devices],
+            shown,
+            ResourceType.DEVICE,
+            days,
+        ),
+        holidays,
+        [products, changeover.format(devices or "none"), common],
+        info,
+        label="device",
     )
-    roster: dict[str, dict[date, str]] = defaultdict(dict)
-    for entry in scenario.roster:
-        if lo <= entry.day <= hi:
-            roster[entry.staff_code][entry.day] = entry.shift_code
-    _resource_grid(
+    shift_legend = "Shifts: " + "; ".join(
+        f"{s.code} = {s.name}"
+        + ("" if s.is_leave or s.hours == 0 else f" ({_shift_text(s, s.code)[2:]})")
+        for s in scenario.shift_codes
+    )
+    _grid(
         sheets["Staff"],
-        [s.code for s in scenario.staff],
-        shown,
-        (ResourceType.STAFF, ResourceType.STAFF_POOL),
+        "Staff",
         days,
-        off_days,
-        prefix=roster,
+        _staff_rows(scenario, shown, days),
+        holidays,
+        [shift_legend + ".", common],
+        info,
+        label="staff",
     )
-    _ward(sheets["Ward"], scenario, shown, days, off_days)
-    _apheresis(sheets["Apheresis"], scenario, shown, days, off_days)
+    _grid(
+        sheets["Staff pools"],
+        "Staff pools",
+        days,
+        _pool_rows(shown, days),
+        holidays,
+        [
+            "Each row is a pool of people by role and product training; a cell lists the "
+            "steps that need that pool, ×2 meaning two people.",
+            products,
+            common,
+        ],
+        info,
+        label="pool",
+    )
+    _grid(
+        sheets["Ward"],
+        "Ward",
+        days,
+        _ward_rows(scenario, shown, days),
+        holidays,
+        [
+            f"Ward {scenario.ward.code} {scenario.ward.name}. 'in': admitted that day. "
+            "Red: more beds used than available.",
+            common,
+        ],
+        info,
+        label=f"ward {scenario.ward.code}",
+    )
+    _grid(
+        sheets["Apheresis"],
+        "Apheresis",
+        days,
+        _apheresis_rows(scenario, shown, days),
+        holidays,
+        [products, common],
+        info,
+        label="apheresis",
+    )
     _assignments(sheets["Assignments"], shown)
     created = plan.created.replace(microsecond=0, tzinfo=None)
     wb.properties.created = created
@@ -530,10 +851,11 @@ def write_plan_workbook(
     plan: Plan,
     start: date | None = None,
     end: date | None = None,
+    plan_id: int | None = None,
 ) -> Path:
     """Write the plan's workbook to path (dates inclusive; None means the whole plan)."""
     target = Path(path)
-    wb = build_plan_workbook(scenario, plan, start, end)
+    wb = build_plan_workbook(scenario, plan, start, end, plan_id)
     buffer = io.BytesIO()
     wb.save(buffer)
     created = plan.created.replace(microsecond=0, tzinfo=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from data.excel_export import SHEETS, write_plan_workbook
 from planner import (
     Assignment,
+    Holiday,
     Kpis,
     PatientSchedule,
     Plan,
@@ -22,6 +24,7 @@ from planner import (
     SolveSettings,
     Unscheduled,
     UnscheduledReason,
+    Window,
 )
 from tests.factories import tiny_scenario
 
@@ -115,19 +118,25 @@ def _rows(ws: Worksheet) -> list[list[object]]:
 
 
 def _grid_cells(ws: Worksheet) -> dict[tuple[str, str], Cell]:
-    """Every cell of a week-block grid sheet, by (row label, ISO date)."""
+    """Every cell of a week-block grid sheet, by (row label, ISO date of its column)."""
     cells: dict[tuple[str, str], Cell] = {}
-    dates: list[object] = []
+    dates: dict[int, str] = {}
     for row in ws.iter_rows():
-        values = [c.value for c in row]
-        if len(values) > 1 and isinstance(values[1], str) and values[1][:2] == "20":
-            dates = values[1:]
+        found = {c.column: c.value.date().isoformat() for c in row if isinstance(c.value, datetime)}
+        if found:
+            dates = found
             continue
-        if values and values[0]:
-            for day, cell in zip(dates, row[1:], strict=False):
-                if day:
-                    cells[(str(values[0]), str(day))] = cell
+        label = row[0].value
+        if label and dates and ws.cell(row=row[0].row, column=1).coordinate not in _merged(ws):
+            for cell in row[1:]:
+                if cell.column in dates:
+                    cells[(str(label), dates[cell.column])] = cell
     return cells
+
+
+def _merged(ws: Worksheet) -> set[str]:
+    """Top-left cells of merged ranges (block titles and legend lines)."""
+    return {r.coord.split(":")[0] for r in ws.merged_cells.ranges}
 
 
 def _grid_dates(ws: Worksheet) -> list[str]:
@@ -196,7 +205,9 @@ def test_window_drops_assignments_outside(tmp_path: Path, scenario: Scenario, pl
     assert len(rows) == 4
     dates = _grid_dates(wb["Cleanrooms"])
     assert dates[0] == "2027-01-06" and dates[-1] == "2027-01-31" and len(dates) == 26
-    assert _by_date(wb["Cleanrooms"], "CR1")["2027-01-06"] == "P1 seed"
+    assert _by_date(wb["Cleanrooms"], "CR1")["2027-01-06"] == (
+        "P1 CART\nseed 08:00–14:00 · OP1\nchangeover\n14:00–22:00"
+    )
 
 
 def test_summary_lists_unscheduled_and_kpis(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
@@ -220,7 +231,7 @@ def test_ward_counts_beds_per_day(tmp_path: Path, scenario: Scenario, plan: Plan
     used = _by_date(ws, "beds used")
     assert [used[f"2027-01-{d}"] for d in range(13, 19)] == [0, 1, 2, 2, 1, 0]
     assert _by_date(ws, "beds available")["2027-01-15"] == 2
-    assert _by_date(ws, "patients")["2027-01-15"] == "P1\nP2"
+    assert _by_date(ws, "patients")["2027-01-15"] == "P1 CART\nP2 CART in"
 
 
 def test_patients_sheet_milestones(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
@@ -228,7 +239,8 @@ def test_patients_sheet_milestones(tmp_path: Path, scenario: Scenario, plan: Pla
     path = write_plan_workbook(tmp_path / "plan.xlsx", scenario, plan)
     rows = _rows(load_workbook(path)["Patients"])
     record = dict(zip(rows[0], rows[1], strict=True))
-    assert record["patient"] == "P1" and record["infusion"] == "2027-01-14"
+    assert record["patient"] == "P1" and record["infusion"] == datetime(2027, 1, 14)
+    assert record["manufacturing_start"] == datetime(2027, 1, 6, 8)
     assert record["vein_to_vein_days"] == 9 and record["lateness_days"] == 2
 
 
@@ -245,7 +257,7 @@ def test_grids_are_printable(tmp_path: Path, scenario: Scenario, plan: Plan) -> 
     cells = _grid_cells(ws)
     assert cells[("OP1", "2027-01-09")].fill.fgColor.rgb == "FFD9D9D9"
     assert cells[("OP1", "2027-01-11")].fill.fill_type is None
-    assert _by_date(ws, "OP1")["2027-01-06"] == "D: P1 seed"
+    assert _by_date(ws, "OP1")["2027-01-06"] == "D 08:00–16:00\nP1 CART\nseed 08:00–14:00"
 
 
 def test_two_writes_are_byte_identical(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
@@ -256,3 +268,104 @@ def test_two_writes_are_byte_identical(tmp_path: Path, scenario: Scenario, plan:
     props = load_workbook(tmp_path / "a.xlsx").properties
     assert props.created == datetime(2026, 11, 23, 10, 30, 15)
     assert props.modified == datetime(2026, 11, 23, 10, 30, 15)
+
+
+def _pool(patient: str, step: str, pool: str, start: datetime, end: datetime, n: int) -> Assignment:
+    return Assignment(patient, "CART", step, ResourceType.STAFF_POOL, pool, start, end, n)
+
+
+def test_each_printed_week_has_title_header_footer_and_legend(
+    tmp_path: Path, scenario: Scenario, plan: Plan
+) -> None:
+    """Per week a titled block with its ISO week, a legend, a page break; plan in the header."""
+    path = write_plan_workbook(
+        tmp_path / "p.xlsx", scenario, plan, date(2027, 1, 4), date(2027, 1, 24), plan_id=7
+    )
+    ws = load_workbook(path)["Cleanrooms"]
+    titles = [
+        ws.cell(row=r.min_row, column=1).value
+        for r in sorted(ws.merged_cells.ranges, key=lambda r: r.min_row)
+        if str(ws.cell(row=r.min_row, column=1).value).startswith("Cleanrooms · week")
+    ]
+    assert titles == [
+        "Cleanrooms · week 1, 2027 · Mon 04 Jan – Sun 10 Jan 2027",
+        "Cleanrooms · week 2, 2027 · Mon 11 Jan – Sun 17 Jan 2027",
+        "Cleanrooms · week 3, 2027 · Mon 18 Jan – Sun 24 Jan 2027",
+    ]
+    assert len(ws.row_breaks.brk) == 3
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.oddHeader.left.text == scenario.site.name
+    assert "Cleanrooms" in (ws.oddHeader.center.text or "")
+    assert ws.oddHeader.right.text == "Plan #7 · OPTIMAL"
+    assert ws.oddFooter.right.text == "Page &P of &N"
+    assert "&D" in (ws.oddFooter.left.text or "")
+    legend = [c.value for c in ws["A"] if isinstance(c.value, str) and c.value.startswith("Prod")]
+    assert len(legend) == 3 and all(f"CART = {scenario.products[0].name}" in t for t in legend)
+
+
+def test_counts_sit_centred_under_their_own_day(
+    tmp_path: Path, scenario: Scenario, plan: Plan
+) -> None:
+    """Numbers are centred in the column whose header is their date, Monday in column B."""
+    path = write_plan_workbook(tmp_path / "p.xlsx", scenario, plan, date(2027, 1, 13))
+    for name, label in (("Ward", "beds used"), ("Apheresis", "slots available")):
+        cells = {(k, d): c for (k, d), c in _grid_cells(load_workbook(path)[name]).items()}
+        row = {d: c for (k, d), c in cells.items() if k == label}
+        assert row and all(isinstance(c.value, int) for c in row.values())
+        for day, cell in row.items():
+            assert cell.column == 2 + date.fromisoformat(day).weekday()
+            assert cell.alignment.horizontal == "center"
+
+
+def test_holidays_downtime_and_pools_are_shown(tmp_path: Path, plan: Plan) -> None:
+    """A holiday is named under its date and shaded; downtime is marked with its reason."""
+    base = tiny_scenario(n_patients=3)
+    room = replace(
+        base.cleanrooms[0],
+        downtime=(Window(datetime(2027, 1, 7, 6), datetime(2027, 1, 8, 12), "HVAC service"),),
+    )
+    scenario = replace(base, cleanrooms=(room,), holidays=(Holiday(date(2027, 1, 6), "Epiphany"),))
+    pooled = replace(
+        plan,
+        assignments=(
+            *plan.assignments,
+            _pool(
+                "P1", "seed", "operator:CART", datetime(2027, 1, 6, 8), datetime(2027, 1, 6, 14), 2
+            ),
+        ),
+    )
+    path = write_plan_workbook(tmp_path / "h.xlsx", scenario, pooled, date(2027, 1, 4))
+    wb = load_workbook(path)
+    ws = wb["Cleanrooms"]
+    cells = _grid_cells(ws)
+    holiday = cells[("CR1", "2027-01-06")]
+    assert holiday.fill.fgColor.rgb == "FFD6E4F5"
+    assert "Epiphany" in [c.value for c in ws[holiday.column_letter]]
+    assert "OP1, 2 operator" in str(holiday.value)
+    down = cells[("CR1", "2027-01-07")]
+    assert down.value == "DOWN (HVAC service)\nfrom 06:00" and down.fill.fgColor.rgb == "FFF8CBAD"
+    assert cells[("CR1", "2027-01-08")].value == "DOWN (HVAC service)\nuntil 12:00"
+    assert cells[("CR1", "2027-01-05")].fill.fill_type is None
+    pools = _grid_cells(wb["Staff pools"])
+    assert pools[("operator CART", "2027-01-06")].value == "P1 CART\nseed 08:00–14:00 ×2"
+
+
+def test_no_text_is_clipped(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
+    """Table columns are as wide as their longest text; grid rows are tall enough to wrap."""
+    path = write_plan_workbook(tmp_path / "p.xlsx", scenario, plan)
+    wb = load_workbook(path)
+    for name in ("Patients", "Assignments"):
+        ws = wb[name]
+        for column in ws.iter_cols():
+            longest = max(len(str(c.value)) for c in column if c.value is not None)
+            moment = column[1].value
+            if isinstance(moment, datetime):
+                longest = 10 if moment.time() == datetime.min.time() else 16
+            assert ws.column_dimensions[column[0].column_letter].width >= longest
+    for name in ("Cleanrooms", "Staff", "Ward"):
+        ws = wb[name]
+        for cell in _grid_cells(ws).values():
+            if isinstance(cell.value, str):
+                assert cell.alignment.wrap_text
+                lines = cell.value.count("\n") + 1
+                assert ws.row_dimensions[cell.row].height >= 13 * lines
