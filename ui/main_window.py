@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
@@ -26,8 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from data.excel_export import write_plan_workbook
 from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
 from planner.kpis import format_plan, format_progress
+from ui.export_dialog import ExportDialog, default_window
 from ui.gantt import GanttView
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
 from ui.workers import SolveFunction, SolveWorker
@@ -371,6 +375,10 @@ class MainWindow(QMainWindow):
         fit_action = QAction("Fit Gantt", self)
         fit_action.setToolTip("Fit the whole horizon into the Gantt's width")
         fit_action.triggered.connect(self.gantt.fit_width)
+        self.export_action = QAction("Export plan…", self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.setToolTip("Write the weekly plan workbook to print (Ctrl+E)")
+        self.export_action.triggered.connect(self.ask_export)
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -403,6 +411,8 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
         file_menu.addAction(quit_action)
         plan_menu = menu.addMenu("&Plan")
         plan_menu.addAction(self.solve_action)
@@ -411,6 +421,39 @@ class MainWindow(QMainWindow):
         plan_menu.addAction(self.use_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(fit_action)
+
+    def export_dialog(self) -> ExportDialog:
+        """The export dialog, filled with a file name and the coming four weeks."""
+        scenario = self._scenario
+        horizon = (scenario.horizon_start, scenario.horizon_end)
+        number = "unsaved" if self._plan_id is None else str(self._plan_id)
+        safe = "".join(c if c.isalnum() else "-" for c in scenario.name).strip("-")
+        suggested = Path.home() / f"{safe or 'plan'}-plan-{number}.xlsx"
+        window = default_window(*horizon, date.today())
+        return ExportDialog(suggested, window, horizon, self)
+
+    def ask_export(self) -> Path | None:
+        """Ask for a file and dates, then write the workbook of the plan shown."""
+        if self._plan is None:
+            return None
+        dialog = self.export_dialog()
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return None
+        return self.export_plan(dialog.path(), *dialog.dates())
+
+    def export_plan(self, path: Path, start: date, end: date) -> Path | None:
+        """Write the weekly plan workbook of the plan shown; the status bar says how it went."""
+        if self._plan is None:
+            return None
+        try:
+            written = write_plan_workbook(
+                path, self._scenario, self._plan, start, end, self._plan_id
+            )
+        except (OSError, ValueError) as error:
+            self._show_error(f"Export failed: {error}")
+            return None
+        self._show_info(f"Wrote the weekly plan {start} to {end}: {written}")
+        return written
 
     def _build_decision_bar(self) -> QFrame:
         """The bar asking whether to keep the plan of a solve stopped early."""
@@ -457,6 +500,7 @@ class MainWindow(QMainWindow):
         self._update_plan_actions()
 
     def _update_plan_actions(self) -> None:
+        self.export_action.setEnabled(self._plan is not None)
         current = next((s.plan_id for s in self._summaries if s.current), None)
         self.use_action.setEnabled(
             self._store is not None

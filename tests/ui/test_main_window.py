@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from datetime import date
 
 import pytest
 from PySide6.QtCore import QObject, Slot
@@ -208,3 +209,46 @@ def test_save_failure_is_shown_not_raised(qtbot, store):
     qtbot.waitUntil(lambda: "saving failed: disk full" in window.status_label.text())
     assert window.plan is not None and window.plan_id is None
     assert window.plan_combo.currentText() == "(not saved)"
+
+
+def test_file_export_writes_the_shown_plan_for_the_dates_chosen(
+    qtbot, store, tmp_path, monkeypatch
+):
+    """File > Export plan… asks for a file and dates, then writes that plan's weekly workbook."""
+    from openpyxl import load_workbook
+
+    from ui.export_dialog import ExportDialog
+
+    plan = replace(sample_plan(tiny_scenario()), scenario_name="tiny")
+    plan_id = store.save_plan(plan, current=True)
+    window = _window(qtbot, scenario=tiny_scenario(), plan=plan, store=store, plan_id=plan_id)
+    assert window.export_action.isEnabled()
+    target = tmp_path / "wall.xlsx"
+
+    def user_fills_in(dialog: ExportDialog) -> int:
+        assert dialog.path().suffix == ".xlsx" and dialog.problem_text() == ""
+        dialog.set_choice(tmp_path / "wall.txt", date(2027, 1, 4), date(2027, 1, 17))
+        assert "must end in .xlsx" in dialog.problem_text()
+        dialog.set_choice(target, date(2027, 1, 17), date(2027, 1, 4))
+        assert "before the first" in dialog.problem_text()
+        dialog.set_choice(target, date(2027, 1, 4), date(2027, 1, 17))
+        assert dialog.problem_text() == ""
+        return ExportDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ExportDialog, "exec", user_fills_in)
+    window.export_action.trigger()
+    ws = load_workbook(target)["Cleanrooms"]
+    assert ws.oddHeader.right.text == f"Plan #{plan_id} · {plan.solver.status}"
+    assert len(ws.row_breaks.brk) == 2  # two ISO weeks
+    assert str(target) in window.status_label.text()
+
+
+def test_export_is_off_without_a_plan_and_failures_show_in_the_status_bar(qtbot, tmp_path):
+    """No plan: nothing to export; an unwritable path is reported, not raised."""
+    window = _window(qtbot)
+    assert not window.export_action.isEnabled()
+    window.set_plan(sample_plan())
+    assert window.export_action.isEnabled()
+    missing = tmp_path / "no-such-folder" / "plan.xlsx"
+    assert window.export_plan(missing, date(2027, 1, 4), date(2027, 1, 10)) is None
+    assert "Export failed" in window.status_label.text() and not missing.exists()
