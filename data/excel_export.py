@@ -469,23 +469,29 @@ def _when(start: datetime, end: datetime, day: date) -> str:
     return "all day"
 
 
-def _staff_label(a: Assignment) -> str:
-    """'2 operator' for a pool, the person's code for a named assignment."""
-    if a.resource_type is ResourceType.STAFF:
-        return a.resource_code
-    role = a.resource_code.split(":")[0].replace("_", " ")
-    return f"{a.quantity} {role}"
-
-
 def _staffing(assignments: Iterable[Assignment]) -> dict[tuple[str, str], str]:
-    """Who staffs each (patient, step): '2 operator, 1 qc analyst' or named codes."""
-    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    """Who staffs each (patient, step): the people named, then any need left unnamed.
+
+    'OP03, OP07'; '2 operator' when nobody is named; 'OP03, 1 operator unnamed' when short.
+    """
+    named: dict[tuple[str, str], list[str]] = defaultdict(list)
+    pooled: dict[tuple[str, str], list[Assignment]] = defaultdict(list)
     for a in sorted(assignments, key=_sort_key):
-        if a.resource_type in (ResourceType.STAFF, ResourceType.STAFF_POOL):
-            label = _staff_label(a)
-            if label not in found[(a.patient_code, a.step_code)]:
-                found[(a.patient_code, a.step_code)].append(label)
-    return {key: ", ".join(labels) for key, labels in found.items()}
+        key = (a.patient_code, a.step_code)
+        if a.resource_type is ResourceType.STAFF and a.resource_code not in named[key]:
+            named[key].append(a.resource_code)
+        elif a.resource_type is ResourceType.STAFF_POOL:
+            pooled[key].append(a)
+    out: dict[tuple[str, str], str] = {}
+    for key in sorted(set(named) | set(pooled)):
+        labels = list(named.get(key, []))
+        missing = sum(a.quantity for a in pooled.get(key, [])) - len(labels)
+        if missing > 0:
+            roles = sorted({a.resource_code.split(":")[0].replace("_", " ") for a in pooled[key]})
+            unnamed = " unnamed" if labels else ""
+            labels.append(f"{missing} {'/'.join(roles)}{unnamed}")
+        out[key] = ", ".join(labels)
+    return out
 
 
 def _describe(

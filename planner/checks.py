@@ -41,6 +41,7 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[str]:
     problems += _check_ward(scenario, plan.assignments)
     problems += _check_apheresis(scenario, plan.assignments)
     problems += _check_staff(scenario, plan.assignments)
+    problems += _check_named_staff(scenario, plan.assignments)
     for code, rows in sorted(rows_by_patient.items()):
         problems += _check_chain(scenario, code, rows)
     problems += _check_trials(scenario, plan)
@@ -177,13 +178,85 @@ def _check_staff(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
     return problems
 
 
+def _check_named_staff(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
+    """People named on steps: qualified, on a working shift that covers the step, in one
+    place at a time, no more than the step needs, within their contracted weekly hours."""
+    shifts = {s.code: s for s in scenario.shift_codes}
+    members = {s.code: s for s in scenario.staff}
+    worked: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for entry in scenario.roster:
+        shift = shifts[entry.shift_code]
+        if shift.covers_day_work and not shift.is_leave and shift.hours > 0:
+            start = datetime.combine(entry.day, time()) + timedelta(hours=shift.start_hour)
+            worked[entry.staff_code].append((start, start + timedelta(hours=shift.hours)))
+    needs: dict[tuple[str, str], list[Assignment]] = defaultdict(list)
+    for a in rows:
+        if a.resource_type is ResourceType.STAFF_POOL:
+            needs[(a.patient_code, a.step_code)].append(a)
+    problems: list[str] = []
+    named: dict[tuple[str, str], list[Assignment]] = defaultdict(list)
+    by_person: dict[str, list[Assignment]] = defaultdict(list)
+    for a in rows:
+        if a.resource_type is not ResourceType.STAFF:
+            continue
+        where = f"{a.resource_code} on {a.patient_code} {a.step_code} {a.start:%Y-%m-%d %H:%M}"
+        member = members.get(a.resource_code)
+        if member is None:
+            problems.append(f"{where}: no such person in the staff list.")
+            continue
+        named[(a.patient_code, a.step_code)].append(a)
+        by_person[a.resource_code].append(a)
+        pools = needs.get((a.patient_code, a.step_code), [])
+        roles = {r.value for r in member.roles}
+        if not any(
+            p.resource_code.partition(":")[0] in roles
+            and (
+                not p.resource_code.partition(":")[2]
+                or p.resource_code.partition(":")[2] in member.trained_products
+            )
+            for p in pools
+        ):
+            problems.append(f"{where}: not qualified for what the step needs.")
+        if not any(s <= a.start and a.end <= e for s, e in worked[a.resource_code]):
+            problems.append(f"{where}: not rostered on a working shift covering it.")
+    for key, people in sorted(named.items()):
+        wanted = sum(p.quantity for p in needs.get(key, []))
+        if len(people) > wanted or len({p.resource_code for p in people}) < len(people):
+            problems.append(
+                f"{key[0]} {key[1]}: {len(people)} people named where {wanted} are needed."
+            )
+    for code, items in sorted(by_person.items()):
+        items.sort(key=lambda a: a.start)
+        for first, second in itertools.pairwise(items):
+            if second.start < first.end:
+                problems.append(
+                    f"{code} is on {first.patient_code} {first.step_code} and "
+                    f"{second.patient_code} {second.step_code} at once on "
+                    f"{second.start:%Y-%m-%d %H:%M}."
+                )
+        weeks: dict[tuple[int, int], float] = defaultdict(float)
+        for a in items:
+            weeks[a.start.isocalendar()[:2]] += _hours(a.end - a.start)
+        limit = members[code].contracted_hours_per_week
+        for (year, week), hours in sorted(weeks.items()):
+            if hours > limit:
+                problems.append(
+                    f"{code} works {hours:g} h on steps in week {week} of {year}, "
+                    f"over the {limit:g} h contracted."
+                )
+    return problems
+
+
 def _check_chain(scenario: Scenario, patient_code: str, rows: list[Assignment]) -> list[str]:
     """Steps in process order with their lags; release before infusion; fresh shelf life."""
     problems = []
     product = scenario.product(rows[0].product_code)
     span: dict[str, tuple[datetime, datetime]] = {}
     for a in rows:
-        if a.resource_type is ResourceType.STAFF_POOL or a.step_code in ("hold", "changeover"):
+        if a.resource_type in (ResourceType.STAFF_POOL, ResourceType.STAFF) or a.step_code in (
+            "hold",
+            "changeover",
+        ):
             continue
         s, e = span.get(a.step_code, (a.start, a.end))
         span[a.step_code] = (min(s, a.start), max(e, a.end))

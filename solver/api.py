@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
@@ -18,6 +19,7 @@ from solver.extract import build_plan
 from solver.greedy import greedy
 from solver.instance import Instance, compile_instance
 from solver.model import ChainModel
+from solver.staffing import assign_staff
 
 ProgressHook = Callable[[SolveProgress], None]
 CancelHook = Callable[[], bool]
@@ -146,8 +148,29 @@ def solve(
     )
     report("extract", value, len(chains))
     plan = build_plan(instance, chains, info, datetime.now(UTC), tuple(notes))
+    report("staff", value, len(plan.schedules))
+    plan = _name_staff(scenario, plan, settings)
     report("done", value, len(plan.schedules))
     return plan
+
+
+#: Gaps listed one by one in a plan's notes; the rest are counted.
+_GAP_NOTES = 20
+
+
+def _name_staff(scenario: Scenario, plan: Plan, settings: SolveSettings) -> Plan:
+    """The plan with named people beside its staff-pool rows, and notes on any gaps."""
+    staffing = assign_staff(scenario, plan.assignments, seed=settings.seed)
+    if not staffing.needs:
+        return plan
+    notes = [staffing.summary()] + [g.describe() for g in staffing.gaps[:_GAP_NOTES]]
+    if len(staffing.gaps) > _GAP_NOTES:
+        notes.append(f"... and {len(staffing.gaps) - _GAP_NOTES} more unnamed needs.")
+    assignments = sorted(
+        plan.assignments + staffing.named,
+        key=lambda a: (a.start, a.patient_code, a.step_code, a.resource_type, a.resource_code),
+    )
+    return replace(plan, assignments=tuple(assignments), notes=plan.notes + tuple(notes))
 
 
 def _cp_sat(

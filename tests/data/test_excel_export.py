@@ -341,7 +341,7 @@ def test_holidays_downtime_and_pools_are_shown(tmp_path: Path, plan: Plan) -> No
     holiday = cells[("CR1", "2027-01-06")]
     assert holiday.fill.fgColor.rgb == "FFD6E4F5"
     assert "Epiphany" in [c.value for c in ws[holiday.column_letter]]
-    assert "OP1, 2 operator" in str(holiday.value)
+    assert "OP1, 1 operator unnamed" in str(holiday.value)
     down = cells[("CR1", "2027-01-07")]
     assert down.value == "DOWN (HVAC service)\nfrom 06:00" and down.fill.fgColor.rgb == "FFF8CBAD"
     assert cells[("CR1", "2027-01-08")].value == "DOWN (HVAC service)\nuntil 12:00"

@@ -96,7 +96,7 @@ def test_progress_reports_phases_in_order() -> None:
     solve(crowded(2), SolveSettings(deterministic_time=1.0), on_progress=seen.append)
     phases = [p.phase for p in seen]
     assert phases[:2] == ["compile", "greedy"]
-    assert phases[-2:] == ["extract", "done"]
+    assert phases[-3:] == ["extract", "staff", "done"]
     assert seen[-1].scheduled is not None
 
 
