@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--plan", type=_plan_id, metavar="ID", help="plan id (see `plans`; default: current)"
     )
+    export.add_argument(
+        "--ical",
+        type=Path,
+        metavar="DIR",
+        help="also write one iCalendar file per person named in the plan into DIR",
+    )
 
     plans = sub.add_parser(
         "plans",
@@ -366,6 +372,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         plan = repo.load_plan(plan_id, name)
     path = _write(args.out, scenario, plan, args.start, args.end, plan_id)
     print(f"Wrote {path}")
+    if args.ical is not None:
+        from data.ical_export import write_staff_calendars
+
+        calendars = write_staff_calendars(args.ical, scenario, plan, plan_id, args.start, args.end)
+        print(f"Wrote {len(calendars)} staff calendars (.ics) to {args.ical}")
     return 0
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -59,6 +60,9 @@ class ExportDialog(QDialog):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setDateRange(_qdate(horizon[0] - timedelta(days=366)), _qdate(horizon[1]))
+        self.calendars_box = QCheckBox(
+            "Also one calendar file (.ics) per person named, in a folder beside it"
+        )
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #b91c1c;")
         self.buttons = QDialogButtonBox(
@@ -70,6 +74,7 @@ class ExportDialog(QDialog):
         form.addRow("Workbook", path_row)
         form.addRow("From", self.from_edit)
         form.addRow("To", self.to_edit)
+        form.addRow(self.calendars_box)
         form.addRow(self.problem)
         form.addRow(self.buttons)
         for signal in (self.path_edit.textChanged, self.from_edit.dateChanged):
@@ -80,6 +85,12 @@ class ExportDialog(QDialog):
     def path(self) -> Path:
         """The workbook file chosen."""
         return Path(self.path_edit.text().strip()).expanduser()
+
+    def calendars_folder(self) -> Path | None:
+        """Where the staff calendars go ('<workbook>-calendars'), if asked for."""
+        if not self.calendars_box.isChecked():
+            return None
+        return self.path().with_name(self.path().stem + "-calendars")
 
     def dates(self) -> tuple[date, date]:
         """First and last date to print."""

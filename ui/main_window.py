@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from data.excel_export import write_plan_workbook
+from data.ical_export import write_staff_calendars
 from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
 from planner.kpis import format_plan, format_progress
 from ui.export_dialog import ExportDialog, default_window
@@ -439,20 +440,30 @@ class MainWindow(QMainWindow):
         dialog = self.export_dialog()
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return None
-        return self.export_plan(dialog.path(), *dialog.dates())
+        return self.export_plan(dialog.path(), *dialog.dates(), calendars=dialog.calendars_folder())
 
-    def export_plan(self, path: Path, start: date, end: date) -> Path | None:
-        """Write the weekly plan workbook of the plan shown; the status bar says how it went."""
+    def export_plan(
+        self, path: Path, start: date, end: date, calendars: Path | None = None
+    ) -> Path | None:
+        """Write the weekly plan workbook of the plan shown (and staff calendars if given)."""
         if self._plan is None:
             return None
         try:
             written = write_plan_workbook(
                 path, self._scenario, self._plan, start, end, self._plan_id
             )
+            files = (
+                []
+                if calendars is None
+                else write_staff_calendars(
+                    calendars, self._scenario, self._plan, self._plan_id, start, end
+                )
+            )
         except (OSError, ValueError) as error:
             self._show_error(f"Export failed: {error}")
             return None
-        self._show_info(f"Wrote the weekly plan {start} to {end}: {written}")
+        extra = f" and {len(files)} staff calendars to {calendars}" if calendars else ""
+        self._show_info(f"Wrote the weekly plan {start} to {end}: {written}{extra}")
         return written
 
     def _build_decision_bar(self) -> QFrame:

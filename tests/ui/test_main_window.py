@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Slot
 
 from data.db import open_database
 from data.repository import Repository
-from planner import Plan, SolveProgress
+from planner import Plan, ResourceType, SolveProgress
 from planner.kpis import format_progress as progress_text
 from tests.factories import tiny_scenario
 from tests.ui.sample import sample_plan, sample_scenario
@@ -219,7 +219,10 @@ def test_file_export_writes_the_shown_plan_for_the_dates_chosen(
 
     from ui.export_dialog import ExportDialog
 
-    plan = replace(sample_plan(tiny_scenario()), scenario_name="tiny")
+    pooled = replace(sample_plan(tiny_scenario()), scenario_name="tiny")
+    need = next(a for a in pooled.assignments if a.resource_type is ResourceType.STAFF_POOL)
+    named_row = replace(need, resource_type=ResourceType.STAFF, resource_code="OP2", quantity=1)
+    plan = replace(pooled, assignments=(*pooled.assignments, named_row))
     plan_id = store.save_plan(plan, current=True)
     window = _window(qtbot, scenario=tiny_scenario(), plan=plan, store=store, plan_id=plan_id)
     assert window.export_action.isEnabled()
@@ -232,7 +235,8 @@ def test_file_export_writes_the_shown_plan_for_the_dates_chosen(
         dialog.set_choice(target, date(2027, 1, 17), date(2027, 1, 4))
         assert "before the first" in dialog.problem_text()
         dialog.set_choice(target, date(2027, 1, 4), date(2027, 1, 17))
-        assert dialog.problem_text() == ""
+        assert dialog.problem_text() == "" and dialog.calendars_folder() is None
+        dialog.calendars_box.setChecked(True)
         return ExportDialog.DialogCode.Accepted
 
     monkeypatch.setattr(ExportDialog, "exec", user_fills_in)
@@ -241,6 +245,9 @@ def test_file_export_writes_the_shown_plan_for_the_dates_chosen(
     assert ws.oddHeader.right.text == f"Plan #{plan_id} · {plan.solver.status}"
     assert len(ws.row_breaks.brk) == 2  # two ISO weeks
     assert str(target) in window.status_label.text()
+    folder = tmp_path / "wall-calendars"
+    assert [p.name for p in folder.glob("*.ics")] == ["OP2.ics"]
+    assert "staff calendars" in window.status_label.text()
 
 
 def test_export_is_off_without_a_plan_and_failures_show_in_the_status_bar(qtbot, tmp_path):
