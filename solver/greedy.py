@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from planner.plan import UnscheduledReason
 from solver.chain import ChainTimes, apheresis_end, objective
-from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec
+from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec, step_group_people
 
 R = UnscheduledReason
 
@@ -47,17 +47,19 @@ class Booking:
         self.pool_hours: dict[Pool, list[int]] = {
             p: [0] * instance.days for p in instance.pool_hours
         }
+        self.group_people: list[list[int]] = [[0] * instance.days for _ in instance.staff_groups]
         self.cohort_days: dict[tuple[str, str], list[int]] = {}
         self.chains: list[ChainTimes] = []
 
     # Queries ------------------------------------------------------------------------------
 
     def staff_fits(
-        self, step: StepSpec, day: int, pending: dict[tuple[Pool, int], int] | None = None
+        self, step: StepSpec, day: int, pending: dict[tuple[Pool | str, int], int] | None = None
     ) -> bool:
         """Whether a staffed step fits the pools' people and hours on a day.
 
-        pending holds hours the chain being placed has already taken (pool, day).
+        pending holds what the chain being placed has already taken: hours per (pool,
+        day), people per (staff group, day).
         """
         inst = self.instance
         if not 0 <= day < inst.days:
@@ -66,6 +68,10 @@ class Booking:
         for pool, hours in step_pool_hours(step).items():
             taken = self.pool_hours[pool][day] + pending.get((pool, day), 0)
             if taken + hours > inst.pool_hours[pool][day]:
+                return False
+        for g, count in step_group_people(inst, step).items():
+            taken = self.group_people[g][day] + pending.get((_group_key(g), day), 0)
+            if taken + count > inst.staff_groups[g].people[day]:
                 return False
         return all(inst.pool_people[d.pool][day] >= d.count for d in step.staff)
 
@@ -174,7 +180,7 @@ class Booking:
         inst = self.instance
         prev_end = apheresis_end(inst, job, day)
         starts: list[int] = []
-        pending: dict[tuple[Pool, int], int] = {}
+        pending: dict[tuple[Pool | str, int], int] = {}
         for i, step in enumerate(job.steps):
             lo = prev_end + step.min_lag
             hi = inst.horizon_hours if step.max_lag is None else prev_end + step.max_lag
@@ -192,9 +198,12 @@ class Booking:
                 return R.NO_STAFF if step.staff else R.OUTSIDE_HORIZON
             starts.append(start)
             if step.working_hours_only:
+                day = start // HOURS_PER_DAY
                 for pool, hours in step_pool_hours(step).items():
-                    key = (pool, start // HOURS_PER_DAY)
-                    pending[key] = pending.get(key, 0) + hours
+                    pending[(pool, day)] = pending.get((pool, day), 0) + hours
+                for g, count in step_group_people(inst, step).items():
+                    key = (_group_key(g), day)
+                    pending[key] = pending.get(key, 0) + count
             prev_end = start + step.duration
         if prev_end > inst.horizon_hours:
             return R.OUTSIDE_HORIZON
@@ -206,7 +215,7 @@ class Booking:
         lo: int,
         hi: int,
         fixed: bool,
-        pending: dict[tuple[Pool, int], int],
+        pending: dict[tuple[Pool | str, int], int],
     ) -> int | None:
         inst = self.instance
         if fixed:
@@ -231,6 +240,8 @@ class Booking:
             if step.working_hours_only and 0 <= day < inst.days:
                 for pool, hours in step_pool_hours(step).items():
                     self.pool_hours[pool][day] += hours
+                for g, count in step_group_people(inst, step).items():
+                    self.group_people[g][day] += count
         if chain.room is not None and job.room_steps is not None:
             occ = _occupancy(
                 job, list(chain.starts), job.room_steps, inst.room_changeover[chain.room]
@@ -246,6 +257,11 @@ class Booking:
         if job.cohort is not None:
             self.cohort_days.setdefault(job.cohort, []).append(chain.infusion_day)
         self.chains.append(chain)
+
+
+def _group_key(group: int) -> str:
+    """A staff group's key among a chain's pending staff use (pools are tuples)."""
+    return f"group{group}"
 
 
 def step_pool_hours(step: StepSpec) -> dict[Pool, int]:

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
 from planner.plan import UnscheduledReason
+from solver.staff_groups import StaffGroup, staff_groups
 
 HOURS_PER_DAY = 24
 #: Length of the lymphodepletion regimen written to plans (days -5..-3 in domain.md).
@@ -114,6 +115,7 @@ class Instance:
     pool_people: dict[Pool, tuple[int, ...]]
     cohort_caps: dict[tuple[str, str], int]
     cohort_used: dict[tuple[str, str], int]
+    staff_groups: tuple[StaffGroup, ...] = ()
 
     @property
     def horizon_hours(self) -> int:
@@ -247,6 +249,7 @@ def compile_instance(scenario: Scenario) -> Instance:
         pool_people={p: tuple(v) for p, v in pool_people.items()},
         cohort_caps=cohort_caps,
         cohort_used=cohort_used,
+        staff_groups=staff_groups(scenario, days, pools),
     )
     for patient in scenario.patients_to_plan():
         instance.jobs.append(_job(instance, len(instance.jobs), patient))
@@ -350,3 +353,13 @@ def _fix_done_steps(instance: Instance, job: Job) -> None:
             job.fixed_room = rooms[0]
         if devices and job.steps[index].needs_device:
             job.fixed_device = devices[0]
+
+
+def step_group_people(instance: Instance, step: StepSpec) -> dict[int, int]:
+    """People a step needs from each staff group it counts against (by group index)."""
+    people: dict[int, int] = {}
+    for g, group in enumerate(instance.staff_groups):
+        count = sum(d.count for d in step.staff if group.covers(*d.pool))
+        if count:
+            people[g] = count
+    return people

@@ -11,7 +11,7 @@ from ortools.sat.python import cp_model
 from planner import Storage
 from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale
 from solver.greedy import step_pool_hours
-from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec
+from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec, step_group_people
 
 LinearExpr = cp_model.LinearExprT
 
@@ -95,6 +95,7 @@ class ChainModel:
         self.add_cleanroom_segregation()
         self.add_device_capacity()
         self.add_staff_capacity()
+        self.add_staff_groups()
         self.add_bed_capacity()
         self.add_trial_rules()
         self.add_objective()
@@ -157,8 +158,15 @@ class ChainModel:
             return True
         if not 0 <= day < inst.days:
             return False
-        return all(inst.pool_people[d.pool][day] >= d.count for d in demands) and all(
-            hours <= inst.pool_hours[pool][day] for pool, hours in step_pool_hours(step).items()
+        return (
+            all(inst.pool_people[d.pool][day] >= d.count for d in demands)
+            and all(
+                hours <= inst.pool_hours[pool][day] for pool, hours in step_pool_hours(step).items()
+            )
+            and all(
+                count <= inst.staff_groups[g].people[day]
+                for g, count in step_group_people(inst, step).items()
+            )
         )
 
     # Constraint families ------------------------------------------------------------------
@@ -323,6 +331,19 @@ class ChainModel:
             self._day_cumulative(
                 pool_items, list(inst.pool_hours[pool]), f"staff.{pool[0]}.{pool[1]}"
             )
+
+    def add_staff_groups(self) -> None:
+        """Each day, the people needed by steps of any set of products stay within the
+        people on shift trained on one of them: then distinct people can be named."""
+        inst = self.instance
+        items: dict[int, list[tuple[LinearExpr, int, int, cp_model.IntVar]]] = defaultdict(list)
+        for jv in self.jobs:
+            for i, day in jv.step_days.items():
+                for g, count in step_group_people(inst, jv.job.steps[i]).items():
+                    items[g].append((day, 1, count, jv.present))
+        for g, group_items in sorted(items.items()):
+            group = inst.staff_groups[g]
+            self._day_cumulative(group_items, list(group.people), f"group.{group.tag}")
 
     def add_bed_capacity(self) -> None:
         """In-patients on the ward never exceed the day's beds."""

@@ -15,7 +15,7 @@ import pytest
 from atmp_planner.cli import DEMO_NAME, main
 from data.db import open_database
 from data.repository import Repository
-from planner import Assignment, Plan
+from planner import Assignment, Plan, ResourceType
 from tests.test_cli import FAST, read_assignments
 from ui.main_window import MainWindow
 
@@ -207,3 +207,13 @@ def test_ctrl_c_during_solve_saves_a_stopped_plan_that_is_not_current(demo_url: 
     assert f"plan #{after[-1].plan_id}, NOT current" in last
     still = repo.current_plan(DEMO_NAME)
     assert still is not None and still.same_content(current)
+
+
+def test_the_demo_plan_names_a_person_for_every_staffed_step(demo_url: str) -> None:
+    """Issue 15: the pooled demo plan could not be staffed on 18 days; now every need is named."""
+    plan = Repository(open_database(demo_url)).current_plan(DEMO_NAME)
+    assert plan is not None
+    pools = [a for a in plan.assignments if a.resource_type is ResourceType.STAFF_POOL]
+    named = [a for a in plan.assignments if a.resource_type is ResourceType.STAFF]
+    assert len(pools) > 300 and len(named) == sum(a.quantity for a in pools)
+    assert f"Named staff for {len(pools)} of {len(pools)} staffed steps." in plan.notes

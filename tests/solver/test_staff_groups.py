@@ -1,0 +1,77 @@
+"""Staff groups: a pooled plan never needs one person in two places (Hall's condition)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from planner import Plan, ResourceType, Role, Scenario, SolveSettings, StaffMember
+from planner.checks import check_plan
+from solver import solve
+from solver.instance import compile_instance
+from solver.staff_groups import staff_groups
+from solver.staffing import assign_staff
+from tests.factories import patient, product, tiny_scenario
+
+
+def _two_products_one_person() -> Scenario:
+    """Products A and B; only OP1 is trained on either (on both), OP2 on neither."""
+    base = tiny_scenario()
+    room = replace(base.cleanrooms[0], products=("A", "B", "C"))
+    staff = (
+        StaffMember("OP1", (Role.OPERATOR,), ("A", "B")),
+        StaffMember("OP2", (Role.OPERATOR,), ("C",)),
+    )
+    return replace(
+        base,
+        products=(product("A"), product("B"), product("C")),
+        staff=staff,
+        cleanrooms=(room, replace(room, code="CR2")),
+        patients=(patient("P1", product_code="A"), patient("P2", product_code="B")),
+        apheresis=replace(base.apheresis, slots_per_weekday=(2, 2, 2, 2, 2, 0, 0)),
+    )
+
+
+def test_groups_count_a_person_trained_on_two_products_once() -> None:
+    scenario = _two_products_one_person()
+    instance = compile_instance(scenario)
+    groups = {g.products: g for g in instance.staff_groups}
+    monday = 0
+    assert groups[frozenset({"A"})].people[monday] == 1
+    assert groups[frozenset({"B"})].people[monday] == 1
+    assert groups[frozenset({"A", "B"})].people[monday] == 1
+    assert groups[frozenset({"A", "B", "C"})].people[monday] == 2
+    assert groups[None].people[monday] == 2
+    assert groups[None].people[5] == 0  # Saturday: nobody rostered
+
+
+def test_group_sets_stop_growing_past_the_exact_limit() -> None:
+    products = {(Role.OPERATOR, f"P{i}") for i in range(8)} | {(Role.QP, None)}
+    groups = staff_groups(tiny_scenario(), 5, products)
+    operator = [g for g in groups if g.role is Role.OPERATOR]
+    assert len(operator) == 8 + 1  # single products and the whole role
+    assert [g.products for g in groups if g.role is Role.QP] == [None]
+
+
+def _needs_per_day(plan: Plan) -> Counter[object]:
+    return Counter(
+        a.start.date()
+        for a in plan.assignments
+        if a.resource_type is ResourceType.STAFF_POOL and a.start.hour == 8
+        for _ in range(a.quantity)
+    )
+
+
+@pytest.mark.parametrize("engine", ["cp-sat", "greedy"])
+def test_plans_never_need_the_one_person_twice_a_day(engine: str) -> None:
+    """The old pools let A and B both use OP1 on the same morning; now they take turns."""
+    scenario = _two_products_one_person()
+    cancel = (lambda: True) if engine == "greedy" else None
+    plan = solve(scenario, SolveSettings(deterministic_time=0.5), cancel=cancel)
+    assert plan.kpis.scheduled == 2
+    assert max(_needs_per_day(plan).values()) == 1
+    staffing = assign_staff(scenario, plan.assignments)
+    assert staffing.gaps == ()
+    assert check_plan(scenario, plan) == []
