@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import threading
@@ -17,6 +18,7 @@ from data.db import DatabaseError, open_database, resolve_url
 from data.repository import Repository, RepositoryError
 from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError
 from planner.kpis import format_plan, format_plan_list, format_progress
+from planner.slot import Referral, SlotOffer
 
 DEMO_NAME = "Demo: Nordic university hospital"
 DEFAULT_DET_TIME = 3.0
@@ -159,6 +161,27 @@ def build_parser() -> argparse.ArgumentParser:
     plans.add_argument(
         "--use", type=_plan_id, metavar="ID", help="make this plan the scenario's current plan"
     )
+
+    slot = sub.add_parser(
+        "slot",
+        help="earliest apheresis and infusion for a new referral, moving no one",
+        description="Book a prospective patient around the current plan (or --plan ID) as "
+        "it stands: the earliest apheresis day whose whole chain fits what is left, with "
+        "release and infusion dates. Nothing is saved.",
+    )
+    slot.add_argument("--product", required=True, help="product code, e.g. CART19")
+    slot.add_argument("--trial", help="trial code (with --cohort)")
+    slot.add_argument("--cohort", help="cohort code (with --trial)")
+    slot.add_argument(
+        "--from",
+        dest="start",
+        type=_date,
+        help="earliest apheresis (default: today, or the horizon's start if later)",
+    )
+    slot.add_argument("--priority", type=int, default=3, choices=range(1, 10), metavar="1-9")
+    slot.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    slot.add_argument("--plan", type=_plan_id, metavar="ID", help="plan to book around")
+    slot.add_argument("--json", action="store_true", help="print the answer as JSON")
 
     scenarios = sub.add_parser("scenarios", help="list stored scenarios")
     scenarios.set_defaults()
@@ -392,6 +415,64 @@ def cmd_plans(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slot(args: argparse.Namespace) -> int:
+    """Earliest slot for a new referral around a stored plan."""
+    from solver import earliest_slot
+
+    repo = _open(args)
+    scenario = _load(repo, args.scenario)
+    if (args.trial is None) != (args.cohort is None):
+        raise CliError("--trial and --cohort go together")
+    if args.product not in {p.code for p in scenario.products}:
+        known = ", ".join(p.code for p in scenario.products)
+        raise CliError(f"no product {args.product!r} in {args.scenario!r} (products: {known})")
+    plan_id = args.plan
+    if plan_id is None:
+        plan_id = next((p.plan_id for p in repo.plan_summaries(args.scenario) if p.current), None)
+    plan = None if plan_id is None else repo.load_plan(plan_id, args.scenario)
+    start = args.start or max(date.today(), scenario.horizon_start)
+    if not scenario.horizon_start <= start <= scenario.horizon_end:
+        raise CliError(
+            f"--from {start} is outside the scenario's horizon "
+            f"({scenario.horizon_start} to {scenario.horizon_end})"
+        )
+    basis = (
+        f"plan #{plan_id} of {args.scenario!r}, every patient kept as planned"
+        if plan is not None
+        else f"no plan of {args.scenario!r} yet: only this referral is booked"
+    )
+    referral = Referral(args.product, start, args.trial, args.cohort, args.priority)
+    offer = earliest_slot(scenario, plan, referral, basis)
+    if args.json:
+        print(json.dumps(_offer_json(offer, plan_id), indent=2))
+    else:
+        print(offer.describe())
+    return 0
+
+
+def _offer_json(offer: SlotOffer, plan_id: int | None) -> dict[str, object]:
+    def day(value: date | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    r = offer.referral
+    return {
+        "product": r.product_code,
+        "trial": r.trial_code,
+        "cohort": r.cohort_code,
+        "from": r.earliest.isoformat(),
+        "plan": plan_id,
+        "found": offer.found,
+        "apheresis": day(offer.apheresis_day),
+        "release": day(offer.release_day),
+        "infusion": day(offer.infusion_day),
+        "vein_to_vein_days": offer.vein_to_vein_days,
+        "room": offer.room,
+        "device": offer.device,
+        "reason": offer.reason,
+        "basis": offer.basis,
+    }
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """List stored scenarios."""
     repo = _open(args)
@@ -436,6 +517,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "solve": cmd_solve,
     "export": cmd_export,
     "plans": cmd_plans,
+    "slot": cmd_slot,
     "scenarios": cmd_scenarios,
     "gui": cmd_gui,
 }

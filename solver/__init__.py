@@ -1,5 +1,10 @@
-"""CP-SAT scheduling of whole vein-to-vein chains. One public entry point: `solve`."""
+"""CP-SAT scheduling of whole vein-to-vein chains.
+
+Public entry points: `solve` (plan a scenario) and `earliest_slot` (book a new referral
+around a plan without moving anyone).
+"""
 
 from solver.api import CancelHook, ProgressHook, solve
+from solver.slot import earliest_slot
 
-__all__ = ["CancelHook", "ProgressHook", "solve"]
+__all__ = ["CancelHook", "ProgressHook", "earliest_slot", "solve"]

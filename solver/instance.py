@@ -116,6 +116,8 @@ class Instance:
     cohort_caps: dict[tuple[str, str], int]
     cohort_used: dict[tuple[str, str], int]
     staff_groups: tuple[StaffGroup, ...] = ()
+    #: Infusion days per cohort held by patients outside `jobs` (the stagger keeps off them).
+    stagger_blocked: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def horizon_hours(self) -> int:

@@ -366,6 +366,12 @@ class ChainModel:
             room = inst.cohort_caps[key] - inst.cohort_used[key]
             m.add(sum(jv.present for jv in members) <= max(0, room))
             gap = members[0].job.stagger_days
+            for taken in inst.stagger_blocked.get(key, ()):
+                for jv in members:
+                    # Infusion at least `gap` days from a day held outside the model.
+                    far = m.new_bool_var(f"{jv.job.code}.after{taken}")
+                    m.add(jv.infusion >= taken + gap).only_enforce_if(far)
+                    m.add(jv.infusion <= taken - gap).only_enforce_if(~far)
             if gap > 0 and len(members) > 1:
                 m.add_no_overlap(
                     m.new_optional_fixed_size_interval_var(

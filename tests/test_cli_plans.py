@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -217,3 +218,37 @@ def test_the_demo_plan_names_a_person_for_every_staffed_step(demo_url: str) -> N
     named = [a for a in plan.assignments if a.resource_type is ResourceType.STAFF]
     assert len(pools) > 300 and len(named) == sum(a.quantity for a in pools)
     assert f"Named staff for {len(pools)} of {len(pools)} staffed steps." in plan.notes
+
+
+def test_slot_answers_without_changing_anything(
+    demo_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`slot` prints the earliest dates around the current plan and saves nothing."""
+    repo = Repository(open_database(demo_url))
+    before = repo.plan_summaries(DEMO_NAME)
+    argv = ["--db", demo_url, "slot", "--product", "CARTF", "--from", "2027-01-11"]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "moving no one" in text and "apheresis" in text and "infusion" in text
+    assert main([*argv, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["found"] and answer["apheresis"] >= "2027-01-11"
+    assert answer["apheresis"] < answer["release"] <= answer["infusion"]
+    assert answer["plan"] == next(s.plan_id for s in before if s.current)
+    assert repo.plan_summaries(DEMO_NAME) == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--product", "NOPE"], "no product 'NOPE'"),
+        (["--product", "CART19", "--trial", "CAR101"], "--trial and --cohort go together"),
+        (["--product", "CART19", "--from", "2031-01-01"], "outside the scenario's horizon"),
+    ],
+)
+def test_slot_bad_requests_get_one_line(
+    demo_url: str, capsys: pytest.CaptureFixture[str], extra: list[str], words: str
+) -> None:
+    assert main(["--db", demo_url, "slot", *extra]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err

@@ -1,0 +1,167 @@
+"""A plan read back into chains, and the earliest slot for a new referral around it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ortools.sat.python import cp_model
+
+from planner import Patient, Plan, ResourceType, Scenario
+from planner.slot import Referral, SlotOffer
+from solver.chain import ChainTimes
+from solver.extract import explain
+from solver.greedy import Booking, rebook
+from solver.instance import Instance, Job, compile_instance
+from solver.model import ChainModel
+
+_NOT_STEPS = (ResourceType.STAFF, ResourceType.STAFF_POOL)
+
+
+def chains_from_plan(instance: Instance, plan: Plan) -> list[ChainTimes]:
+    """The chains of a plan's scheduled patients who are still jobs of this instance."""
+    jobs = {job.code: job for job in instance.jobs}
+    rooms = {code: i for i, code in enumerate(instance.room_codes)}
+    devices = {code: i for i, code in enumerate(instance.device_codes)}
+    starts: dict[tuple[str, str], int] = {}
+    room_of: dict[str, int] = {}
+    device_of: dict[str, int] = {}
+    for a in plan.assignments:
+        if a.resource_type in _NOT_STEPS:
+            continue
+        key = (a.patient_code, a.step_code)
+        hour = instance.hour_of(a.start)
+        starts[key] = min(starts.get(key, hour), hour)
+        if a.resource_type is ResourceType.CLEANROOM and a.resource_code in rooms:
+            room_of[a.patient_code] = rooms[a.resource_code]
+        if a.resource_type is ResourceType.DEVICE and a.resource_code in devices:
+            device_of[a.patient_code] = devices[a.resource_code]
+    chains = []
+    for schedule in plan.schedules:
+        job = jobs.get(schedule.patient_code)
+        if job is None:
+            continue
+        step_starts = [starts.get((job.code, step.code)) for step in job.steps]
+        if any(s is None for s in step_starts):
+            continue
+        chains.append(
+            ChainTimes(
+                job.index,
+                instance.day_index(schedule.apheresis_day),
+                tuple(s for s in step_starts if s is not None),
+                room_of.get(job.code) if job.room_steps else None,
+                device_of.get(job.code) if job.device_steps else None,
+                instance.day_index(schedule.infusion_day),
+            )
+        )
+    return chains
+
+
+def _new_code(scenario: Scenario) -> str:
+    taken = {p.code for p in scenario.patients}
+    return next(c for c in ("NEW", *(f"NEW{i}" for i in range(2, 10_000))) if c not in taken)
+
+
+def earliest_slot(
+    scenario: Scenario, plan: Plan | None, referral: Referral, basis: str
+) -> SlotOffer:
+    """The earliest apheresis and infusion for a referral, booking around the plan as it is.
+
+    Every patient of the plan keeps their dates and resources; the referral is booked at
+    the first apheresis day whose whole chain fits what is left.
+    """
+    code = _new_code(scenario)
+    patient = Patient(
+        code=code,
+        product_code=referral.product_code,
+        referral_date=referral.earliest,
+        earliest_apheresis=referral.earliest,
+        latest_apheresis=max(referral.earliest, scenario.horizon_end),
+        needed_infusion=referral.needed_infusion,
+        priority=referral.priority,
+        trial_code=referral.trial_code,
+        cohort_code=referral.cohort_code,
+    )
+    with_referral = replace(scenario, patients=(*scenario.patients, patient))
+    instance = compile_instance(with_referral)
+    chains = chains_from_plan(instance, plan) if plan is not None else []
+    booking = rebook(instance, chains)
+    job = next(j for j in instance.jobs if j.code == code)
+    greedy_found = booking.insert(job)
+    hint = greedy_found if isinstance(greedy_found, ChainTimes) else None
+    rest = _left_over(instance, rebook(instance, chains), job)
+    by_model, proved = _earliest_by_model(rest, hint)
+    found = by_model or hint
+    if found is None:
+        assert not isinstance(greedy_found, ChainTimes)
+        reason = explain(instance, job, greedy_found).detail
+        if not proved:
+            reason += " (The search for a slot ran out of its budget without proving none.)"
+        return SlotOffer(referral, basis, reason=reason)
+    end = found.manufacturing_end(rest)
+    return SlotOffer(
+        referral,
+        basis,
+        apheresis_day=instance.to_date(found.apheresis_day),
+        release_day=instance.to_date(instance.release_day(job, end)),
+        infusion_day=instance.to_date(found.infusion_day),
+        room=None if found.room is None else instance.room_codes[found.room],
+        device=None if found.device is None else instance.device_codes[found.device],
+        proved=by_model is not None and proved,
+    )
+
+
+def _less(capacity: tuple[int, ...], used: list[int]) -> tuple[int, ...]:
+    return (
+        tuple(max(0, c - u) for c, u in zip(capacity, used, strict=False)) + capacity[len(used) :]
+    )
+
+
+def _left_over(instance: Instance, booking: Booking, job: Job) -> Instance:
+    """The instance holding only `job`, with what the booking holds taken away."""
+    cohort_used = dict(instance.cohort_used)
+    for key, days in booking.cohort_days.items():
+        cohort_used[key] = cohort_used.get(key, 0) + len(days)
+    return replace(
+        instance,
+        jobs=[replace(job, index=0)],
+        apheresis_slots=_less(instance.apheresis_slots, booking.apheresis),
+        beds=_less(instance.beds, booking.beds),
+        room_downtime=tuple(tuple(busy) for busy in booking.rooms),
+        device_downtime=tuple(tuple(busy) for busy in booking.devices),
+        pool_hours={p: _less(c, booking.pool_hours[p]) for p, c in instance.pool_hours.items()},
+        staff_groups=tuple(
+            replace(g, people=_less(g.people, booking.group_people[i]))
+            for i, g in enumerate(instance.staff_groups)
+        ),
+        cohort_used=cohort_used,
+        stagger_blocked={key: tuple(days) for key, days in booking.cohort_days.items()},
+    )
+
+
+def _earliest_by_model(rest: Instance, hint: ChainTimes | None) -> tuple[ChainTimes | None, bool]:
+    """The chain with the earliest apheresis (then infusion) that fits, found by CP-SAT.
+
+    The greedy's placement puts each step as early as it can, which can miss a chain that
+    starts a step later to clear a weekend; the model does not. The flag says whether the
+    answer is proved (an optimum, or that no chain fits).
+    """
+    chain_model = ChainModel(rest)
+    if not chain_model.jobs:
+        return None, True
+    (jv,) = chain_model.jobs
+    m = chain_model.model
+    m.add(jv.present == 1)
+    if hint is not None:
+        chain_model.hint([replace(hint, job=0)])
+    m.clear_objective()
+    m.minimize(jv.apheresis * (2 * rest.days + 2) + jv.infusion)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_deterministic_time = 5.0
+    solver.parameters.catch_sigint_signal = False
+    status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, status == cp_model.INFEASIBLE
+    (chain,) = chain_model.chains(solver.value)
+    return chain, status == cp_model.OPTIMAL
