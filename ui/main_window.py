@@ -35,6 +35,7 @@ from planner.kpis import format_plan, format_progress
 from ui.export_dialog import ExportDialog, default_window
 from ui.gantt import GanttView
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
+from ui.slot_dialog import SlotDialog
 from ui.workers import SolveFunction, SolveWorker
 
 
@@ -376,6 +377,12 @@ class MainWindow(QMainWindow):
         fit_action = QAction("Fit Gantt", self)
         fit_action.setToolTip("Fit the whole horizon into the Gantt's width")
         fit_action.triggered.connect(self.gantt.fit_width)
+        self.slot_action = QAction("Earliest slot…", self)
+        self.slot_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.slot_action.setToolTip(
+            "When could a new referral start? Books around the plan shown, moving no one"
+        )
+        self.slot_action.triggered.connect(self.ask_slot)
         self.export_action = QAction("Export plan…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.setToolTip("Write the weekly plan workbook to print (Ctrl+E)")
@@ -420,6 +427,7 @@ class MainWindow(QMainWindow):
         plan_menu.addAction(self.cancel_action)
         plan_menu.addSeparator()
         plan_menu.addAction(self.use_action)
+        plan_menu.addAction(self.slot_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(fit_action)
 
@@ -432,6 +440,20 @@ class MainWindow(QMainWindow):
         suggested = Path.home() / f"{safe or 'plan'}-plan-{number}.xlsx"
         window = default_window(*horizon, date.today())
         return ExportDialog(suggested, window, horizon, self)
+
+    def slot_dialog(self) -> SlotDialog:
+        """The earliest-slot dialog, booking around the plan shown."""
+        if self._plan is None:
+            basis = "no plan yet: only the referral is booked"
+        elif self._plan_id is None:
+            basis = "the unsaved plan shown, every patient kept as planned"
+        else:
+            basis = f"plan #{self._plan_id}, every patient kept as planned"
+        return SlotDialog(self._scenario, self._plan, basis, date.today(), self)
+
+    def ask_slot(self) -> None:
+        """Open the earliest-slot dialog."""
+        self.slot_dialog().exec()
 
     def ask_export(self) -> Path | None:
         """Ask for a file and dates, then write the workbook of the plan shown."""

@@ -105,3 +105,45 @@ class SolveWorker(QObject):
         self._last_phase = report.phase
         self._last_emit = now
         self.progress.emit(report)
+
+
+class TaskWorker(QObject):
+    """Runs one short function in its own QThread: `finished(result)` or `failed(str)`."""
+
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, task: Callable[[], object]) -> None:
+        super().__init__()
+        self._task = task
+        self._thread: QThread | None = None
+
+    def start(self) -> None:
+        """Run the task in a new QThread that ends with it."""
+        if self._thread is not None:
+            raise RuntimeError("A TaskWorker runs once; make a new one.")
+        thread = QThread()
+        thread.setObjectName("task")
+        self._thread = thread
+        self.moveToThread(thread)
+        thread.started.connect(self.run)
+        self.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        self.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.start()
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        """Block until the thread has ended (True) or the timeout passed (False)."""
+        if self._thread is None:
+            return True
+        return self._thread.wait(timeout_ms) if timeout_ms >= 0 else self._thread.wait()
+
+    @Slot()
+    def run(self) -> None:
+        """Run the task and emit its outcome."""
+        try:
+            result = self._task()
+        except Exception as error:  # any failure goes to the UI
+            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+            self.failed.emit(detail)
+            return
+        self.finished.emit(result)

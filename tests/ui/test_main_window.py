@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Slot
 
 from data.db import open_database
 from data.repository import Repository
-from planner import Plan, ResourceType, SolveProgress
+from planner import Plan, ResourceType, SolveProgress, SolveSettings
 from planner.kpis import format_progress as progress_text
 from tests.factories import tiny_scenario
 from tests.ui.sample import sample_plan, sample_scenario
@@ -259,3 +259,25 @@ def test_export_is_off_without_a_plan_and_failures_show_in_the_status_bar(qtbot,
     missing = tmp_path / "no-such-folder" / "plan.xlsx"
     assert window.export_plan(missing, date(2027, 1, 4), date(2027, 1, 10)) is None
     assert "Export failed" in window.status_label.text() and not missing.exists()
+
+
+def test_earliest_slot_dialog_answers_around_the_plan_shown(qtbot, store):
+    """Plan > Earliest slot…: a referral booked around the shown plan, off the GUI thread."""
+    from solver import solve
+
+    scenario = tiny_scenario(n_patients=2)
+    plan = solve(scenario, SolveSettings(deterministic_time=0.5))
+    plan_id = store.save_plan(plan, current=True)
+    window = _window(qtbot, scenario=scenario, plan=plan, store=store, plan_id=plan_id)
+    dialog = window.slot_dialog()
+    qtbot.addWidget(dialog)
+    assert dialog.referral().product_code == "CART"
+    with qtbot.waitSignal(dialog.answered, timeout=TIMEOUT_MS) as answer:
+        dialog.look()
+        assert not dialog.find_button.isEnabled()
+    offer = answer.args[0]
+    assert offer.found and f"plan #{plan_id}" in offer.basis
+    text = dialog.answer.toPlainText()
+    assert f"apheresis  {offer.apheresis_day:%a %Y-%m-%d}" in text and "moving no one" in text
+    assert dialog.find_button.isEnabled()
+    assert store.plan_summaries("tiny")[-1].plan_id == plan_id  # nothing saved
