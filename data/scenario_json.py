@@ -88,7 +88,7 @@ class ScenarioFileError(ValidationError):
 
     def lines(self) -> list[str]:
         """Each problem as one line naming the file."""
-        return [f"{self.file}, {p}" if p.where else f"{self.file}: {p.message}" for p in self]
+        return [f"{self.file}: {p}" if p.where else f"{self.file}: {p.message}" for p in self]
 
     def __iter__(self) -> Iterator[Problem]:
         return iter(self.problems)
@@ -141,7 +141,7 @@ _PATTERN_WORDS = {
         "a code: 1-40 letters, digits, '-', '_' or '.', starting with a letter or digit"
     ),
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "a date YYYY-MM-DD",
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$": (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$": (
         "a date and time YYYY-MM-DDTHH:MM"
     ),
 }
@@ -193,7 +193,8 @@ def schema_problems(data: object) -> list[tuple[Path_, str]]:
         found.extend(_schema_problems(error))
         if len(found) >= MAX_PROBLEMS:
             break
-    return sorted(found, key=lambda item: _sort_key(item[0]))
+    unique = list(dict.fromkeys(found))  # one error per missing key repeats the others
+    return sorted(unique, key=lambda item: _sort_key(item[0]))
 
 
 def _sort_key(path: Path_) -> tuple[tuple[int, int, str], ...]:
@@ -204,7 +205,7 @@ def _sort_key(path: Path_) -> tuple[tuple[int, int, str], ...]:
 
 
 def _moment(value: datetime) -> str:
-    return value.isoformat(timespec="seconds")
+    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
 
 
 def _windows(windows: Sequence[Window]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -460,8 +460,13 @@ def _cell_value(column: Column, value: Any) -> object:
         return "yes" if value else "no"
     if column.kind == "date":
         return date.fromisoformat(value)
+    if column.kind == "float" and float(f"{value:.15g}") != value:
+        # Excel keeps 15 significant digits: a longer float stays exact as text.
+        return repr(value)
     if column.kind == "datetime":
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        # Excel keeps milliseconds at best: finer moments stay exact as ISO text.
+        return value if moment.microsecond else moment
     return value
 
 
@@ -783,14 +788,16 @@ def _convert(column: Column, value: object) -> object:
         raise ValueError
     if kind == "datetime":
         if isinstance(value, datetime):
-            return value.replace(microsecond=0).isoformat(timespec="seconds")
+            # Serial numbers carry float noise: the nearest second is what was typed.
+            second = (value + timedelta(microseconds=500_000)).replace(microsecond=0)
+            return second.isoformat(timespec="seconds")
         if isinstance(value, date):
             return datetime(value.year, value.month, value.day).isoformat(timespec="seconds")
         if isinstance(value, str):
             moment = datetime.fromisoformat(value)
             if moment.tzinfo is not None:
                 raise ValueError
-            return moment.isoformat(timespec="seconds")
+            return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
         raise ValueError
     if kind in ("enum", "enums"):
         words = [w.strip() for w in str(value).replace(";", ",").split(",") if w.strip()]
@@ -937,7 +944,10 @@ def _assemble(reader: _Reader, sheets: dict[str, list[_Row]]) -> dict[str, Any]:
 
     def single(sheet: str, path: Path_) -> dict[str, Any] | None:
         rows = sheets[sheet]
-        return dict(record(path, rows[0])) if rows else None
+        if not rows:
+            places[path] = _Place(sheet, 2)  # where the missing row belongs
+            return None
+        return dict(record(path, rows[0]))
 
     d: dict[str, Any] = {}
     head = single("Scenario", ())
@@ -981,6 +991,7 @@ def _assemble(reader: _Reader, sheets: dict[str, list[_Row]]) -> dict[str, Any]:
         d["ward"] = ward
         ward["changes"] = items("Bed changes", ("ward", "changes"))
     aph = sheets["Apheresis"]
+    places[("apheresis",)] = _Place("Apheresis", 2)
     if aph:
         row = aph[0]
         places[("apheresis",)] = row.place()
@@ -1194,6 +1205,8 @@ def _read_workbook(wb: Any, file: str) -> Scenario:
 def read_scenario(path: str | Path) -> Scenario:
     """Read a scenario from .xlsx or .json, by the file's suffix."""
     suffix = Path(path).suffix.lower()
+    if not Path(path).is_file():
+        raise ScenarioFileError(str(path), [Problem("", "no such file")])
     if suffix == ".json":
         from data.scenario_json import read_scenario_json
 
