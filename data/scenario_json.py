@@ -383,8 +383,9 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
 class _Builder:
     """Builds the dataclasses from a schema-valid dictionary, collecting every problem."""
 
-    def __init__(self) -> None:
+    def __init__(self, locate: Locator) -> None:
         self.problems: list[tuple[Path_, str]] = []
+        self.locate = locate
 
     def fail(self, path: Path_, message: str) -> None:
         self.problems.append((path, message))
@@ -422,8 +423,8 @@ class _Builder:
             if code in first:
                 self.fail(
                     (*path, i, "code"),
-                    f"duplicate {kind} code {show(code)} (also at {json_path(path)}"
-                    f"[{first[code]}])",
+                    f"duplicate {kind} code {show(code)} (also at "
+                    f"{self.locate((*path, first[code]))})",
                 )
             else:
                 first[code] = i
@@ -482,7 +483,7 @@ def scenario_from_dict(
     raw = schema_problems(data)
     if not raw:
         assert isinstance(data, dict)
-        builder = _Builder()
+        builder = _Builder(locate)
         scenario = _build(builder, data)
         raw = builder.problems
         if not raw and scenario is not None:
@@ -592,7 +593,7 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
             b.fail(
                 (*path, "day"),
                 f"staff member {show(member)} is rostered twice on {day} (also at "
-                f"{json_path(('roster', seen_roster[(member, day)]))})",
+                f"{b.locate(('roster', seen_roster[(member, day)]))})",
             )
         seen_roster[(member, day)] = i
         roster.append(RosterEntry(member, day, shift))

@@ -705,6 +705,8 @@ class _Reader:
 
     problems: list[tuple[_Place, str]] = field(default_factory=list)
     places: dict[Path_, _Place] = field(default_factory=dict)
+    #: A sheet or column is missing: checking references across sheets would only mislead.
+    broken: bool = False
 
     def fail(self, place: _Place, message: str) -> None:
         self.problems.append((place, message))
@@ -843,6 +845,7 @@ def _read_sheet(reader: _Reader, ws: Any, sheet: Sheet) -> list[_Row]:
         by_key[key] = index
     missing = [c.key for c in sheet.columns if c.key not in by_key]
     if missing:
+        reader.broken = True
         reader.fail(
             _Place(sheet.name, 1),
             f"missing column(s) {', '.join(missing)}; expected the headers "
@@ -1155,6 +1158,7 @@ def _read_workbook(wb: Any, file: str) -> Scenario:
     for sheet in SHEETS:
         ws = present.get(sheet.name) or folded.get(sheet.name.casefold())
         if ws is None:
+            reader.broken = True
             reader.fail(
                 _Place(sheet.name),
                 "missing; keep every sheet of the template (empty if you have nothing for it)",
@@ -1170,7 +1174,7 @@ def _read_workbook(wb: Any, file: str) -> Scenario:
         sheets[sheet.name] = rows
         if len(reader.problems) >= MAX_PROBLEMS:
             break
-    if len(reader.problems) < MAX_PROBLEMS and all(name in sheets for name in SHEET):
+    if len(reader.problems) < MAX_PROBLEMS and not reader.broken:
         data = _assemble(reader, sheets)
     else:
         data = None
