@@ -693,7 +693,7 @@ def mutated(draw: st.DrawFn) -> Any:
     return data
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_json_gives_a_scenario_or_a_clean_validation_error(data: Any) -> None:
     """Whatever is dropped or replaced, loading returns a scenario or a located ValidationError."""
@@ -725,7 +725,7 @@ def rich_workbook(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
