@@ -44,13 +44,15 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 #: Most entries in the workbook's zip archive.
 MAX_ZIP_ENTRIES = 500
 #: Largest uncompressed size of any one entry, and of all entries together, in bytes.
-MAX_ENTRY_BYTES = 64 * 1024 * 1024
-MAX_TOTAL_BYTES = 128 * 1024 * 1024
+MAX_ENTRY_BYTES = 32 * 1024 * 1024
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
 #: Highest compression ratio accepted for an entry larger than 1 MiB (zip bombs exceed it).
 MAX_RATIO = 100
 #: Most rows (header included) and columns read on one sheet.
 MAX_ROWS = 100_001
 MAX_COLUMNS = 60
+#: Most cells read in the whole workbook (blank cells inside rows count too).
+MAX_CELLS = 1_000_000
 
 _YES = {"yes", "y", "true", "1", "ja", "x"}
 _NO = {"no", "n", "false", "0", "nej"}
@@ -562,9 +564,11 @@ def _instructions(ws: Worksheet) -> None:
     lines += [(f"{s.name}: {s.purpose}", False) for s in SHEETS]
     for row, (text, bold) in enumerate(lines, start=1):
         cell = _put(ws, row, 1, text)
+        cell.alignment = _WRAP
         if bold:
             cell.font = Font(bold=True, size=14 if row == 1 else 11)
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 100
+    _printable(ws, landscape=False)
 
 
 def _validation(ws: Worksheet, column: Column, letter: str) -> None:
@@ -615,6 +619,17 @@ def _table(ws: Worksheet, sheet: Sheet, rows: Iterable[dict[str, Any]]) -> None:
             elif column.kind == "datetime":
                 cell.number_format = "yyyy-mm-dd hh:mm"
     ws.freeze_panes = "A2"
+    _printable(ws, landscape=True)
+    ws.print_title_rows = "1:1"
+
+
+def _printable(ws: Worksheet, landscape: bool) -> None:
+    """A4, as wide as the page, as many pages down as it takes."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def build_workbook(scenario: Scenario | None = None) -> Workbook:
@@ -707,6 +722,7 @@ class _Reader:
     places: dict[Path_, _Place] = field(default_factory=dict)
     #: A sheet or column is missing: checking references across sheets would only mislead.
     broken: bool = False
+    cells: int = 0
 
     def fail(self, place: _Place, message: str) -> None:
         self.problems.append((place, message))
@@ -860,6 +876,12 @@ def _read_sheet(reader: _Reader, ws: Any, sheet: Sheet) -> list[_Row]:
             )
         if len(cells) > MAX_COLUMNS:
             raise _Refused(f"sheet '{sheet.name}' is too wide: more than {MAX_COLUMNS} columns")
+        reader.cells += len(cells)
+        if reader.cells > MAX_CELLS:
+            raise _Refused(
+                f"too many cells: more than {MAX_CELLS:,} in all (sheet '{sheet.name}', row "
+                f"{number})"
+            )
         if all(_blank(getattr(c, "value", None)) for c in cells):
             continue  # empty rows (trailing or between blocks) are skipped
         values: dict[str, Any] = {}

@@ -622,6 +622,15 @@ def test_a_too_wide_sheet_is_refused(tmp_path: Path) -> None:
     assert refused(path) == (f"{path}: sheet 'Staff' is too wide: more than {MAX_COLUMNS} columns")
 
 
+def test_too_many_cells_in_all_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workbook-wide cell budget stops reading where it runs out (a lower one here)."""
+    import data.scenario_xlsx as module
+
+    monkeypatch.setattr(module, "MAX_CELLS", 300)
+    path = write_scenario_xlsx(tmp_path / "rich.xlsx", rich_scenario())
+    assert refused(path).startswith(f"{path}: too many cells: more than 300 in all (sheet 'Roster'")
+
+
 def test_a_lying_dimension_neither_hides_rows_nor_costs_time(tmp_path: Path) -> None:
     """A sheet claiming A1:XFD1048576 is read for what it holds."""
     source = write_scenario_xlsx(tmp_path / "tiny.xlsx", tiny_scenario())
