@@ -415,9 +415,6 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-_SCENARIO_SUFFIXES = (".xlsx", ".json")
-
-
 def cmd_template(args: argparse.Namespace) -> int:
     """Write the empty scenario workbook."""
     from data.scenario_xlsx import write_template
@@ -434,12 +431,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from data.repository import ScenarioExistsError
-    from data.scenario_xlsx import read_scenario
+    from data.scenario_files import SUFFIXES, read_scenario
 
-    if args.file.suffix.lower() not in _SCENARIO_SUFFIXES:
+    if args.file.suffix.lower() not in SUFFIXES:
         raise CliError(f"expected a .xlsx or .json file: {args.file}")
     scenario = read_scenario(args.file)
     if args.scenario is not None:
+        if not 1 <= len(args.scenario.strip()) <= 200:
+            raise CliError("--scenario must be a name of 1-200 characters")
         scenario = replace(scenario, name=args.scenario)
     repo = _open(args)
     try:
@@ -460,9 +459,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export_scenario(args: argparse.Namespace) -> int:
     """Write a stored scenario to .xlsx or .json."""
-    from data.scenario_xlsx import write_scenario
+    from data.scenario_files import SUFFIXES, write_scenario
 
-    if args.file.suffix.lower() not in _SCENARIO_SUFFIXES:
+    if args.file.suffix.lower() not in SUFFIXES:
         raise CliError(f"the file name must end in .xlsx or .json: {args.file}")
     scenario = _load(_open(args), args.scenario)
     args.file.parent.mkdir(parents=True, exist_ok=True)

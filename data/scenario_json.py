@@ -9,7 +9,6 @@ collecting every problem with its location before refusing the file as a whole.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -50,7 +49,7 @@ from planner import (
 
 FORMAT_VERSION = 1
 #: Largest JSON file read, in bytes (documented in docs/scenario-format.md).
-MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_JSON_BYTES = 16 * 1024 * 1024
 #: Problems collected before giving up on a file.
 MAX_PROBLEMS = 1000
 
@@ -834,13 +833,12 @@ def read_scenario_json(path: str | Path) -> Scenario:
     """Read and validate a scenario from a JSON file; ScenarioFileError lists every problem."""
     source = Path(path)
     file = str(path)
+    size = source.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ScenarioFileError(
+            file, [Problem("", f"too large ({size:,} bytes; at most {MAX_JSON_BYTES:,} are read)")]
+        )
     try:
-        size = source.stat().st_size
-        if size > MAX_JSON_BYTES:
-            raise ScenarioFileError(
-                file,
-                [Problem("", f"too large ({size:,} bytes; at most {MAX_JSON_BYTES:,} are read)")],
-            )
         data = json.loads(source.read_bytes().decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError as error:
         raise ScenarioFileError(file, [Problem("", f"not UTF-8 text ({error.reason})")]) from None
@@ -866,8 +864,3 @@ def write_scenario_json(path: str | Path, scenario: Scenario) -> Path:
     text = json.dumps(scenario_to_dict(scenario), ensure_ascii=False, indent=2)
     target.write_text(text + "\n", encoding="utf-8")
     return target
-
-
-def is_finite_number(value: object) -> bool:
-    """Whether a value is a real, finite number (not a bool)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

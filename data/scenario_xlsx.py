@@ -1031,7 +1031,6 @@ def _assemble(reader: _Reader, sheets: dict[str, list[_Row]]) -> dict[str, Any]:
     products = _Index(sheets["Products"], d["products"])
     for p in d["products"]:
         p["steps"] = []
-    step_rows: dict[tuple[int, int], list[dict[str, Any]]] = {}
     step_index: dict[int, _Index] = {}
     step_sheet_rows: dict[int, list[_Row]] = {}
     for row in sheets["Steps"]:
@@ -1063,7 +1062,6 @@ def _assemble(reader: _Reader, sheets: dict[str, list[_Row]]) -> dict[str, Any]:
         needs.append(
             {k: v for k, v in row.values.items() if k not in ("product_code", "step_code")}
         )
-        step_rows.setdefault((parent, step), needs)
     d["trials"] = items("Trials", ("trials",))
     trials = _Index(sheets["Trials"], d["trials"])
     for t in d["trials"]:
@@ -1226,29 +1224,3 @@ def _read_workbook(wb: Any, file: str) -> Scenario:
             merged.sort(key=lambda item: item[0])
             raise ScenarioFileError(file, [p for _, p in merged]) from None
     raise ScenarioFileError(file, [Problem(place.text(), m) for place, m in problems])
-
-
-def read_scenario(path: str | Path) -> Scenario:
-    """Read a scenario from .xlsx or .json, by the file's suffix."""
-    suffix = Path(path).suffix.lower()
-    if not Path(path).is_file():
-        raise ScenarioFileError(str(path), [Problem("", "no such file")])
-    if suffix == ".json":
-        from data.scenario_json import read_scenario_json
-
-        return read_scenario_json(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return read_scenario_xlsx(path)
-    raise ScenarioFileError(str(path), [Problem("", "expected a .xlsx or .json file")])
-
-
-def write_scenario(path: str | Path, scenario: Scenario) -> Path:
-    """Write a scenario as .xlsx or .json, by the file's suffix."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".json":
-        from data.scenario_json import write_scenario_json
-
-        return write_scenario_json(path, scenario)
-    if suffix == ".xlsx":
-        return write_scenario_xlsx(path, scenario)
-    raise ValueError(f"expected a .xlsx or .json file name, not {path}")

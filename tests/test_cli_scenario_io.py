@@ -171,11 +171,15 @@ def test_wrong_suffixes_and_missing_files_are_one_line(
     assert run(url, "import", str(tmp_path / "gone.xlsx")) == 1
     assert run(url, "export-scenario", str(tmp_path / "x.txt"), "--scenario", "rich") == 1
     assert run(url, "export-scenario", str(tmp_path / "x.json"), "--scenario", "nope") == 1
+    exported = tmp_path / "rich.json"
+    assert run(url, "export-scenario", str(exported), "--scenario", "rich") == 0
+    assert run(url, "import", str(exported), "--scenario", " ") == 1
     assert capsys.readouterr().err.splitlines() == [
         f"atmp-planner: error: expected a .xlsx or .json file: {tmp_path / 'x.csv'}",
         f"atmp-planner: error: {tmp_path / 'gone.xlsx'}: no such file",
         f"atmp-planner: error: the file name must end in .xlsx or .json: {tmp_path / 'x.txt'}",
         "atmp-planner: error: no scenario named 'nope' (stored: rich)",
+        "atmp-planner: error: --scenario must be a name of 1-200 characters",
     ]
 
 

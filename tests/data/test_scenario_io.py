@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from data.demo import build_demo_scenario
 from data.excel_export import write_plan_workbook
+from data.scenario_files import read_scenario, write_scenario
 from data.scenario_json import (
     ScenarioFileError,
     read_scenario_json,
@@ -32,9 +33,7 @@ from data.scenario_xlsx import (
     MAX_COLUMNS,
     MAX_ROWS,
     SHEETS,
-    read_scenario,
     read_scenario_xlsx,
-    write_scenario,
     write_scenario_xlsx,
     write_template,
 )
@@ -500,6 +499,20 @@ def test_json_that_is_no_scenario_gets_one_line(tmp_path: Path, text: str, messa
     assert problems_of(error) == [f"{path}: {message}"]
 
 
+def test_json_past_the_size_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JSON file over the size limit is refused from its size (a lower limit here)."""
+    import data.scenario_json as module
+
+    monkeypatch.setattr(module, "MAX_JSON_BYTES", 1000)
+    path = write_scenario_json(tmp_path / "rich.json", rich_scenario())
+    with pytest.raises(ScenarioFileError) as error:
+        read_scenario_json(path)
+    size = path.stat().st_size
+    assert problems_of(error) == [f"{path}: too large ({size:,} bytes; at most 1,000 are read)"]
+
+
 def test_json_bytes_that_are_not_utf8_are_refused(tmp_path: Path) -> None:
     """Latin-1 bytes are refused with one line."""
     path = tmp_path / "x.json"
@@ -702,7 +715,7 @@ def mutated(draw: st.DrawFn) -> Any:
     return data
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_json_gives_a_scenario_or_a_clean_validation_error(data: Any) -> None:
     """Whatever is dropped or replaced, loading returns a scenario or a located ValidationError."""
@@ -734,7 +747,7 @@ def rich_workbook(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
