@@ -1146,15 +1146,9 @@ def read_scenario_xlsx(path: str | Path) -> Scenario:
         _check_archive(source)
         try:
             wb = load_workbook(source, read_only=True, data_only=False, keep_links=False)
-        except (
-            KeyError,
-            ValueError,
-            TypeError,
-            zipfile.BadZipFile,
-            EOFError,
-            SyntaxError,
-        ) as error:
-            # openpyxl's own parse errors; a damaged file is the user's problem, not a bug
+        except Exception as error:
+            # Whatever openpyxl raises on a damaged or hostile package is the file's fault:
+            # the user gets one line, not a traceback.
             raise _Refused(
                 f"not a readable xlsx workbook ({type(error).__name__}: {error})"
             ) from None
@@ -1185,7 +1179,14 @@ def _read_workbook(wb: Any, file: str) -> Scenario:
             )
             sheets[sheet.name] = []
             continue
-        rows = _read_sheet(reader, ws, sheet)
+        try:
+            rows = _read_sheet(reader, ws, sheet)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+            # openpyxl parsing a damaged part (a number that is not one, a shared string
+            # that does not exist); _read_sheet's own conversions catch their errors.
+            raise _Refused(
+                f"sheet '{ws.title}' is damaged ({type(error).__name__}: {error})"
+            ) from None
         if ws.sheet_state != "visible" and rows:
             reader.fail(
                 _Place(sheet.name),

@@ -579,6 +579,30 @@ def test_a_damaged_part_is_refused(tmp_path: Path) -> None:
     assert "not a readable xlsx workbook" in refused(rezip(source, tmp_path / "cut.xlsx", cut))
 
 
+@pytest.mark.parametrize(
+    ("cell", "error"),
+    [
+        ('<c r="D2" t="n"><v>abc</v></c>', "ValueError"),  # a number that is none
+        ('<c r="D2" t="d"><v>garbage</v></c>', "ValueError"),  # an ISO date that is none
+        ('<c r="D2" t="s"><v>99999</v></c>', "IndexError"),  # a shared string not there
+    ],
+)
+def test_damaged_cells_are_refused_in_one_line(tmp_path: Path, cell: str, error: str) -> None:
+    """Cell XML that openpyxl cannot parse names the sheet instead of a traceback."""
+    source = write_scenario_xlsx(tmp_path / "tiny.xlsx", tiny_scenario())
+
+    def damage(z: zipfile.ZipFile) -> None:
+        with zipfile.ZipFile(source) as old:
+            xml = old.read("xl/worksheets/sheet2.xml").decode()
+            assert '<c r="D2" t="n"><v>1</v></c>' in xml
+            z.writestr(
+                "xl/worksheets/sheet2.xml", xml.replace('<c r="D2" t="n"><v>1</v></c>', cell)
+            )
+
+    path = rezip(source, tmp_path / "damaged.xlsx", damage)
+    assert refused(path).startswith(f"{path}: sheet 'Scenario' is damaged ({error}: ")
+
+
 def test_a_zip_without_a_workbook_is_refused(tmp_path: Path) -> None:
     """A zip archive of something else is not taken for a workbook."""
     path = tmp_path / "x.xlsx"
