@@ -839,7 +839,7 @@ def read_scenario_json(path: str | Path) -> Scenario:
             file, [Problem("", f"too large ({size:,} bytes; at most {MAX_JSON_BYTES:,} are read)")]
         )
     try:
-        data = json.loads(source.read_bytes().decode("utf-8"), parse_constant=_no_constant)
+        data = json.loads(source.read_bytes().decode("utf-8-sig"), parse_constant=_no_constant)
     except UnicodeDecodeError as error:
         raise ScenarioFileError(file, [Problem("", f"not UTF-8 text ({error.reason})")]) from None
     except json.JSONDecodeError as error:

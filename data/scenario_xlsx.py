@@ -578,7 +578,9 @@ def _validation(ws: Worksheet, column: Column, letter: str) -> None:
     elif column.kind == "enum":
         formula = '"' + ",".join(column.choices) + '"'
     elif column.ref is not None:
-        formula = f"{quote_sheetname(column.ref)}!$A$2:$A${MAX_ROWS}"
+        # As long as the codes listed so far, so that the drop-down shows no blank rows.
+        codes = quote_sheetname(column.ref) + "!$A"
+        formula = f"OFFSET({codes}$2,0,0,MAX(1,COUNTA({codes}:$A)-1),1)"
     else:
         return
     check = DataValidation(

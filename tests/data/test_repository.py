@@ -10,7 +10,12 @@ import pytest
 
 import data.repository as repository_module
 from data.orm import Base
-from data.repository import ConcurrentEditError, NotFoundError, Repository
+from data.repository import (
+    ConcurrentEditError,
+    NotFoundError,
+    Repository,
+    ScenarioExistsError,
+)
 from planner import (
     Assignment,
     Kpis,
@@ -192,6 +197,17 @@ def test_resave_replaces_contents_and_bumps_version(repo: Repository) -> None:
     assert repo.save_scenario(changed) == 3  # even an unchanged save is a new version
     assert repo.list_scenarios() == ["rich"]
     assert repo.load_plan(plan_id) == sample_plan()  # plans survive a re-save
+
+
+def test_save_without_replace_refuses_a_stored_name(repo: Repository) -> None:
+    """replace=False stores a new name but refuses a stored one, changing nothing."""
+    assert repo.save_scenario(rich_scenario(), replace=False) == 1
+    rows = repo.count_rows()
+    with pytest.raises(ScenarioExistsError, match="'rich' is stored already"):
+        repo.save_scenario(tiny_scenario(name="rich"), replace=False)
+    assert repo.count_rows() == rows
+    assert repo.load_scenario("rich") == rich_scenario()
+    assert repo.scenario_version("rich") == 1
 
 
 def test_matching_expected_version_saves(repo: Repository) -> None:

@@ -204,8 +204,12 @@ def test_template_has_every_sheet_with_notes_and_drop_downs(tmp_path: Path) -> N
         for dv in ws.data_validations.dataValidation
     }
     assert lists[("Cleanrooms", "C")] == '"A,B,C,D"'
-    assert lists[("Patients", "B")] == f"'Products'!$A$2:$A${MAX_ROWS}"
-    assert lists[("Roster", "C")] == f"'Shift codes'!$A$2:$A${MAX_ROWS}"
+    assert lists[("Patients", "B")] == (
+        "OFFSET('Products'!$A$2,0,0,MAX(1,COUNTA('Products'!$A:$A)-1),1)"
+    )
+    assert lists[("Roster", "C")] == (
+        "OFFSET('Shift codes'!$A$2,0,0,MAX(1,COUNTA('Shift codes'!$A:$A)-1),1)"
+    )
     assert lists[("Shift codes", "E")] == '"yes,no"'
     assert lists[("Patients", "J")] == '"referred,in_process,infused,withdrawn"'
     text = "\n".join(str(c.value) for c in wb["Instructions"]["A"] if c.value)
@@ -511,6 +515,13 @@ def test_json_past_the_size_limit_is_refused_unread(
         read_scenario_json(path)
     size = path.stat().st_size
     assert problems_of(error) == [f"{path}: too large ({size:,} bytes; at most 1,000 are read)"]
+
+
+def test_json_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
+    """A UTF-8 byte order mark (as some Windows editors write) is accepted."""
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(scenario_to_dict(tiny_scenario())).encode())
+    assert read_scenario_json(path) == tiny_scenario()
 
 
 def test_json_bytes_that_are_not_utf8_are_refused(tmp_path: Path) -> None:
