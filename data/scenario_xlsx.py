@@ -562,12 +562,15 @@ def _instructions(ws: Worksheet) -> None:
         ("Sheets", True),
     ]
     lines += [(f"{s.name}: {s.purpose}", False) for s in SHEETS]
+    width = 72
     for row, (text, bold) in enumerate(lines, start=1):
         cell = _put(ws, row, 1, text)
         cell.alignment = _WRAP
         if bold:
             cell.font = Font(bold=True, size=14 if row == 1 else 11)
-    ws.column_dimensions["A"].width = 100
+        # Spreadsheet programs do not grow rows for wrapped text on their own.
+        ws.row_dimensions[row].height = 15 * max(1, -(-len(text) // width)) + 3
+    ws.column_dimensions["A"].width = width
     _printable(ws, landscape=False)
 
 
