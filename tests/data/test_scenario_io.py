@@ -699,7 +699,7 @@ def test_a_lying_dimension_neither_hides_rows_nor_costs_time(tmp_path: Path) -> 
 
 # Property tests -------------------------------------------------------------------------------
 
-CASES = {"json": 0, "json_valid": 0, "xlsx": 0}
+CASES = {"json": 0, "json_valid": 0, "plausible": 0, "plausible_valid": 0, "xlsx": 0}
 _BASE = scenario_to_dict(rich_scenario())
 
 junk = st.one_of(
@@ -764,6 +764,57 @@ def test_mutated_json_gives_a_scenario_or_a_clean_validation_error(data: Any) ->
     assert scenario_from_dict(scenario_to_dict(scenario)) == scenario
 
 
+def _leaves(node: Any, key: str = "") -> list[tuple[str, Any]]:
+    """Every (key, value) of a scalar or list of scalars in a JSON value."""
+    if isinstance(node, dict):
+        return [leaf for k, v in node.items() for leaf in _leaves(v, k)]
+    if isinstance(node, list) and node and isinstance(node[0], dict | list):
+        return [leaf for v in node for leaf in _leaves(v, key)]
+    return [(key, node)]
+
+
+#: Values found in the rich scenario, by key: swapping them in gives files that pass the
+#: schema more often, so the cross-references and the domain's rules are exercised.
+_FOUND: dict[str, list[Any]] = {}
+for _key, _value in _leaves(_BASE):
+    if _value not in _FOUND.setdefault(_key, []):
+        _FOUND[_key].append(_value)
+_PLAUSIBLE_PATHS = [p for p in PATHS if isinstance(p[-1], str) and p[-1] in _FOUND]
+
+
+@st.composite
+def plausible(draw: st.DrawFn) -> Any:
+    """The rich scenario's JSON with values swapped for others of the same key, or recased."""
+    data = copy.deepcopy(_BASE)
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_PLAUSIBLE_PATHS))
+        value = draw(st.sampled_from(_FOUND[path[-1]]))
+        if isinstance(value, str) and draw(st.booleans()):
+            value = value.swapcase()
+        parent = data
+        try:
+            for part in path[:-1]:
+                parent = parent[part]
+            parent[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier swap changed the way there
+    return data
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plausible())
+def test_plausible_edits_give_a_scenario_or_a_clean_validation_error(data: Any) -> None:
+    """Codes, dates and numbers swapped for others of their kind: a scenario or located problems."""
+    CASES["plausible"] += 1
+    try:
+        scenario = scenario_from_dict(data)
+    except ScenarioFileError as error:
+        assert error.problems and all(p.where.startswith("$") for p in error.problems)
+        return
+    CASES["plausible_valid"] += 1
+    assert scenario_from_dict(scenario_to_dict(scenario)) == scenario
+
+
 _CELLS = st.one_of(
     st.none(),
     st.integers(-5, 10**6),
@@ -817,8 +868,9 @@ def test_property_tests_ran(capsys: pytest.CaptureFixture[str]) -> None:
         pytest.skip("the property tests did not run in this session")
     with capsys.disabled():
         print(
-            f"\nscenario file property cases: {CASES['json']} JSON "
-            f"({CASES['json_valid']} still valid), {CASES['xlsx']} workbooks"
+            f"\nscenario file property cases: {CASES['json']} mutated JSON "
+            f"({CASES['json_valid']} still valid), {CASES['plausible']} plausible JSON edits "
+            f"({CASES['plausible_valid']} still valid), {CASES['xlsx']} edited workbooks"
         )
     assert CASES["json"] >= 100
 
