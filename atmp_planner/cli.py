@@ -16,6 +16,7 @@ from typing import NoReturn, TextIO
 
 from data.db import DatabaseError, open_database, resolve_url
 from data.repository import Repository, RepositoryError
+from data.scenario_json import ScenarioFileError
 from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError
 from planner.kpis import format_plan, format_plan_list, format_progress
 from planner.slot import Referral, SlotOffer
@@ -182,6 +183,36 @@ def build_parser() -> argparse.ArgumentParser:
     slot.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
     slot.add_argument("--plan", type=_plan_id, metavar="ID", help="plan to book around")
     slot.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    template = sub.add_parser(
+        "template",
+        help="write an empty scenario workbook (.xlsx) to fill in and import",
+        description="Write a workbook with one sheet per part of a scenario, a note on each "
+        "column and drop-downs for codes; fill it in and load it with `atmp-planner import`.",
+    )
+    template.add_argument("file", type=Path, help="workbook path (.xlsx)")
+
+    load = sub.add_parser(
+        "import",
+        help="store a scenario from a filled template (.xlsx) or a .json file",
+        description="Check a scenario file and store it. Every problem is listed with its "
+        "sheet, row and column (or JSON path); nothing is stored unless the whole file is "
+        "valid.",
+    )
+    load.add_argument("file", type=Path, help="scenario file (.xlsx or .json)")
+    load.add_argument("--scenario", metavar="NAME", help="store under this name instead")
+    load.add_argument(
+        "--replace", action="store_true", help="replace a stored scenario of the same name"
+    )
+
+    dump = sub.add_parser(
+        "export-scenario",
+        help="write a stored scenario to .xlsx (a filled template) or .json",
+        description="Write a stored scenario to a file that `atmp-planner import` reads back "
+        "unchanged: .xlsx or .json, by the file's suffix.",
+    )
+    dump.add_argument("file", type=Path, help="file path (.xlsx or .json)")
+    dump.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
 
     scenarios = sub.add_parser("scenarios", help="list stored scenarios")
     scenarios.set_defaults()
@@ -481,6 +512,77 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write the empty scenario workbook."""
+    from data.scenario_xlsx import write_template
+
+    if args.file.suffix.lower() != ".xlsx":
+        raise CliError(f"the template is a workbook: the file name must end in .xlsx: {args.file}")
+    args.file.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Wrote {write_template(args.file)}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Check a scenario file and store it (all or nothing)."""
+    from dataclasses import replace
+
+    from data.repository import ScenarioExistsError
+    from data.scenario_files import SUFFIXES, read_scenario
+
+    if args.file.suffix.lower() not in SUFFIXES:
+        raise CliError(f"expected a .xlsx or .json file: {args.file}")
+    scenario = read_scenario(args.file)
+    if args.scenario is not None:
+        if not 1 <= len(args.scenario.strip()) <= 200:
+            raise CliError("--scenario must be a name of 1-200 characters")
+        scenario = replace(scenario, name=args.scenario)
+    repo = _open(args)
+    try:
+        version = repo.save_scenario(scenario, replace=args.replace)
+    except ScenarioExistsError:
+        raise CliError(
+            f"a scenario named {scenario.name!r} is stored already; add --replace to replace "
+            "it, or --scenario NAME to store this one under another name"
+        ) from None
+    replaced = f" (replaced; version {version})" if version > 1 else ""
+    print(
+        f"Imported {scenario.name!r}{replaced} from {args.file}: {len(scenario.patients)} "
+        f"patients, {len(scenario.products)} products, {len(scenario.cleanrooms)} cleanrooms, "
+        f"{len(scenario.staff)} staff, {scenario.horizon_start} to {scenario.horizon_end}."
+    )
+    return 0
+
+
+def cmd_export_scenario(args: argparse.Namespace) -> int:
+    """Write a stored scenario to .xlsx or .json."""
+    from data.scenario_files import SUFFIXES, write_scenario
+
+    if args.file.suffix.lower() not in SUFFIXES:
+        raise CliError(f"the file name must end in .xlsx or .json: {args.file}")
+    scenario = _load(_open(args), args.scenario)
+    args.file.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Wrote {write_scenario(args.file, scenario)}")
+    return 0
+
+
+#: Problems printed for one file; the rest are counted.
+MAX_PRINTED_PROBLEMS = 50
+
+
+def _print_problems(error: ScenarioFileError, out: TextIO) -> None:
+    """Every problem on its own line (up to a cap), then one summary line."""
+    lines = error.lines()
+    if len(lines) == 1:
+        print(f"atmp-planner: error: {lines[0]}", file=out)
+        return
+    for line in lines[:MAX_PRINTED_PROBLEMS]:
+        print(line, file=out)
+    if len(lines) > MAX_PRINTED_PROBLEMS:
+        print(f"... and {len(lines) - MAX_PRINTED_PROBLEMS} more", file=out)
+    print(f"atmp-planner: error: {error.summary()}", file=out)
+
+
 def _has_display() -> bool:
     """Whether Qt can open a window here (X11, Wayland, or a platform the user chose)."""
     if not sys.platform.startswith("linux"):
@@ -519,6 +621,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "plans": cmd_plans,
     "slot": cmd_slot,
     "scenarios": cmd_scenarios,
+    "template": cmd_template,
+    "import": cmd_import,
+    "export-scenario": cmd_export_scenario,
     "gui": cmd_gui,
 }
 
@@ -528,6 +633,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except ScenarioFileError as error:
+        _print_problems(error, sys.stderr)
+        return 1
     except (CliError, ValidationError, DatabaseError, RepositoryError, OSError) as error:
         print(f"atmp-planner: error: {error}", file=sys.stderr)
         return 1

@@ -93,6 +93,10 @@ class NotFoundError(RepositoryError, LookupError):
     """The scenario or plan asked for is not stored."""
 
 
+class ScenarioExistsError(RepositoryError):
+    """A scenario of that name is stored already and replacing it was not asked for."""
+
+
 class ConcurrentEditError(RepositoryError):
     """Someone else saved the scenario since it was loaded; reload before saving again."""
 
@@ -143,11 +147,14 @@ class Repository:
             raise NotFoundError(f"No scenario named '{name}' is stored.")
         return version
 
-    def save_scenario(self, scenario: Scenario, expected_version: int | None = None) -> int:
+    def save_scenario(
+        self, scenario: Scenario, expected_version: int | None = None, *, replace: bool = True
+    ) -> int:
         """Store a scenario under its name (replacing any stored one); return its new version.
 
         With expected_version, refuse (ConcurrentEditError) unless the stored scenario
-        still has that version, i.e. nobody saved it in between.
+        still has that version, i.e. nobody saved it in between. With replace=False, refuse
+        (ScenarioExistsError) if a scenario of that name is stored, in the same transaction.
         """
         try:
             with self._unit_of_work() as session:
@@ -164,6 +171,10 @@ class Repository:
                     session.add(row)
                     session.flush()
                 else:
+                    if not replace:
+                        raise ScenarioExistsError(
+                            f"a scenario named '{scenario.name}' is stored already"
+                        )
                     if expected_version is not None and expected_version != row.version:
                         raise ConcurrentEditError(
                             f"Scenario '{scenario.name}' was changed by someone else "

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from planner import (
     ApheresisCapacity,
+    BedChange,
     Cleanroom,
+    Cohort,
+    Device,
+    DoneStep,
     Grade,
+    Holiday,
     Patient,
+    PatientStatus,
     ProcessStep,
     Product,
     Role,
@@ -21,7 +27,9 @@ from planner import (
     StaffMember,
     StaffNeed,
     Storage,
+    Trial,
     Ward,
+    Window,
 )
 
 START = date(2027, 1, 4)  # a Monday
@@ -113,3 +121,132 @@ def tiny_scenario(n_patients: int = 2, days: int = 60, **overrides: Any) -> Scen
 def with_patients(scenario: Scenario, *patients: Patient) -> Scenario:
     """The same scenario with exactly these patients."""
     return replace(scenario, patients=tuple(patients))
+
+
+def rich_scenario(name: str = "rich") -> Scenario:
+    """tiny_scenario with every optional feature filled in, odd values included."""
+    base = tiny_scenario()
+    fresh = product(
+        "TIL",
+        steps=(
+            ProcessStep(
+                "wash",
+                "Wash",
+                4,
+                needs_device=True,
+                staff=(
+                    StaffNeed(Role.OPERATOR, 2, 4),
+                    StaffNeed(Role.QC_ANALYST, 1, 2, product_trained=False),
+                ),
+                working_hours_only=True,
+                min_lag_hours=2,
+            ),
+            ProcessStep("grow", "Grow", 240, needs_cleanroom=False, max_lag_hours=None),
+        ),
+        storage=Storage.FRESH,
+        qc_release_days=1,
+        fresh_shelf_days=2,
+        failure_probability=0.1 + 0.2,  # 0.30000000000000004: floats must survive exactly
+        apheresis_hours=5,
+    )
+    staff = (
+        *base.staff,
+        StaffMember("QC1", (Role.QC_ANALYST, Role.QP), ("TIL", "CART"), 32.5),
+        StaffMember("NU1", (Role.APHERESIS_NURSE,), (), 20.125),
+    )
+    roster = (
+        *base.roster,
+        RosterEntry("QC1", START, "N"),
+        RosterEntry("QC1", START + timedelta(days=1), "L"),
+        RosterEntry("NU1", START + timedelta(days=2), "D"),
+    )
+    trial = Trial(
+        "TR-1",
+        "A phase I trial",
+        "TIL",
+        (Cohort("DL2", 3, 14), Cohort("DL1", 6)),
+        START,
+        START + timedelta(days=40),
+        priority=2,
+        apheresis_within_days=10,
+    )
+    in_process = patient(
+        "P-IP",
+        status=PatientStatus.IN_PROCESS,
+        done_steps=(
+            DoneStep("apheresis", datetime(2027, 1, 4, 8, 0), datetime(2027, 1, 4, 14, 0), "APH"),
+            DoneStep("seed", datetime(2027, 1, 5, 9, 30, 15, 123456), datetime(2027, 1, 5, 15)),
+        ),
+    )
+    patients = (
+        *base.patients,
+        in_process,
+        patient(
+            "T1",
+            product_code="TIL",
+            trial_code="TR-1",
+            cohort_code="DL1",
+            needed_infusion=START + timedelta(days=30),
+            priority=1,
+        ),
+        patient("T2", 3, product_code="TIL", trial_code="TR-1", cohort_code="DL2"),
+        patient("DONE", status=PatientStatus.INFUSED, priority=9),
+    )
+    return replace(
+        base,
+        name=name,
+        cleanrooms=(
+            Cleanroom(
+                "CR1",
+                "Room 1",
+                Grade.B,
+                ("CART", "TIL"),
+                downtime=(
+                    Window(datetime(2027, 1, 10, 6), datetime(2027, 1, 11, 6), "Requalification"),
+                ),
+            ),
+            Cleanroom(
+                "CR0",
+                "Isolator room",
+                Grade.A,
+                ("TIL",),
+                changeover_hours=0,
+                downtime=(
+                    Window(datetime(2027, 2, 1), datetime(2027, 2, 2, 12, 30), "Fumigation"),
+                    Window(datetime(2027, 1, 20), datetime(2027, 1, 21)),
+                ),
+            ),
+        ),
+        devices=(
+            Device(
+                "PRODIGY-2",
+                "Prodigy 2",
+                ("CR1", "CR0"),
+                ("TIL",),
+                changeover_hours=3,
+                downtime=(Window(datetime(2027, 1, 15, 7), datetime(2027, 1, 15, 19), "Service"),),
+            ),
+            Device("PRODIGY-1", "Prodigy 1", ("CR1",), ("CART", "TIL")),
+        ),
+        staff=staff,
+        shift_codes=(*base.shift_codes, ShiftCode("N", "Night on call", 20, 12, False)),
+        roster=roster,
+        ward=Ward(
+            "HEM",
+            "Haematology",
+            4,
+            (
+                BedChange(START + timedelta(days=5), START + timedelta(days=9), 2, "Renovation"),
+                BedChange(START + timedelta(days=7), START + timedelta(days=7), 0),
+            ),
+        ),
+        apheresis=ApheresisCapacity(
+            (2, 1, 1, 0, 1, 0, 0),
+            ((START + timedelta(days=3), 3), (START + timedelta(days=1), 0)),
+        ),
+        products=(*base.products, fresh),
+        trials=(trial,),
+        patients=patients,
+        holidays=(Holiday(date(2027, 1, 6), "Epiphany"), Holiday(date(2027, 1, 1), "New Year")),
+        priority_weights=((9, 0), (8, 1), (7, 2), (6, 3), (5, 4), (4, 5), (3, 6), (2, 7), (1, 80)),
+    )

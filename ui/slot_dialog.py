@@ -108,12 +108,20 @@ class SlotDialog(QDialog):
         worker.start()
         return worker
 
+    def _finish_worker(self) -> None:
+        # The thread quits as it emits; wait for it so no running QThread is ever destroyed.
+        if self._worker is not None:
+            self._worker.wait()
+            self._worker = None
+
     def _show(self, offer: SlotOffer) -> None:
+        self._finish_worker()
         self.find_button.setEnabled(True)
         self.answer.setPlainText(offer.describe())
         self.answered.emit(offer)
 
     def _failed(self, message: str) -> None:
+        self._finish_worker()
         self.find_button.setEnabled(True)
         self.answer.setPlainText(f"Could not look for a slot: {message}")
 
@@ -125,6 +133,5 @@ class SlotDialog(QDialog):
 
     def done(self, result: int) -> None:
         """Close, first letting a running search end (it takes well under a second)."""
-        if self._worker is not None:
-            self._worker.wait()
+        self._finish_worker()
         super().done(result)
