@@ -70,6 +70,8 @@ def rich_scenario(name: str = "rich") -> Scenario:
         fresh_shelf_days=2,
         failure_probability=0.1 + 0.2,  # 0.30000000000000004: floats must survive exactly
         apheresis_hours=5,
+        shelf_life_from_step="wash",
+        ld_before_release=True,
     )
     staff = (
         *base.staff,
