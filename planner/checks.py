@@ -178,7 +178,11 @@ def _check_staff(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
 
 
 def _check_chain(scenario: Scenario, patient_code: str, rows: list[Assignment]) -> list[str]:
-    """Steps in process order with their lags; release before infusion; fresh shelf life."""
+    """Steps in process order with their lags; release before infusion; fresh shelf life.
+
+    Lymphodepletion starts after apheresis ends, and not before release unless the product
+    allows it.
+    """
     problems = []
     product = scenario.product(rows[0].product_code)
     span: dict[str, tuple[datetime, datetime]] = {}
@@ -190,11 +194,13 @@ def _check_chain(scenario: Scenario, patient_code: str, rows: list[Assignment]) 
     if "apheresis" not in span:
         return [f"{patient_code} has no apheresis."]
     prev_end = span["apheresis"][1]
+    ends: dict[str, datetime] = {}
     for step in product.steps:
         if step.code not in span:
             problems.append(f"{patient_code} misses step {step.code}.")
             return problems
         start, end = span[step.code]
+        ends[step.code] = end
         lag = _hours(start - prev_end)
         if lag < step.min_lag_hours or (
             step.max_lag_hours is not None and lag > step.max_lag_hours
@@ -208,17 +214,38 @@ def _check_chain(scenario: Scenario, patient_code: str, rows: list[Assignment]) 
         ):
             problems.append(f"{patient_code} step {step.code} starts outside working hours.")
         prev_end = end
+    made = _day_of_end(prev_end)
+    release = made + timedelta(days=product.qc_release_days)
     if "infusion" in span:
         infusion = span["infusion"][0].date()
-        made = (prev_end - timedelta(microseconds=1)).date()  # a batch ending 00:00 is of the eve
-        release = made + timedelta(days=product.qc_release_days)
         if infusion < release:
             problems.append(f"{patient_code} is infused on {infusion} before release {release}.")
-        if product.storage is Storage.FRESH and infusion > made + timedelta(
+        shelf_from = _day_of_end(ends[product.shelf_step])
+        if product.storage is Storage.FRESH and infusion > shelf_from + timedelta(
             days=product.fresh_shelf_days
         ):
-            problems.append(f"{patient_code}'s fresh product is infused after its shelf life.")
+            problems.append(
+                f"{patient_code}'s fresh product is infused on {infusion}, after its shelf life "
+                f"of {product.fresh_shelf_days} d from step {product.shelf_step} on {shelf_from}."
+            )
+    if "lymphodepletion" in span:
+        ld_start = span["lymphodepletion"][0]
+        if ld_start < span["apheresis"][1]:
+            problems.append(
+                f"{patient_code}'s lymphodepletion starts {ld_start:%Y-%m-%d %H:%M}, before "
+                f"apheresis ends {span['apheresis'][1]:%Y-%m-%d %H:%M}."
+            )
+        if product.ld_waits_for_release and ld_start.date() < release:
+            problems.append(
+                f"{patient_code}'s lymphodepletion starts on {ld_start.date()}, before release "
+                f"{release}."
+            )
     return problems
+
+
+def _day_of_end(end: datetime) -> date:
+    """The day a step ending at this moment ends on (one ending at 00:00 is of the eve)."""
+    return (end - timedelta(microseconds=1)).date()
 
 
 def _check_trials(scenario: Scenario, plan: Plan) -> list[str]:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from planner.plan import UnscheduledReason
-from solver.chain import ChainTimes, apheresis_end, objective
+from solver.chain import ChainTimes, apheresis_end, infusion_window, objective
 from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec
 
 R = UnscheduledReason
@@ -154,8 +154,7 @@ class Booking:
                     device_from, pushed = max(device_from, clash), True
             if pushed:
                 continue
-            mend = starts[-1] + job.steps[-1].duration
-            first, last = inst.infusion_window(job, mend)
+            first, last = infusion_window(inst, job, day, starts)
             if first > last:
                 return R.OUTSIDE_HORIZON
             reason = R.NO_BED

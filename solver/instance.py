@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
+from planner import Patient, PatientStatus, Product, Role, Scenario, Window
 from planner.plan import UnscheduledReason
 
 HOURS_PER_DAY = 24
@@ -144,19 +144,6 @@ class Instance:
     def release_day(self, job: Job, manufacturing_end: int) -> int:
         """Day the batch is released: the day manufacturing ends plus QC days."""
         return (manufacturing_end - 1) // HOURS_PER_DAY + job.product.qc_release_days
-
-    def infusion_window(self, job: Job, manufacturing_end: int) -> tuple[int, int]:
-        """Earliest and latest infusion day once manufacturing ends (latest in horizon)."""
-        end_day = (manufacturing_end - 1) // HOURS_PER_DAY
-        first = self.release_day(job, manufacturing_end)
-        first = max(first, end_day + 1, job.product.ld_days_before_infusion)
-        if job.product.storage is Storage.CRYO:
-            # Lymphodepletion starts once the batch exists (release then being near certain).
-            first = max(first, end_day + 1 + job.product.ld_days_before_infusion)
-        last = self.days - 1
-        if job.product.storage is Storage.FRESH:
-            last = min(last, end_day + job.product.fresh_shelf_days)
-        return first, last
 
 
 def _windows(scenario: Scenario, windows: Iterable[Window]) -> tuple[tuple[int, int], ...]:

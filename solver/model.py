@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from planner import Storage
-from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale
+from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale, shelf_step
 from solver.greedy import step_pool_hours
 from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec
 
@@ -178,27 +178,48 @@ class ChainModel:
                 prev_end = jv.end(inst, i)
 
     def add_release_and_infusion(self) -> None:
-        """QC release after manufacturing; infusion after release (fresh: within shelf life)."""
+        """QC release after manufacturing; infusion after release (fresh: within shelf life).
+
+        Lymphodepletion (ld days before infusion) never starts before apheresis ends, nor
+        before release unless the product allows it.
+        """
         inst, m = self.instance, self.model
         for jv in self.jobs:
             job = jv.job
+            product = job.product
             mend = jv.end(inst, len(job.steps) - 1)
             m.add(HOURS_PER_DAY * jv.end_day <= mend - 1)
             m.add(mend - 1 <= HOURS_PER_DAY * jv.end_day + HOURS_PER_DAY - 1)
             on = jv.present
-            m.add(jv.infusion >= jv.end_day + job.product.qc_release_days).only_enforce_if(on)
+            release = jv.end_day + product.qc_release_days
+            ld = product.ld_days_before_infusion
+            m.add(jv.infusion >= release).only_enforce_if(on)
             m.add(jv.infusion >= jv.end_day + 1).only_enforce_if(on)
-            m.add(jv.infusion >= job.product.ld_days_before_infusion).only_enforce_if(on)
-            if job.product.storage is Storage.CRYO:
-                # Lymphodepletion starts once the batch exists (release then near certain).
-                ld = job.product.ld_days_before_infusion
+            m.add(jv.infusion >= ld).only_enforce_if(on)
+            if ld > 0:
+                ld_start = HOURS_PER_DAY * (jv.infusion - ld) + inst.day_start
+                m.add(ld_start >= self._apheresis_end(jv)).only_enforce_if(on)
+                if product.ld_waits_for_release:
+                    m.add(jv.infusion - ld >= release).only_enforce_if(on)
+            if product.storage is Storage.CRYO:
+                # Lymphodepletion starts once the batch exists.
                 m.add(jv.infusion >= jv.end_day + 1 + ld).only_enforce_if(on)
             else:
-                shelf = job.product.fresh_shelf_days
-                m.add(jv.infusion <= jv.end_day + shelf).only_enforce_if(on)
+                shelf_end = jv.end(inst, shelf_step(job))
+                earliest = min(job.fixed_starts.values(), default=0) // HOURS_PER_DAY
+                shelf_day = m.new_int_var(min(0, earliest), inst.days, f"{job.code}.shelf_day")
+                m.add(HOURS_PER_DAY * shelf_day <= shelf_end - 1)
+                m.add(shelf_end - 1 <= HOURS_PER_DAY * shelf_day + HOURS_PER_DAY - 1)
+                shelf = product.fresh_shelf_days
+                m.add(jv.infusion <= shelf_day + shelf).only_enforce_if(on)
             m.add(jv.v2v >= jv.infusion - jv.apheresis).only_enforce_if(on)
             if job.needed_day is not None:
                 m.add(jv.lateness >= jv.infusion - job.needed_day).only_enforce_if(on)
+
+    def _apheresis_end(self, jv: JobVars) -> LinearExpr:
+        """Hour apheresis ends."""
+        inst = self.instance
+        return HOURS_PER_DAY * jv.apheresis + inst.day_start + jv.job.product.apheresis_hours
 
     def _day_cumulative(
         self,

@@ -103,8 +103,9 @@ def plan_of(scenario: Scenario, *chains: tuple[tuple[Assignment, ...], PatientSc
 
 
 # P1 collected Wednesday 6 January, P2 a week later: one room, one slot a day, 2 beds.
-P1 = chain("P1", at(6, 8), at(7, 8), at(11, 8), date(2027, 1, 15))
-P2 = chain("P2", at(13, 8), at(14, 8), at(18, 8), date(2027, 1, 22))
+# Lymphodepletion (3 days) starts on the day of release.
+P1 = chain("P1", at(6, 8), at(7, 8), at(11, 8), date(2027, 1, 16))
+P2 = chain("P2", at(13, 8), at(14, 8), at(18, 8), date(2027, 1, 23))
 
 
 def valid_plan(scenario: Scenario | None = None) -> tuple[Scenario, Plan]:
@@ -162,7 +163,7 @@ def test_two_patients_overlapping_in_one_room_are_reported() -> None:
 def test_second_patient_starting_inside_the_changeover_is_reported() -> None:
     """P2 seeded at 15:00 the day P1's batch leaves CR1 at 14:00 (8 h changeover) is named."""
     s = tiny_scenario(2)
-    p2 = chain("P2", at(8, 10), at(11, 15), at(15, 8), date(2027, 1, 19))
+    p2 = chain("P2", at(8, 10), at(11, 15), at(15, 8), date(2027, 1, 20))
     broken = plan_of(s, P1, p2)
     only_problem(s, broken, "CR1", "P1", "until 2027-01-11 22:00", "P2", "2027-01-11 15:00")
 
@@ -205,11 +206,11 @@ def test_unknown_room_is_reported() -> None:
 
 
 def test_ward_over_its_beds_is_reported() -> None:
-    """With one bed, P1 kept in until P2 arrives makes two in-patients on 22 January."""
+    """With one bed, P1 kept in until P2 arrives makes two in-patients on 23 January."""
     s, plan = valid_plan(tiny_scenario(2, ward=Ward("W1", "Ward", beds=1)))
     assert check_plan(s, plan) == []
-    broken = edit(plan, of("P1", kind=BED), lambda a: replace(a, end=at(23)))
-    only_problem(s, broken, "Ward", "2 in-patients", "2027-01-22", "1 beds")
+    broken = edit(plan, of("P1", kind=BED), lambda a: replace(a, end=at(24)))
+    only_problem(s, broken, "Ward", "2 in-patients", "2027-01-23", "1 beds")
 
 
 def test_ward_bed_changes_are_respected() -> None:
@@ -275,6 +276,9 @@ def test_step_starting_after_its_max_lag_is_reported() -> None:
     """P2 harvested 49 h after expansion, beyond its 48 h maximum lag, is named."""
     s, plan = valid_plan()
     broken = edit(plan, of("P2", "harvest"), shift(DAY + 7 * HOUR))
+    # Release moves a day later, so lymphodepletion and infusion do too.
+    tail = ("lymphodepletion", "infusion", "inpatient")
+    broken = edit(broken, lambda a: a.patient_code == "P2" and a.step_code in tail, shift(DAY))
     only_problem(s, broken, "P2", "harvest", "49 h after", "allowed 0-48 h")
 
 
@@ -295,13 +299,13 @@ def test_missing_step_is_reported() -> None:
 def test_infusion_before_qc_release_is_reported() -> None:
     """P2 infused on 19 January, before its release on the 20th, is named."""
     s, plan = valid_plan()
-    broken = edit(plan, of("P2", "infusion"), shift(-3 * DAY))
+    broken = edit(plan, of("P2", "infusion"), shift(-4 * DAY))
     only_problem(s, broken, "P2", "2027-01-19", "before release 2027-01-20")
 
 
 def test_fresh_product_infused_after_shelf_life_is_reported() -> None:
-    """A fresh product kept 4 days may be infused on day 4 after harvest, not on day 5."""
-    fresh = product(storage=Storage.FRESH, fresh_shelf_days=4)
+    """A fresh product kept 5 days may be infused on day 5 after harvest, not on day 6."""
+    fresh = product(storage=Storage.FRESH, fresh_shelf_days=5)
     s, plan = valid_plan(tiny_scenario(2, products=(fresh,)))
     assert check_plan(s, plan) == []
     broken = edit(plan, of("P2", "infusion"), shift(DAY))
@@ -328,6 +332,41 @@ def test_fresh_shelf_life_counts_from_the_day_a_midnight_batch_was_made() -> Non
     plan = replace(valid_plan(s)[1], assignments=rows, schedules=())
     assert check_plan(s, edit(plan, of("P1", "infusion"), shift(DAY)))  # the 16th is caught
     assert any("shelf life" in p for p in check_plan(s, plan))
+
+
+def test_fresh_shelf_life_counts_from_the_configured_step() -> None:
+    """Kept 9 days from seeding: P2 infused 10 days after seeding is named, though only 6
+    days after harvest."""
+    fresh = product(storage=Storage.FRESH, fresh_shelf_days=9, shelf_life_from_step="seed")
+    s, plan = valid_plan(tiny_scenario(2, products=(fresh,)))
+    assert check_plan(s, plan) == []
+    broken = edit(plan, of("P2", "infusion"), shift(DAY))
+    only_problem(s, broken, "P2", "fresh", "shelf life", "from step seed on 2027-01-14")
+
+
+def test_lymphodepletion_before_apheresis_ends_is_reported() -> None:
+    """P1's lymphodepletion moved to the morning of its apheresis day, 08:00, is named."""
+    fresh = product(storage=Storage.FRESH, fresh_shelf_days=5, ld_before_release=True)
+    s, plan = valid_plan(tiny_scenario(2, products=(fresh,)))
+    assert check_plan(s, plan) == []
+    broken = edit(plan, of("P1", "lymphodepletion"), lambda a: replace(a, start=at(6, 8)))
+    only_problem(s, broken, "P1", "lymphodepletion", "before apheresis ends 2027-01-06 14:00")
+
+
+def test_lymphodepletion_before_release_is_reported() -> None:
+    """P2's lymphodepletion a day before its cryopreserved batch is released is named."""
+    s, plan = valid_plan()
+    broken = edit(plan, of("P2", "lymphodepletion"), shift(-DAY))
+    only_problem(s, broken, "P2", "lymphodepletion", "2027-01-19", "before release 2027-01-20")
+
+
+def test_lymphodepletion_before_release_passes_when_the_product_allows_it() -> None:
+    """A fresh product allowing it may start lymphodepletion the day before release."""
+    allowing = product(storage=Storage.FRESH, fresh_shelf_days=5, ld_before_release=True)
+    waiting = replace(allowing, ld_before_release=False)
+    early = edit(valid_plan()[1], of("P2", "lymphodepletion"), shift(-DAY))
+    assert check_plan(tiny_scenario(2, products=(allowing,)), early) == []
+    assert check_plan(tiny_scenario(2, products=(waiting,)), early) != []
 
 
 def trial_scenario(cap: int, stagger: int, *extra: object) -> Scenario:
@@ -357,7 +396,7 @@ def test_cohort_stagger_too_short_is_reported() -> None:
     assert check_plan(s, plan) == []
     early = replace(plan.schedules[1], infusion_day=date(2027, 1, 18))
     broken = replace(plan, schedules=(plan.schedules[0], early))
-    only_problem(s, broken, "Cohort T1/C1", "2027-01-15", "2027-01-18", "5 days")
+    only_problem(s, broken, "Cohort T1/C1", "2027-01-16", "2027-01-18", "5 days")
 
 
 def test_cohort_cap_counts_patients_already_infused() -> None:
