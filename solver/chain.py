@@ -25,7 +25,7 @@ class ChainTimes:
 
     def end(self, instance: Instance, step: int) -> int:
         """End hour of a step."""
-        return self.starts[step] + instance.jobs[self.job].steps[step].duration
+        return instance.jobs[self.job].step_end(step, self.starts[step])
 
     def manufacturing_end(self, instance: Instance) -> int:
         """End hour of the last process step."""
@@ -42,7 +42,9 @@ class ChainTimes:
 
 
 def apheresis_end(instance: Instance, job: Job, day: int) -> int:
-    """Hour apheresis ends when done on a day."""
+    """Hour apheresis ends when done on a day (if already done: its recorded end, ceiled)."""
+    if -1 in job.done:
+        return job.done[-1][1]
     return instance.work_start(day) + job.product.apheresis_hours
 
 
@@ -57,7 +59,7 @@ def infusion_window(
     """
     product = job.product
     ld = product.ld_days_before_infusion
-    end_day = (starts[-1] + job.steps[-1].duration - 1) // HOURS_PER_DAY
+    end_day = (job.step_end(len(starts) - 1, starts[-1]) - 1) // HOURS_PER_DAY
     release = end_day + product.qc_release_days
     first = max(release, end_day + 1, ld)
     if ld > 0:
@@ -71,7 +73,7 @@ def infusion_window(
     last = instance.days - 1
     if product.storage is Storage.FRESH:
         k = shelf_step(job)
-        shelf_day = (starts[k] + job.steps[k].duration - 1) // HOURS_PER_DAY
+        shelf_day = (job.step_end(k, starts[k]) - 1) // HOURS_PER_DAY
         last = min(last, shelf_day + product.fresh_shelf_days)
     return first, last
 

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import pytest
 
-from planner import Plan, ResourceType, Scenario, SolveSettings, Storage
+from planner import (
+    ApheresisCapacity,
+    Cleanroom,
+    DoneStep,
+    DoneStepConflict,
+    Grade,
+    Patient,
+    PatientStatus,
+    Plan,
+    ResourceType,
+    Scenario,
+    SolveSettings,
+    Storage,
+    Ward,
+    Window,
+)
 from planner.checks import check_plan
 from solver import solve
-from tests.factories import patient, product, tiny_scenario
+from tests.factories import START, patient, product, tiny_scenario
 
 FAST = SolveSettings(deterministic_time=5.0)
 Engine = Callable[[Scenario], Plan]
@@ -57,6 +74,192 @@ def fresh(**overrides: object) -> Scenario:
     fields: dict[str, object] = dict(storage=Storage.FRESH, qc_release_days=1)
     fields.update(overrides)
     return tiny_scenario(products=(product(**fields),), patients=(patient("P1", window_days=10),))
+
+
+# Steps already done -------------------------------------------------------------------
+
+MONDAY, TUESDAY = datetime(2027, 1, 4), datetime(2027, 1, 5)
+H = timedelta(hours=1)
+ROOMS2 = (
+    Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=8),
+    Cleanroom("CR2", "Room 2", Grade.B, ("CART",), changeover_hours=8),
+)
+
+
+def in_process(code: str, *done: DoneStep, day: date = START) -> Patient:
+    """A patient collected on a day (apheresis window that day), with these steps done."""
+    return patient(
+        code,
+        referral_date=day - timedelta(days=7),
+        earliest_apheresis=day,
+        latest_apheresis=day,
+        status=PatientStatus.IN_PROCESS,
+        done_steps=done,
+    )
+
+
+def collected(at: datetime, hours: int = 6) -> DoneStep:
+    """Apheresis done from a moment, lasting some hours."""
+    return DoneStep("apheresis", at, at + hours * H, "APH")
+
+
+WEDNESDAY = TUESDAY + 24 * H
+
+
+@pytest.mark.parametrize(
+    "seed_at", [WEDNESDAY + 9.5 * H, WEDNESDAY + 7 * H], ids=["09:30", "07:00"]
+)
+def test_done_steps_are_kept_exactly_as_recorded(engine: Engine, seed_at: datetime) -> None:
+    """A seeding done at 09:30 or at 07:00 (before the working day) stays exactly there, and
+    expansion starts after it ends (20 minutes past the hour)."""
+    seed = DoneStep("seed", seed_at, seed_at + 6 * H + 20 * timedelta(minutes=1), "CR1")
+    aph = collected(TUESDAY + 8 * H)
+    s = tiny_scenario(patients=(in_process("P1", aph, seed, day=TUESDAY.date()),))
+    plan = planned(engine, s)
+    assert row(plan, "P1", "apheresis") == (aph.start, aph.end)
+    assert row(plan, "P1", "seed") == (seed.start, seed.end)
+    assert row(plan, "P1", "expand")[0] >= seed.end
+
+
+def test_done_apheresis_on_a_day_without_slots_keeps_the_patient(engine: Engine) -> None:
+    """A collection done on a Saturday, which has no slots, is a fact: the patient stays."""
+    saturday = MONDAY - 2 * timedelta(days=1)
+    p1 = in_process("P1", collected(saturday + 8 * H), day=saturday.date())
+    s = tiny_scenario(horizon_start=saturday.date(), patients=(p1,))
+    plan = planned(engine, s)
+    assert [x.patient_code for x in plan.schedules] == ["P1"]
+    assert row(plan, "P1", "apheresis")[0] == saturday + 8 * H
+
+
+def test_two_done_apheresis_on_a_one_slot_day_keep_both_patients(engine: Engine) -> None:
+    """Two collections done on a Monday with one slot: both patients stay in the plan."""
+    s = tiny_scenario(
+        cleanrooms=ROOMS2,
+        patients=(
+            in_process("P1", collected(MONDAY + 8 * H)),
+            in_process("P2", collected(MONDAY + 9 * H, hours=4)),
+        ),
+    )
+    plan = planned(engine, s)
+    assert sorted(x.patient_code for x in plan.schedules) == ["P1", "P2"]
+    assert not plan.unscheduled
+
+
+def test_a_done_apheresis_takes_the_days_slot(engine: Engine) -> None:
+    """A referred patient who can only be collected on a day whose one slot is used waits."""
+    only_monday = patient("P2", window_days=0)
+    s = tiny_scenario(
+        cleanrooms=ROOMS2, patients=(in_process("P1", collected(MONDAY + 8 * H)), only_monday)
+    )
+    plan = planned(engine, s)
+    assert [x.patient_code for x in plan.schedules] == ["P1"]
+
+
+def test_a_done_step_takes_its_staff_hours(engine: Engine) -> None:
+    """One operator on Tuesday, 6 of her 8 h spent on a done seeding: the next seeding waits."""
+    seed = DoneStep("seed", TUESDAY + 8 * H, TUESDAY + 14 * H, "CR1")
+    base = tiny_scenario(
+        cleanrooms=ROOMS2,
+        apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)),
+        patients=(
+            in_process("P1", collected(MONDAY + 8 * H), seed),
+            patient("P2", window_days=0),
+        ),
+    )
+    roster = tuple(
+        r for r in base.roster if not (r.day == TUESDAY.date() and r.staff_code == "OP2")
+    )
+    plan = planned(engine, replace(base, roster=roster))
+    assert plan.kpis.scheduled == 2
+    assert row(plan, "P2", "seed")[0].date() != TUESDAY.date()
+
+
+@pytest.mark.parametrize("wholly", [False, True], ids=["seeded", "harvested"])
+def test_a_done_stay_in_a_room_is_respected_by_others(engine: Engine, wholly: bool) -> None:
+    """P1 seeded (or even harvested) in the only room: P2 enters after P1's stay and the
+    changeover."""
+    seed = DoneStep("seed", TUESDAY + 8.25 * H, TUESDAY + 14 * H, "CR1")
+    done = [collected(MONDAY + 8 * H), seed]
+    if wholly:
+        done.append(DoneStep("expand", seed.end, seed.end + 72 * H, "CR1"))
+        done.append(DoneStep("harvest", seed.end + 72 * H, seed.end + 78 * H, "CR1"))
+    s = tiny_scenario(
+        apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)),
+        patients=(in_process("P1", *done), patient("P2")),
+    )
+    plan = planned(engine, s)
+    assert plan.kpis.scheduled == 2
+
+    def in_cr1(code: str) -> list[datetime]:
+        return [
+            t
+            for a in plan.assignments
+            if a.patient_code == code and a.resource_code == "CR1"
+            for t in (a.start, a.end)
+        ]
+
+    assert min(in_cr1("P2")) >= max(in_cr1("P1")) + 8 * H
+
+
+def test_in_process_patient_stays_even_against_a_more_urgent_one(engine: Engine) -> None:
+    """One bed and room for one more infusion: it goes to P1 (in process, priority 9), not to
+    P2 (referred, priority 1), though P2 alone would weigh more."""
+    ward = Ward("W1", "Ward", beds=1)
+    p1 = replace(in_process("P1", collected(MONDAY + 8 * H)), priority=9)
+    alone = planned(engine, tiny_scenario(ward=ward, patients=(p1,)))
+    last_day = alone.schedules[0].infusion_day + timedelta(days=2)
+    s = tiny_scenario(
+        horizon_end=last_day, ward=ward, patients=(p1, patient("P2", priority=1, window_days=3))
+    )
+    plan = planned(engine, s)
+    assert [x.patient_code for x in plan.schedules] == ["P1"]
+
+
+# Conflicts among steps done -------------------------------------------------------------
+
+
+def test_done_steps_out_of_chain_order_are_refused() -> None:
+    """Seeding recorded before the apheresis ended is refused, naming patient and steps."""
+    seed = DoneStep("seed", MONDAY + 12 * H, MONDAY + 18 * H, "CR1")
+    with pytest.raises(DoneStepConflict) as raised:
+        tiny_scenario(patients=(in_process("P1", collected(MONDAY + 8 * H), seed),))
+    message = str(raised.value)
+    assert "Patient 'P1'" in message and "'seed'" in message and "'apheresis'" in message
+    assert "\n" not in message
+
+
+def test_a_later_step_done_without_the_earlier_is_refused() -> None:
+    """Expansion recorded as done while seeding is not: refused, naming both steps."""
+    expand = DoneStep("expand", TUESDAY + 8 * H, TUESDAY + 80 * H, "CR1")
+    with pytest.raises(DoneStepConflict, match=r"Patient 'P1'.*'expand'.*'seed'"):
+        tiny_scenario(patients=(in_process("P1", collected(MONDAY + 8 * H), expand),))
+
+
+def test_two_patients_done_in_one_room_at_once_are_refused() -> None:
+    """P2 seeded in CR1 while P1's batch still holds it: refused, naming both patients."""
+    p1 = in_process(
+        "P1", collected(MONDAY + 8 * H), DoneStep("seed", TUESDAY + 8 * H, TUESDAY + 14 * H, "CR1")
+    )
+    p2_seed = DoneStep("seed", TUESDAY + 15 * H, TUESDAY + 21 * H, "CR1")
+    p2 = in_process("P2", collected(MONDAY + 9 * H, hours=4), p2_seed)
+    with pytest.raises(DoneStepConflict) as raised:
+        tiny_scenario(
+            cleanrooms=ROOMS2, apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)), patients=(p1, p2)
+        )
+    message = str(raised.value)
+    assert all(word in message for word in ("'P1'", "'P2'", "'CR1'", "'seed'"))
+
+
+def test_in_process_patient_whose_chain_cannot_go_on_is_an_error(engine: Engine) -> None:
+    """Seeded, then the only room goes down for a month: solving says so, naming P1."""
+    seed = DoneStep("seed", TUESDAY + 8 * H, TUESDAY + 14 * H, "CR1")
+    down = Window(TUESDAY + 14 * H, TUESDAY + 30 * 24 * H, "requalification")
+    room = Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=8, downtime=(down,))
+    s = tiny_scenario(
+        cleanrooms=(room,), patients=(in_process("P1", collected(MONDAY + 8 * H), seed),)
+    )
+    with pytest.raises(DoneStepConflict, match=r"Patient 'P1'.*'seed'"):
+        engine(s)
 
 
 # Lymphodepletion and apheresis --------------------------------------------------------
