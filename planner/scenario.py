@@ -146,6 +146,7 @@ class Scenario:
         for patient in self.patients_to_plan():
             _check_done_order(patient, self.product(patient.product_code))
         _check_done_holders(self)
+        _check_done_cohorts(self)
         weights = dict(self.priority_weights)
         for priority in range(1, 10):
             check(priority in weights, f"Priority {priority} has no weight.")
@@ -285,3 +286,21 @@ def _check_done_holders(scenario: Scenario) -> None:
                         f"from step '{step1}' at {_at(start1)} {until} (changeover included), "
                         f"but patient '{patient2}' did step '{step2}' there at {_at(start2)}.",
                     )
+
+
+def _check_done_cohorts(scenario: Scenario) -> None:
+    """Patients collected or infused never exceed their trial cohort's cap."""
+    taken: dict[tuple[str, str], list[str]] = {}
+    for p in scenario.patients:
+        started = p.status is PatientStatus.INFUSED or (
+            p.status is PatientStatus.IN_PROCESS and bool(p.done_steps)
+        )
+        if started and p.trial_code is not None and p.cohort_code is not None:
+            taken.setdefault((p.trial_code, p.cohort_code), []).append(p.code)
+    for (trial, cohort), codes in sorted(taken.items()):
+        cap = scenario.trial(trial).cohort(cohort).cap
+        _conflict(
+            len(codes) <= cap,
+            f"Cohort {trial}/{cohort} has a cap of {cap} but {len(codes)} patients are "
+            f"collected or infused: {', '.join(codes)}.",
+        )

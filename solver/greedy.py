@@ -95,7 +95,7 @@ class Booking:
 
     def cohort_full(self, job: Job) -> bool:
         """Whether the job's cohort has reached its cap."""
-        if job.cohort is None or job.in_process:
+        if job.cohort is None:
             return False
         used = self.instance.cohort_used[job.cohort] + len(self.cohort_days.get(job.cohort, []))
         return used >= self.instance.cohort_caps[job.cohort]

@@ -11,6 +11,7 @@ import pytest
 from planner import (
     ApheresisCapacity,
     Cleanroom,
+    Cohort,
     DoneStep,
     DoneStepConflict,
     Grade,
@@ -21,6 +22,7 @@ from planner import (
     Scenario,
     SolveSettings,
     Storage,
+    Trial,
     Ward,
     Window,
 )
@@ -215,6 +217,25 @@ def test_in_process_patient_stays_even_against_a_more_urgent_one(engine: Engine)
     assert [x.patient_code for x in plan.schedules] == ["P1"]
 
 
+def test_in_process_trial_patient_outside_enrolment_stays(engine: Engine) -> None:
+    """A trial patient collected already stays planned though referred before enrolment
+    opened (the trial was amended); a referred one in the same case is left out."""
+    trial = Trial("T1", "Trial", "CART", (Cohort("C1", 5),), START, START + timedelta(days=60))
+    collected_p1 = replace(
+        in_process("P1", collected(MONDAY + 8 * H)), trial_code="T1", cohort_code="C1"
+    )
+    referred_p2 = patient(
+        "P2",
+        referral_date=START - timedelta(days=3),
+        earliest_apheresis=START,
+        trial_code="T1",
+        cohort_code="C1",
+    )
+    s = tiny_scenario(cleanrooms=ROOMS2, trials=(trial,), patients=(collected_p1, referred_p2))
+    plan = planned(engine, s)
+    assert [x.patient_code for x in plan.schedules] == ["P1"]
+
+
 # Conflicts among steps done -------------------------------------------------------------
 
 
@@ -250,6 +271,17 @@ def test_two_patients_done_in_one_room_at_once_are_refused() -> None:
     assert all(word in message for word in ("'P1'", "'P2'", "'CR1'", "'seed'"))
 
 
+def test_more_patients_collected_than_the_cohort_cap_are_refused() -> None:
+    """Two patients collected for a cohort of one: refused, naming the cohort and both."""
+    trial = Trial("T1", "Trial", "CART", (Cohort("C1", 1),), START, START + timedelta(days=60))
+    both = tuple(
+        replace(in_process(code, collected(at, 4)), trial_code="T1", cohort_code="C1")
+        for code, at in (("P1", MONDAY + 8 * H), ("P2", MONDAY + 12 * H))
+    )
+    with pytest.raises(DoneStepConflict, match=r"Cohort T1/C1 .* cap of 1 .* P1, P2"):
+        tiny_scenario(cleanrooms=ROOMS2, trials=(trial,), patients=both)
+
+
 def test_in_process_patient_whose_chain_cannot_go_on_is_an_error(engine: Engine) -> None:
     """Seeded, then the only room goes down for a month: solving says so, naming P1."""
     seed = DoneStep("seed", TUESDAY + 8 * H, TUESDAY + 14 * H, "CR1")
@@ -258,8 +290,9 @@ def test_in_process_patient_whose_chain_cannot_go_on_is_an_error(engine: Engine)
     s = tiny_scenario(
         cleanrooms=(room,), patients=(in_process("P1", collected(MONDAY + 8 * H), seed),)
     )
-    with pytest.raises(DoneStepConflict, match=r"Patient 'P1'.*'seed'"):
+    with pytest.raises(DoneStepConflict, match=r"Patient 'P1'.*'seed'") as raised:
         engine(s)
+    assert "\n" not in str(raised.value)
 
 
 # Lymphodepletion and apheresis --------------------------------------------------------
