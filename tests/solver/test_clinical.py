@@ -147,33 +147,47 @@ def test_two_done_apheresis_on_a_one_slot_day_keep_both_patients(engine: Engine)
     assert not plan.unscheduled
 
 
-def test_a_done_apheresis_takes_the_days_slot(engine: Engine) -> None:
-    """A referred patient who can only be collected on a day whose one slot is used waits."""
-    only_monday = patient("P2", window_days=0)
+@pytest.mark.parametrize("slots", [1, 2])
+def test_a_done_apheresis_takes_one_of_the_days_slots(engine: Engine, slots: int) -> None:
+    """P1 collected on Wednesday: P2, who can only be collected that day, gets the second
+    slot if there is one, else waits."""
+    wednesdays = ApheresisCapacity((1, 1, slots, 1, 1, 0, 0))
     s = tiny_scenario(
-        cleanrooms=ROOMS2, patients=(in_process("P1", collected(MONDAY + 8 * H)), only_monday)
+        cleanrooms=ROOMS2,
+        apheresis=wednesdays,
+        patients=(
+            in_process("P1", collected(WEDNESDAY + 8 * H), day=WEDNESDAY.date()),
+            patient("P2", day_offset=2, window_days=0),
+        ),
     )
     plan = planned(engine, s)
-    assert [x.patient_code for x in plan.schedules] == ["P1"]
+    assert sorted(x.patient_code for x in plan.schedules) == ["P1", "P2"][:slots]
 
 
-def test_a_done_step_takes_its_staff_hours(engine: Engine) -> None:
-    """One operator on Tuesday, 6 of her 8 h spent on a done seeding: the next seeding waits."""
-    seed = DoneStep("seed", TUESDAY + 8 * H, TUESDAY + 14 * H, "CR1")
+@pytest.mark.parametrize("operators", [1, 2])
+def test_a_done_step_takes_its_staff_hours(engine: Engine, operators: int) -> None:
+    """P1's done seeding took 6 operator-hours on Thursday: with one operator (8 h) P2,
+    collected on Wednesday, is seeded on Friday; with two (16 h) on Thursday, which
+    infuses it a day sooner."""
+    thursday = WEDNESDAY + 24 * H
+    seed = DoneStep("seed", thursday + 8 * H, thursday + 14 * H, "CR1")
     base = tiny_scenario(
         cleanrooms=ROOMS2,
         apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)),
         patients=(
-            in_process("P1", collected(MONDAY + 8 * H), seed),
-            patient("P2", window_days=0),
+            in_process("P1", collected(WEDNESDAY + 8 * H), seed, day=WEDNESDAY.date()),
+            patient("P2", day_offset=2, window_days=0),
         ),
     )
     roster = tuple(
-        r for r in base.roster if not (r.day == TUESDAY.date() and r.staff_code == "OP2")
+        r
+        for r in base.roster
+        if not (operators == 1 and r.day == thursday.date() and r.staff_code == "OP2")
     )
     plan = planned(engine, replace(base, roster=roster))
     assert plan.kpis.scheduled == 2
-    assert row(plan, "P2", "seed")[0].date() != TUESDAY.date()
+    seeded = thursday.date() + timedelta(days=2 - operators)
+    assert row(plan, "P2", "seed")[0].date() == seeded
 
 
 @pytest.mark.parametrize("wholly", [False, True], ids=["seeded", "harvested"])
