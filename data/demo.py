@@ -290,6 +290,9 @@ def demo_products() -> tuple[Product, ...]:
         inpatient_days=7,
         failure_probability=0.07,
         apheresis_hours=fresh_apheresis,
+        # The shelf life runs from harvest; lymphodepletion must precede a fresh infusion.
+        shelf_life_from_step="harvest",
+        ld_before_release=True,
     )
     til_collection = 4
     til = Product(

@@ -239,6 +239,8 @@ class ProductRow(Versioned, Base):
     inpatient_days: Mapped[int]
     failure_probability: Mapped[float]
     apheresis_hours: Mapped[int]
+    shelf_life_from_step: Mapped[str | None] = mapped_column(CODE)
+    ld_before_release: Mapped[bool]
 
 
 class ProcessStepRow(Versioned, Base):

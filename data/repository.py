@@ -540,6 +540,8 @@ def _insert_products(session: Session, sid: int, products: Sequence[Product]) ->
                 inpatient_days=p.inpatient_days,
                 failure_probability=p.failure_probability,
                 apheresis_hours=p.apheresis_hours,
+                shelf_life_from_step=p.shelf_life_from_step,
+                ld_before_release=p.ld_before_release,
             )
             for i, p in enumerate(products)
         ],
@@ -843,6 +845,8 @@ def _load_products(session: Session, sid: int) -> tuple[tuple[Product, ...], dic
             inpatient_days=p.inpatient_days,
             failure_probability=p.failure_probability,
             apheresis_hours=p.apheresis_hours,
+            shelf_life_from_step=p.shelf_life_from_step,
+            ld_before_release=p.ld_before_release,
         )
         for p in rows
     )

@@ -340,6 +340,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
                 "inpatient_days": p.inpatient_days,
                 "failure_probability": p.failure_probability,
                 "apheresis_hours": p.apheresis_hours,
+                "shelf_life_from_step": p.shelf_life_from_step,
+                "ld_before_release": p.ld_before_release,
             }
             for p in s.products
         ],
@@ -809,6 +811,8 @@ def _product(b: _Builder, p: Mapping[str, Any], path: Path_) -> Product | None:
         "ld_days_before_infusion",
         "inpatient_days",
         "apheresis_hours",
+        "shelf_life_from_step",
+        "ld_before_release",
     )
     if "failure_probability" in p:
         fields["failure_probability"] = float(p["failure_probability"])

@@ -320,6 +320,18 @@ SHEETS: tuple[Sheet, ...] = (
                 "Share of batches failing, 0 to below 1, e.g. 0.05 (blank: 0.05).",
             ),
             Column("apheresis_hours", "int", "Length of the apheresis, 1-24 hours (blank: 6)."),
+            Column(
+                "shelf_life_from_step",
+                "text",
+                "Fresh products: the step whose end starts the shelf life, e.g. harvest "
+                "(blank: the last step).",
+            ),
+            Column(
+                "ld_before_release",
+                "bool",
+                "yes if lymphodepletion may start before QC release (fresh products only; "
+                "blank: no).",
+            ),
         ),
     ),
     Sheet(

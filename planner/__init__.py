@@ -31,7 +31,7 @@ from planner.resources import (
     Window,
 )
 from planner.scenario import Holiday, Scenario
-from planner.validation import ValidationError
+from planner.validation import DoneStepConflict, ValidationError
 
 __all__ = [
     "ApheresisCapacity",
@@ -41,6 +41,7 @@ __all__ = [
     "Cohort",
     "Device",
     "DoneStep",
+    "DoneStepConflict",
     "Grade",
     "Holiday",
     "Kpis",

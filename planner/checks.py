@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from planner.patients import PatientStatus
+from planner.patients import DoneStep, PatientStatus
 from planner.plan import Assignment, Plan, ResourceType
 from planner.products import Storage
 from planner.resources import Cleanroom, Device
@@ -37,14 +37,55 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[str]:
     rows_by_patient: dict[str, list[Assignment]] = defaultdict(list)
     for a in plan.assignments:
         rows_by_patient[a.patient_code].append(a)
-    problems += _check_holders(scenario, plan.assignments)
+    done = _done_steps(scenario)
+    problems += _check_done_kept(done, rows_by_patient)
+    problems += _check_holders(scenario, plan.assignments, done)
     problems += _check_ward(scenario, plan.assignments)
-    problems += _check_apheresis(scenario, plan.assignments)
-    problems += _check_staff(scenario, plan.assignments)
+    problems += _check_apheresis(scenario, plan.assignments, done)
+    problems += _check_staff(scenario, plan.assignments, done)
     problems += _check_named_staff(scenario, plan.assignments)
     for code, rows in sorted(rows_by_patient.items()):
-        problems += _check_chain(scenario, code, rows)
+        problems += _check_chain(scenario, code, rows, done.get(code, {}))
     problems += _check_trials(scenario, plan)
+    return problems
+
+
+_Done = dict[str, dict[str, DoneStep]]
+
+
+def _done_steps(scenario: Scenario) -> _Done:
+    """Steps already done of the patients still to plan: patient -> step -> record."""
+    return {
+        p.code: {d.step_code: d for d in p.done_steps}
+        for p in scenario.patients_to_plan()
+        if p.done_steps
+    }
+
+
+def _is_done(done: _Done, a: Assignment) -> bool:
+    return a.step_code in done.get(a.patient_code, {})
+
+
+def _check_done_kept(done: _Done, rows: dict[str, list[Assignment]]) -> list[str]:
+    """Patients with steps done are planned, and those steps stay exactly as recorded."""
+    problems = []
+    for patient, steps in sorted(done.items()):
+        if patient not in rows:
+            problems.append(f"{patient} has steps done but is not in the plan.")
+            continue
+        for code, record in steps.items():
+            moved = [
+                a
+                for a in rows[patient]
+                if a.step_code == code
+                and a.resource_type not in (ResourceType.STAFF_POOL, ResourceType.STAFF)
+                and (a.start, a.end) != (record.start, record.end)
+            ]
+            if moved or not any(a.step_code == code for a in rows[patient]):
+                problems.append(
+                    f"{patient}'s done step {code} ({record.start:%Y-%m-%d %H:%M} to "
+                    f"{record.end:%Y-%m-%d %H:%M}) is not kept as recorded."
+                )
     return problems
 
 
@@ -77,8 +118,12 @@ def changeovers(scenario: Scenario, rows: Iterable[Assignment]) -> list[Assignme
     return result
 
 
-def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
-    """Rooms and devices hold one patient at a time, with changeover, outside downtime."""
+def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done) -> list[str]:
+    """Rooms and devices hold one patient at a time, with changeover, outside downtime.
+
+    Steps done are facts: downtime while they ran is not reported. Stays done overlapping
+    each other cannot reach here (scenario validation refuses them).
+    """
     problems = []
     holders = _holders(scenario)
     spans: dict[tuple[ResourceType, str], dict[str, list[Assignment]]] = defaultdict(
@@ -97,15 +142,20 @@ def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str
             work = [a for a in parts if a.step_code != "changeover"]
             start = min(a.start for a in work)
             end = max(a.end for a in work)
-            occupied.append((start, end + timedelta(hours=holder.changeover_hours), patient))
+            facts = [a.end for a in work if _is_done(done, a)]
+            fact = all(_is_done(done, a) or a.step_code == "hold" for a in work) and bool(facts)
+            occupied.append((start, end + timedelta(hours=holder.changeover_hours), patient, fact))
             if not all(a.product_code in holder.products for a in parts):
                 problems.append(f"{key[1]} is not approved for {patient}'s product.")
+            planned_from = max(facts, default=start)
             for window in holder.downtime:
-                if window.start < end and start < window.end:
+                if not fact and window.start < end and planned_from < window.end:
                     problems.append(f"{key[1]} holds {patient} during downtime '{window.reason}'.")
         occupied.sort()
-        for (_s1, e1, p1), (s2, _e2, p2) in itertools.pairwise(occupied):
-            if s2 < e1:
+        for k, (_s1, e1, p1, _fact1) in enumerate(occupied):
+            for s2, _e2, p2, _fact2 in occupied[k + 1 :]:
+                if s2 >= e1:
+                    break
                 problems.append(
                     f"{key[1]} holds {p1} until {e1:%Y-%m-%d %H:%M} (changeover included) "
                     f"but {p2} starts at {s2:%Y-%m-%d %H:%M}."
@@ -127,38 +177,48 @@ def _check_ward(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
     ]
 
 
-def _check_apheresis(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
-    """Apheresis collections per day stay within the day's slots."""
+def _check_apheresis(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done) -> list[str]:
+    """Apheresis collections per day stay within the day's slots.
+
+    Collections done may exceed them (they happened); planned ones only fill what is left.
+    """
     per_day: dict[date, int] = defaultdict(int)
+    planned: dict[date, int] = defaultdict(int)
     for a in rows:
         if a.resource_type is ResourceType.APHERESIS:
             per_day[a.start.date()] += 1
+            planned[a.start.date()] += not _is_done(done, a)
     holidays = scenario.holiday_dates
     return [
         f"{n} apheresis collections on {day} but {scenario.apheresis.slots_on(day, holidays)} "
         "slots."
         for day, n in sorted(per_day.items())
-        if n > scenario.apheresis.slots_on(day, holidays)
+        if planned[day] and n > scenario.apheresis.slots_on(day, holidays)
     ]
 
 
-def _check_staff(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
+def _check_staff(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done) -> list[str]:
     """Staff-hours per pool and day stay within the hours rostered for that pool.
 
     Only days of the horizon are checked: the roster says nothing of work done before it.
+    Steps done may exceed the roster (they happened); planned ones only use what is left.
     """
     shifts = {s.code: s for s in scenario.shift_codes}
     members = {s.code: s for s in scenario.staff}
     used: dict[tuple[str, date], float] = defaultdict(float)
+    planned: set[tuple[str, date]] = set()
     for a in rows:
         if a.resource_type is ResourceType.STAFF_POOL and a.start.date() >= scenario.horizon_start:
             amount = _hours(a.end - a.start) * a.quantity
-            used[(a.resource_code, a.start.date())] += amount
             role = a.resource_code.split(":")[0]
-            if role != a.resource_code:
-                used[(role, a.start.date())] += amount
+            for pool in {a.resource_code, role}:
+                used[(pool, a.start.date())] += amount
+                if not _is_done(done, a):
+                    planned.add((pool, a.start.date()))
     problems = []
     for (pool, day), hours in sorted(used.items()):
+        if (pool, day) not in planned:
+            continue
         role, _, product = pool.partition(":")
         available = 0
         for entry in scenario.roster:
@@ -247,8 +307,14 @@ def _check_named_staff(scenario: Scenario, rows: tuple[Assignment, ...]) -> list
     return problems
 
 
-def _check_chain(scenario: Scenario, patient_code: str, rows: list[Assignment]) -> list[str]:
-    """Steps in process order with their lags; release before infusion; fresh shelf life."""
+def _check_chain(
+    scenario: Scenario, patient_code: str, rows: list[Assignment], done: dict[str, DoneStep]
+) -> list[str]:
+    """Steps in process order with their lags; release before infusion; fresh shelf life.
+
+    Lymphodepletion starts after apheresis ends, and not before release unless the product
+    allows it. Steps done are facts: their own lags and hours are not checked.
+    """
     problems = []
     product = scenario.product(rows[0].product_code)
     span: dict[str, tuple[datetime, datetime]] = {}
@@ -263,11 +329,16 @@ def _check_chain(scenario: Scenario, patient_code: str, rows: list[Assignment]) 
     if "apheresis" not in span:
         return [f"{patient_code} has no apheresis."]
     prev_end = span["apheresis"][1]
+    ends: dict[str, datetime] = {}
     for step in product.steps:
         if step.code not in span:
             problems.append(f"{patient_code} misses step {step.code}.")
             return problems
         start, end = span[step.code]
+        ends[step.code] = end
+        if step.code in done:
+            prev_end = end
+            continue
         lag = _hours(start - prev_end)
         if lag < step.min_lag_hours or (
             step.max_lag_hours is not None and lag > step.max_lag_hours
@@ -281,17 +352,38 @@ def _check_chain(scenario: Scenario, patient_code: str, rows: list[Assignment]) 
         ):
             problems.append(f"{patient_code} step {step.code} starts outside working hours.")
         prev_end = end
+    made = _day_of_end(prev_end)
+    release = made + timedelta(days=product.qc_release_days)
     if "infusion" in span:
         infusion = span["infusion"][0].date()
-        made = (prev_end - timedelta(microseconds=1)).date()  # a batch ending 00:00 is of the eve
-        release = made + timedelta(days=product.qc_release_days)
         if infusion < release:
             problems.append(f"{patient_code} is infused on {infusion} before release {release}.")
-        if product.storage is Storage.FRESH and infusion > made + timedelta(
+        shelf_from = _day_of_end(ends[product.shelf_step])
+        if product.storage is Storage.FRESH and infusion > shelf_from + timedelta(
             days=product.fresh_shelf_days
         ):
-            problems.append(f"{patient_code}'s fresh product is infused after its shelf life.")
+            problems.append(
+                f"{patient_code}'s fresh product is infused on {infusion}, after its shelf life "
+                f"of {product.fresh_shelf_days} d from step {product.shelf_step} on {shelf_from}."
+            )
+    if "lymphodepletion" in span:
+        ld_start = span["lymphodepletion"][0]
+        if ld_start < span["apheresis"][1]:
+            problems.append(
+                f"{patient_code}'s lymphodepletion starts {ld_start:%Y-%m-%d %H:%M}, before "
+                f"apheresis ends {span['apheresis'][1]:%Y-%m-%d %H:%M}."
+            )
+        if product.ld_waits_for_release and ld_start.date() < release:
+            problems.append(
+                f"{patient_code}'s lymphodepletion starts on {ld_start.date()}, before release "
+                f"{release}."
+            )
     return problems
+
+
+def _day_of_end(end: datetime) -> date:
+    """The day a step ending at this moment ends on (one ending at 00:00 is of the eve)."""
+    return (end - timedelta(microseconds=1)).date()
 
 
 def _check_trials(scenario: Scenario, plan: Plan) -> list[str]:

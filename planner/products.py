@@ -89,6 +89,10 @@ class Product:
     inpatient_days: int = 7
     failure_probability: float = 0.05
     apheresis_hours: int = 6
+    #: The step whose end starts a fresh product's shelf life (None: the last step).
+    shelf_life_from_step: str | None = None
+    #: Whether lymphodepletion may start before release (fresh products only).
+    ld_before_release: bool = False
 
     def __post_init__(self) -> None:
         check_code("Product", self.code)
@@ -114,9 +118,30 @@ class Product:
             0 < self.apheresis_hours <= 24,
             f"Product '{self.code}': apheresis hours must be 1-24 (got {self.apheresis_hours}).",
         )
+        check(
+            self.shelf_life_from_step is None
+            or self.shelf_life_from_step in {s.code for s in self.steps},
+            f"Product '{self.code}': shelf life counts from unknown step "
+            f"'{self.shelf_life_from_step}'.",
+        )
+        # A cryopreserved batch keeps, so lymphodepletion waits for its release.
+        check(
+            self.storage is Storage.FRESH or not self.ld_before_release,
+            f"Product '{self.code}' is cryopreserved: lymphodepletion must wait for release.",
+        )
         if self.storage is Storage.FRESH:
             check(
                 self.qc_release_days <= self.fresh_shelf_days,
                 f"Product '{self.code}' is fresh: QC release ({self.qc_release_days} d) must "
                 f"fit within its shelf life ({self.fresh_shelf_days} d).",
             )
+
+    @property
+    def shelf_step(self) -> str:
+        """Code of the step whose end starts the shelf life."""
+        return self.shelf_life_from_step or self.steps[-1].code
+
+    @property
+    def ld_waits_for_release(self) -> bool:
+        """Whether lymphodepletion may only start once the batch is released."""
+        return self.storage is Storage.CRYO or not self.ld_before_release

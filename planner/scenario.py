@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from planner.patients import Patient, PatientStatus, Trial
+from planner.patients import DoneStep, Patient, PatientStatus, Trial
 from planner.products import Product
 from planner.resources import (
     ApheresisCapacity,
@@ -19,7 +19,7 @@ from planner.resources import (
     StaffMember,
     Ward,
 )
-from planner.validation import check, check_unique
+from planner.validation import DoneStepConflict, check, check_unique
 
 #: Weight of one scheduled patient per priority (1 most urgent); configurable per scenario.
 DEFAULT_PRIORITY_WEIGHTS: tuple[tuple[int, int], ...] = (
@@ -143,6 +143,10 @@ class Scenario:
                     f"Patient '{patient.code}': done step '{done.step_code}' is not a step "
                     f"of product '{patient.product_code}'.",
                 )
+        for patient in self.patients_to_plan():
+            _check_done_order(patient, self.product(patient.product_code))
+        _check_done_holders(self)
+        _check_done_cohorts(self)
         weights = dict(self.priority_weights)
         for priority in range(1, 10):
             check(priority in weights, f"Priority {priority} has no weight.")
@@ -199,4 +203,107 @@ class Scenario:
             s
             for s in self.staff
             if role in s.roles and (product_code is None or product_code in s.trained_products)
+        )
+
+
+def _at(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _conflict(condition: bool, message: str) -> None:
+    if not condition:
+        raise DoneStepConflict(message)
+
+
+def _check_done_order(patient: Patient, product: Product) -> None:
+    """Done steps are the chain's first steps, in order, one after the other."""
+    done = {d.step_code: d for d in patient.done_steps}
+    chain = ["apheresis", *(s.code for s in product.steps)]
+    previous: DoneStep | None = None
+    for k, code in enumerate(chain):
+        step = done.get(code)
+        if step is None:
+            later = next((c for c in chain[k + 1 :] if c in done), None)
+            _conflict(
+                later is None,
+                f"Patient '{patient.code}': step '{later}' is recorded as done but the earlier "
+                f"step '{code}' is not.",
+            )
+            return
+        if previous is not None:
+            _conflict(
+                step.start >= previous.end,
+                f"Patient '{patient.code}': done step '{code}' starts at {_at(step.start)}, "
+                f"before the previous step '{previous.step_code}' ends at {_at(previous.end)}.",
+            )
+        previous = step
+
+
+def _check_done_holders(scenario: Scenario) -> None:
+    """Done steps of different patients never share a cleanroom or device at once.
+
+    A patient holds a room (device) from its first to its last step there, plus changeover;
+    with steps there still to do, the hold has no known end yet.
+    """
+    kinds = (
+        ("cleanroom", {r.code: r.changeover_hours for r in scenario.cleanrooms}, True),
+        ("device", {d.code: d.changeover_hours for d in scenario.devices}, False),
+    )
+    for kind, changeover, room in kinds:
+        holds: dict[str, list[tuple[datetime, datetime | None, str, str]]] = {}
+        for patient in scenario.patients_to_plan():
+            product = scenario.product(patient.product_code)
+            held = [
+                s.code for s in product.steps if (s.needs_cleanroom if room else s.needs_device)
+            ]
+            for d in patient.done_steps:
+                _conflict(
+                    d.step_code not in held or d.resource_code in changeover,
+                    f"Patient '{patient.code}': done step '{d.step_code}' took place in a "
+                    f"{kind}; name which one (found {d.resource_code!r}, known: "
+                    f"{', '.join(sorted(changeover)) or 'none'}).",
+                )
+            done = [d for d in patient.done_steps if d.step_code in held]
+            if not done:
+                continue
+            holders = sorted({d.resource_code for d in done})
+            _conflict(
+                len(holders) == 1,
+                f"Patient '{patient.code}': done steps name {kind}s {', '.join(holders)}; "
+                f"a batch stays in one {kind}.",
+            )
+            code = holders[0]
+            finished = {d.step_code for d in patient.done_steps} >= set(held)
+            end = max(d.end for d in done) + timedelta(hours=changeover[code]) if finished else None
+            holds.setdefault(code, []).append(
+                (min(d.start for d in done), end, patient.code, done[0].step_code)
+            )
+        for code, spans in sorted(holds.items()):
+            spans.sort(key=lambda h: (h[0], h[2]))
+            for k, (start1, end1, patient1, step1) in enumerate(spans):
+                for start2, _end2, patient2, step2 in spans[k + 1 :]:
+                    until = "with steps still to do" if end1 is None else f"until {_at(end1)}"
+                    _conflict(
+                        end1 is not None and start2 >= end1,
+                        f"Done steps overlap in {kind} '{code}': patient '{patient1}' holds it "
+                        f"from step '{step1}' at {_at(start1)} {until} (changeover included), "
+                        f"but patient '{patient2}' did step '{step2}' there at {_at(start2)}.",
+                    )
+
+
+def _check_done_cohorts(scenario: Scenario) -> None:
+    """Patients collected or infused never exceed their trial cohort's cap."""
+    taken: dict[tuple[str, str], list[str]] = {}
+    for p in scenario.patients:
+        started = p.status is PatientStatus.INFUSED or (
+            p.status is PatientStatus.IN_PROCESS and bool(p.done_steps)
+        )
+        if started and p.trial_code is not None and p.cohort_code is not None:
+            taken.setdefault((p.trial_code, p.cohort_code), []).append(p.code)
+    for (trial, cohort), codes in sorted(taken.items()):
+        cap = scenario.trial(trial).cohort(cohort).cap
+        _conflict(
+            len(codes) <= cap,
+            f"Cohort {trial}/{cohort} has a cap of {cap} but {len(codes)} patients are "
+            f"collected or infused: {', '.join(codes)}.",
         )

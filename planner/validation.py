@@ -12,6 +12,10 @@ class ValidationError(ValueError):
     """An object or scenario is not valid; the message says what and where."""
 
 
+class DoneStepConflict(ValidationError):
+    """Steps recorded as done contradict each other or leave a patient no way to go on."""
+
+
 def check(condition: bool, message: str) -> None:
     """Raise ValidationError with message unless condition holds."""
     if not condition:

@@ -12,11 +12,11 @@ from importlib import metadata
 
 from ortools.sat.python import cp_model
 
-from planner import Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
+from planner import DoneStepConflict, Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
 from planner.plan import CP_SAT_NOT_RUN
 from solver.chain import ChainTimes, objective, trivial_bound
-from solver.extract import build_plan
-from solver.greedy import greedy
+from solver.extract import build_plan, explain
+from solver.greedy import Failure, greedy
 from solver.instance import Instance, compile_instance
 from solver.model import ChainModel
 from solver.staffing import assign_staff
@@ -108,6 +108,7 @@ def solve(
     report("compile")
     instance = compile_instance(scenario)
     base = greedy(instance)
+    _keep_in_process(instance, base.failures)
     report("greedy", float(base.objective), len(base.booking.chains))
     chains, engine = base.booking.chains, f"greedy-{base.order}"
     bound = float(trivial_bound(instance))
@@ -173,6 +174,19 @@ def _name_staff(scenario: Scenario, plan: Plan, settings: SolveSettings) -> Plan
     return replace(plan, assignments=tuple(assignments), notes=plan.notes + tuple(notes))
 
 
+def _keep_in_process(instance: Instance, failures: dict[int, Failure]) -> None:
+    """Patients with steps done stay in every plan; if one cannot go on, say so and stop."""
+    for job in instance.jobs:
+        if job.in_process and job.index in failures:
+            last = max(job.done)
+            step = "apheresis" if last == -1 else job.steps[last].code
+            reason = explain(instance, job, failures[job.index])
+            raise DoneStepConflict(
+                f"Patient '{job.code}' is in process (done up to step '{step}') but the rest "
+                f"of its chain cannot be planned: {reason.detail}"
+            )
+
+
 def _cp_sat(
     instance: Instance,
     settings: SolveSettings,
@@ -185,7 +199,7 @@ def _cp_sat(
     chain_model = ChainModel(instance)
     if settings.use_greedy_hint:
         chain_model.hint(hint)
-    chain_model.require({c.job for c in hint if instance.jobs[c.job].fixed_starts})
+    chain_model.require({job.index for job in instance.jobs if job.in_process})
     solver = cp_model.CpSolver()
     solver.parameters.copy_from(_parameters(settings))
     callback = _Progress(chain_model, started, on_progress)

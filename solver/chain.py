@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planner import Storage
 from solver.instance import HOURS_PER_DAY, Instance, Job
 
 #: Weight of one day of lateness against one day of vein-to-vein time.
@@ -23,7 +25,7 @@ class ChainTimes:
 
     def end(self, instance: Instance, step: int) -> int:
         """End hour of a step."""
-        return self.starts[step] + instance.jobs[self.job].steps[step].duration
+        return instance.jobs[self.job].step_end(step, self.starts[step])
 
     def manufacturing_end(self, instance: Instance) -> int:
         """End hour of the last process step."""
@@ -40,8 +42,45 @@ class ChainTimes:
 
 
 def apheresis_end(instance: Instance, job: Job, day: int) -> int:
-    """Hour apheresis ends when done on a day."""
+    """Hour apheresis ends when done on a day (if already done: its recorded end, ceiled)."""
+    if -1 in job.done:
+        return job.done[-1][1]
     return instance.work_start(day) + job.product.apheresis_hours
+
+
+def infusion_window(
+    instance: Instance, job: Job, apheresis_day: int, starts: Sequence[int]
+) -> tuple[int, int]:
+    """Earliest and latest infusion day for a chain's apheresis and step starts.
+
+    Lymphodepletion starts ld days before infusion: never before apheresis ends, nor
+    before release unless the product allows it; a fresh product's shelf life counts
+    from the end of its shelf-life step.
+    """
+    product = job.product
+    ld = product.ld_days_before_infusion
+    end_day = (job.step_end(len(starts) - 1, starts[-1]) - 1) // HOURS_PER_DAY
+    release = end_day + product.qc_release_days
+    first = max(release, end_day + 1, ld)
+    if ld > 0:
+        aph_end = apheresis_end(instance, job, apheresis_day)
+        first = max(first, ld - (-(aph_end - instance.day_start) // HOURS_PER_DAY))
+        if product.ld_waits_for_release:
+            first = max(first, release + ld)
+    if product.storage is Storage.CRYO:
+        # Lymphodepletion starts once the batch exists.
+        first = max(first, end_day + 1 + ld)
+    last = instance.days - 1
+    if product.storage is Storage.FRESH:
+        k = shelf_step(job)
+        shelf_day = (job.step_end(k, starts[k]) - 1) // HOURS_PER_DAY
+        last = min(last, shelf_day + product.fresh_shelf_days)
+    return first, last
+
+
+def shelf_step(job: Job) -> int:
+    """Index of the step whose end starts the product's shelf life."""
+    return [s.code for s in job.steps].index(job.product.shelf_step)
 
 
 def scheduled_scale(instance: Instance) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from planner import (
     Assignment,
@@ -40,22 +40,27 @@ def chain_assignments(instance: Instance, chain: ChainTimes) -> list[Assignment]
     dt = instance.to_datetime
     rows: list[Assignment] = []
 
-    def add(step: str, kind: ResourceType, code: str, start: int, end: int, qty: int = 1) -> None:
-        rows.append(
-            Assignment(job.code, job.product.code, step, kind, code, dt(start), dt(end), qty)
-        )
+    def add(
+        step: str,
+        kind: ResourceType,
+        code: str,
+        start: int | datetime,
+        end: int | datetime,
+        qty: int = 1,
+    ) -> None:
+        begin = start if isinstance(start, datetime) else dt(start)
+        finish = end if isinstance(end, datetime) else dt(end)
+        rows.append(Assignment(job.code, job.product.code, step, kind, code, begin, finish, qty))
 
     aph_start = instance.work_start(chain.apheresis_day)
-    add(
-        APHERESIS,
-        ResourceType.APHERESIS,
-        "apheresis",
-        aph_start,
-        apheresis_end(instance, job, chain.apheresis_day),
+    aph_times = job.done_times.get(-1) or (
+        dt(aph_start),
+        dt(apheresis_end(instance, job, chain.apheresis_day)),
     )
+    add(APHERESIS, ResourceType.APHERESIS, "apheresis", *aph_times)
     _holder_rows(instance, job, chain, add)
     for i, step in enumerate(job.steps):
-        start, end = chain.starts[i], chain.end(instance, i)
+        start, end = step_times(instance, chain, i)
         if step.needs_room and chain.room is not None:
             add(step.code, ResourceType.CLEANROOM, instance.room_codes[chain.room], start, end)
         if step.needs_device and chain.device is not None:
@@ -66,7 +71,7 @@ def chain_assignments(instance: Instance, chain: ChainTimes) -> list[Assignment]
                 ResourceType.STAFF_POOL,
                 pool_name(demand.pool),
                 start,
-                start + demand.hours,
+                start + timedelta(hours=demand.hours),
                 demand.count,
             )
         if not (step.needs_room or step.needs_device):
@@ -74,7 +79,8 @@ def chain_assignments(instance: Instance, chain: ChainTimes) -> list[Assignment]
     mend = chain.manufacturing_end(instance)
     release = instance.release_day(job, mend)
     release_hour = max(mend + 1, instance.work_start(release))
-    add(QC, ResourceType.NONE, "", mend, release_hour)
+    made = step_times(instance, chain, len(job.steps) - 1)[1]
+    add(QC, ResourceType.NONE, "", made, release_hour)
     ld_day = chain.infusion_day - job.product.ld_days_before_infusion
     ld_len = max(1, min(LD_REGIMEN_DAYS, job.product.ld_days_before_infusion))
     if job.product.ld_days_before_infusion > 0:
@@ -112,9 +118,20 @@ def _holder_rows(instance: Instance, job: Job, chain: ChainTimes, add: _Add) -> 
             continue
         first, last = span
         for i in range(first, last):
-            gap_start, gap_end = chain.end(instance, i), chain.starts[i + 1]
+            gap_start, gap_end = (
+                step_times(instance, chain, i)[1],
+                step_times(instance, chain, i + 1)[0],
+            )
             if gap_start < gap_end:
                 add(HOLD, kind, codes[index], gap_start, gap_end)
+
+
+def step_times(instance: Instance, chain: ChainTimes, i: int) -> tuple[datetime, datetime]:
+    """Start and end of step i: as recorded if done, else as planned."""
+    job = instance.jobs[chain.job]
+    if i in job.done_times:
+        return job.done_times[i]
+    return instance.to_datetime(chain.starts[i]), instance.to_datetime(chain.end(instance, i))
 
 
 def chain_schedule(instance: Instance, chain: ChainTimes) -> PatientSchedule:
@@ -126,8 +143,8 @@ def chain_schedule(instance: Instance, chain: ChainTimes) -> PatientSchedule:
         patient_code=job.code,
         product_code=job.product.code,
         apheresis_day=day(chain.apheresis_day),
-        manufacturing_start=instance.to_datetime(chain.starts[0]),
-        manufacturing_end=instance.to_datetime(mend),
+        manufacturing_start=step_times(instance, chain, 0)[0],
+        manufacturing_end=step_times(instance, chain, len(job.steps) - 1)[1],
         release_day=day(instance.release_day(job, mend)),
         ld_start_day=day(chain.infusion_day - job.product.ld_days_before_infusion),
         infusion_day=day(chain.infusion_day),

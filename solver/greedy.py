@@ -11,10 +11,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from planner.plan import UnscheduledReason
-from solver.chain import ChainTimes, apheresis_end, objective
-from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec, step_group_people
+from solver.chain import ChainTimes, apheresis_end, infusion_window, objective
+from solver.instance import (
+    HOURS_PER_DAY,
+    Instance,
+    Job,
+    Pool,
+    StepSpec,
+    step_group_people,
+    step_pool_hours,
+)
 
 R = UnscheduledReason
+#: Hours a patient in process may wait for its next step when the earliest start fails.
+_WAIT_HOURS = 8 * HOURS_PER_DAY
 
 
 @dataclass
@@ -42,8 +52,8 @@ class Booking:
         self.instance = instance
         self.apheresis = [0] * instance.days
         self.beds = [0] * instance.bed_days
-        self.rooms: list[list[tuple[int, int]]] = [list(w) for w in instance.room_downtime]
-        self.devices: list[list[tuple[int, int]]] = [list(w) for w in instance.device_downtime]
+        self.rooms: list[list[tuple[int, int]]] = [list(w) for w in instance.room_blocked]
+        self.devices: list[list[tuple[int, int]]] = [list(w) for w in instance.device_blocked]
         self.pool_hours: dict[Pool, list[int]] = {
             p: [0] * instance.days for p in instance.pool_hours
         }
@@ -117,20 +127,25 @@ class Booking:
             return failure
         inst = self.instance
         for day in range(job.earliest_day, job.latest_day + 1):
-            if 0 <= day < inst.days and self.apheresis[day] >= inst.apheresis_slots[day]:
+            taken = 0 <= day < inst.days and self.apheresis[day] >= inst.apheresis_slots[day]
+            if taken and -1 not in job.done:
                 if inst.apheresis_slots[day] > 0:  # a closed day is no one's bottleneck
                     failure.add(R.NO_APHERESIS_SLOT)
                 continue
             best: ChainTimes | None = None
             first_reason: UnscheduledReason | None = None
-            for room in _choices(job.rooms, job.fixed_room, job.room_steps):
-                for device in _choices(job.devices, job.fixed_device, job.device_steps):
-                    found = self._place(job, day, room, device)
-                    if isinstance(found, ChainTimes):
-                        if best is None or found.infusion_day < best.infusion_day:
-                            best = found
-                    elif first_reason is None:
-                        first_reason = found
+            # A patient collected already cannot move its apheresis: try its next step later.
+            for wait in range(_WAIT_HOURS if job.in_process else 1):
+                for room in _choices(job.rooms, job.fixed_room, job.room_steps):
+                    for device in _choices(job.devices, job.fixed_device, job.device_steps):
+                        found = self._place(job, day, room, device, wait)
+                        if isinstance(found, ChainTimes):
+                            if best is None or found.infusion_day < best.infusion_day:
+                                best = found
+                        elif first_reason is None:
+                            first_reason = found
+                if best is not None:
+                    break
             if best is not None:
                 self.book(best)
                 return best
@@ -138,30 +153,33 @@ class Booking:
         return failure
 
     def _place(
-        self, job: Job, day: int, room: int | None, device: int | None
+        self, job: Job, day: int, room: int | None, device: int | None, wait: int = 0
     ) -> ChainTimes | UnscheduledReason:
         inst = self.instance
         room_from = device_from = 0
         for _attempt in range(200):
-            starts = self._place_steps(job, day, room_from, device_from)
+            starts = self._place_steps(job, day, room_from, device_from, wait)
             if isinstance(starts, UnscheduledReason):
                 return starts
             pushed = False
             if room is not None and job.room_steps is not None:
-                start, end = _occupancy(job, starts, job.room_steps, inst.room_changeover[room])
-                clash = self.conflict(self.rooms[room], start, end)
+                occ = _occupancy(job, starts, job.room_steps, inst.room_changeover[room])
+                clash = None if occ is None else self.conflict(self.rooms[room], *occ)
+                if clash is not None and job.held_from(job.room_steps) is not None:
+                    return R.NO_MANUFACTURING_CAPACITY  # the stay began; it cannot move
                 if clash is not None:
                     room_from, pushed = clash, True
             if device is not None and job.device_steps is not None:
                 co = inst.device_changeover[device]
-                start, end = _occupancy(job, starts, job.device_steps, co)
-                clash = self.conflict(self.devices[device], start, end)
+                occ = _occupancy(job, starts, job.device_steps, co)
+                clash = None if occ is None else self.conflict(self.devices[device], *occ)
+                if clash is not None and job.held_from(job.device_steps) is not None:
+                    return R.NO_MANUFACTURING_CAPACITY
                 if clash is not None:
                     device_from, pushed = max(device_from, clash), True
             if pushed:
                 continue
-            mend = starts[-1] + job.steps[-1].duration
-            first, last = inst.infusion_window(job, mend)
+            first, last = infusion_window(inst, job, day, starts)
             if first > last:
                 return R.OUTSIDE_HORIZON
             reason = R.NO_BED
@@ -175,23 +193,26 @@ class Booking:
         return R.NO_MANUFACTURING_CAPACITY
 
     def _place_steps(
-        self, job: Job, day: int, room_from: int, device_from: int
+        self, job: Job, day: int, room_from: int, device_from: int, wait: int = 0
     ) -> list[int] | UnscheduledReason:
+        """Earliest starts of the steps still to do; the first waits `wait` hours more."""
         inst = self.instance
-        prev_end = apheresis_end(inst, job, day)
-        starts: list[int] = []
+        # Earliest and latest end of the previous step: they differ after a step done
+        # between whole hours (min lags count from the one, max lags from the other).
+        prev_lo = prev_hi = apheresis_end(inst, job, day)
+        if job.done_end is not None:
+            prev_hi, prev_lo = job.done_end
+        starts = [job.done[i][0] for i in range(job.n_done)]
         pending: dict[tuple[Pool | str, int], int] = {}
-        for i, step in enumerate(job.steps):
-            lo = prev_end + step.min_lag
-            hi = inst.horizon_hours if step.max_lag is None else prev_end + step.max_lag
+        for i in range(job.n_done, len(job.steps)):
+            step = job.steps[i]
+            lo = prev_lo + step.min_lag + (wait if i == job.n_done else 0)
+            hi = inst.horizon_hours if step.max_lag is None else prev_hi + step.max_lag
             if job.room_steps is not None and i == job.room_steps[0]:
                 lo = max(lo, room_from)
             if job.device_steps is not None and i == job.device_steps[0]:
                 lo = max(lo, device_from)
-            fixed = job.fixed_starts.get(i)
-            if fixed is not None:
-                lo = hi = fixed
-            start = self._earliest_start(step, lo, hi, fixed is not None, pending)
+            start = self._earliest_start(step, lo, hi, pending)
             if start is None:
                 if lo > hi and (room_from or device_from):
                     return R.NO_MANUFACTURING_CAPACITY
@@ -204,8 +225,8 @@ class Booking:
                 for g, count in step_group_people(inst, step).items():
                     key = (_group_key(g), day)
                     pending[key] = pending.get(key, 0) + count
-            prev_end = start + step.duration
-        if prev_end > inst.horizon_hours:
+            prev_lo = prev_hi = start + step.duration
+        if prev_lo > inst.horizon_hours:
             return R.OUTSIDE_HORIZON
         return starts
 
@@ -214,12 +235,9 @@ class Booking:
         step: StepSpec,
         lo: int,
         hi: int,
-        fixed: bool,
         pending: dict[tuple[Pool | str, int], int],
     ) -> int | None:
         inst = self.instance
-        if fixed:
-            return lo
         if not step.working_hours_only:
             return lo if lo <= hi else None
         day = -(-(lo - inst.day_start) // HOURS_PER_DAY)
@@ -233,9 +251,12 @@ class Booking:
         """Take the resources of a chain."""
         inst = self.instance
         job = inst.jobs[chain.job]
-        if 0 <= chain.apheresis_day < inst.days:
+        # Steps done took their capacity when the instance was compiled.
+        if 0 <= chain.apheresis_day < inst.days and -1 not in job.done:
             self.apheresis[chain.apheresis_day] += 1
         for i, step in enumerate(job.steps):
+            if i in job.done:
+                continue
             day = chain.starts[i] // HOURS_PER_DAY
             if step.working_hours_only and 0 <= day < inst.days:
                 for pool, hours in step_pool_hours(step).items():
@@ -246,11 +267,13 @@ class Booking:
             occ = _occupancy(
                 job, list(chain.starts), job.room_steps, inst.room_changeover[chain.room]
             )
-            bisect.insort(self.rooms[chain.room], occ)
+            if occ is not None:
+                bisect.insort(self.rooms[chain.room], occ)
         if chain.device is not None and job.device_steps is not None:
             co = inst.device_changeover[chain.device]
             occ = _occupancy(job, list(chain.starts), job.device_steps, co)
-            bisect.insort(self.devices[chain.device], occ)
+            if occ is not None:
+                bisect.insort(self.devices[chain.device], occ)
         for d in range(max(0, chain.infusion_day), chain.infusion_day + job.product.inpatient_days):
             if d < inst.bed_days:
                 self.beds[d] += 1
@@ -264,23 +287,16 @@ def _group_key(group: int) -> str:
     return f"group{group}"
 
 
-def step_pool_hours(step: StepSpec) -> dict[Pool, int]:
-    """Staff-hours a step takes from each pool, including its role's overall pool."""
-    hours: dict[Pool, int] = {}
-    for demand in step.staff:
-        amount = demand.count * demand.hours
-        hours[demand.pool] = hours.get(demand.pool, 0) + amount
-        role_pool = (demand.pool[0], None)
-        if role_pool != demand.pool:
-            hours[role_pool] = hours.get(role_pool, 0) + amount
-    return hours
-
-
 def _occupancy(
     job: Job, starts: list[int], span: tuple[int, int], changeover: int
-) -> tuple[int, int]:
+) -> tuple[int, int] | None:
+    """Hours a stay in a room (device) still takes; its done part is taken already."""
     first, last = span
-    return starts[first], starts[last] + job.steps[last].duration + changeover
+    if job.held_done(span):
+        return None
+    begun = job.held_from(span)
+    start = starts[first] if begun is None else begun
+    return start, starts[last] + job.steps[last].duration + changeover
 
 
 def _choices(
@@ -297,7 +313,7 @@ def fcfs_order(instance: Instance) -> list[Job]:
     """Referral order: patients with steps done first, then by referral date and code."""
     return sorted(
         instance.jobs,
-        key=lambda j: (not j.fixed_starts, j.patient.referral_date, j.code),
+        key=lambda j: (not j.in_process, j.patient.referral_date, j.code),
     )
 
 
@@ -305,7 +321,7 @@ def priority_order(instance: Instance) -> list[Job]:
     """Priority order: steps done first, then by weight (high first), referral and code."""
     return sorted(
         instance.jobs,
-        key=lambda j: (not j.fixed_starts, -j.weight, j.patient.referral_date, j.code),
+        key=lambda j: (not j.in_process, -j.weight, j.patient.referral_date, j.code),
     )
 
 

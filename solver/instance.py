@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
+from planner import Patient, PatientStatus, Product, Role, Scenario, Window
 from planner.plan import UnscheduledReason
 from solver.staff_groups import StaffGroup, staff_groups
 
@@ -65,8 +65,13 @@ class Job:
     devices: tuple[int, ...]
     cohort: tuple[str, str] | None
     stagger_days: int
-    #: Fixed times of steps already done: step index -> start hour (apheresis is -1).
-    fixed_starts: dict[int, int] = field(default_factory=dict)
+    #: Steps already done: step index -> whole hours around them, start floored and end
+    #: ceiled (apheresis is -1). They are the first steps of the chain (scenario validation).
+    done: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: The same steps as recorded, to the minute.
+    done_times: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+    #: End of the last done step (or apheresis) floored and ceiled to whole hours.
+    done_end: tuple[int, int] | None = None
     fixed_room: int | None = None
     fixed_device: int | None = None
     #: Why the job cannot be scheduled at all, if known before solving.
@@ -76,6 +81,33 @@ class Job:
     def code(self) -> str:
         """The patient's code."""
         return self.patient.code
+
+    @property
+    def in_process(self) -> bool:
+        """Whether any step is done (the patient must stay in the plan)."""
+        return bool(self.done)
+
+    @property
+    def n_done(self) -> int:
+        """How many process steps are done (apheresis not counted)."""
+        return len(self.done) - (-1 in self.done)
+
+    def step_end(self, i: int, start: int) -> int:
+        """End hour of step i started at an hour (a done step's recorded end, ceiled)."""
+        if i in self.done:
+            return self.done[i][1]
+        return start + self.steps[i].duration
+
+    def held_from(self, span: tuple[int, int]) -> int | None:
+        """Hour from which the rest of a room (device) stay is planned, if it began already."""
+        first, last = span
+        if first not in self.done:
+            return None
+        return self.done[min(last, self.n_done - 1)][1]
+
+    def held_done(self, span: tuple[int, int]) -> bool:
+        """Whether every step in a room (device) is done."""
+        return span[1] in self.done
 
     @property
     def room_steps(self) -> tuple[int, int] | None:
@@ -118,6 +150,9 @@ class Instance:
     staff_groups: tuple[StaffGroup, ...] = ()
     #: Infusion days per cohort held by patients outside `jobs` (the stagger keeps off them).
     stagger_blocked: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
+    #: Downtime and the stays of steps already done, merged: what no planned stay may overlap.
+    room_blocked: tuple[tuple[tuple[int, int], ...], ...] = ()
+    device_blocked: tuple[tuple[tuple[int, int], ...], ...] = ()
 
     @property
     def horizon_hours(self) -> int:
@@ -135,7 +170,12 @@ class Instance:
     def hour_of(self, moment: datetime) -> int:
         """Hour index of a local date-time (floored)."""
         delta = moment - datetime.combine(self.scenario.horizon_start, time())
-        return int(delta.total_seconds() // 3600)
+        return int(delta // timedelta(hours=1))
+
+    def hour_after(self, moment: datetime) -> int:
+        """Hour index of a local date-time, ceiled."""
+        delta = moment - datetime.combine(self.scenario.horizon_start, time())
+        return -int(-delta // timedelta(hours=1))
 
     def day_index(self, day: date) -> int:
         """Day index of a date."""
@@ -148,19 +188,6 @@ class Instance:
     def release_day(self, job: Job, manufacturing_end: int) -> int:
         """Day the batch is released: the day manufacturing ends plus QC days."""
         return (manufacturing_end - 1) // HOURS_PER_DAY + job.product.qc_release_days
-
-    def infusion_window(self, job: Job, manufacturing_end: int) -> tuple[int, int]:
-        """Earliest and latest infusion day once manufacturing ends (latest in horizon)."""
-        end_day = (manufacturing_end - 1) // HOURS_PER_DAY
-        first = self.release_day(job, manufacturing_end)
-        first = max(first, end_day + 1, job.product.ld_days_before_infusion)
-        if job.product.storage is Storage.CRYO:
-            # Lymphodepletion starts once the batch exists (release then being near certain).
-            first = max(first, end_day + 1 + job.product.ld_days_before_infusion)
-        last = self.days - 1
-        if job.product.storage is Storage.FRESH:
-            last = min(last, end_day + job.product.fresh_shelf_days)
-        return first, last
 
 
 def _windows(scenario: Scenario, windows: Iterable[Window]) -> tuple[tuple[int, int], ...]:
@@ -255,7 +282,64 @@ def compile_instance(scenario: Scenario) -> Instance:
     )
     for patient in scenario.patients_to_plan():
         instance.jobs.append(_job(instance, len(instance.jobs), patient))
+    _take_done_capacity(instance)
     return instance
+
+
+def step_pool_hours(step: StepSpec) -> dict[Pool, int]:
+    """Staff-hours a step takes from each pool, including its role's overall pool."""
+    hours: dict[Pool, int] = {}
+    for demand in step.staff:
+        amount = demand.count * demand.hours
+        hours[demand.pool] = hours.get(demand.pool, 0) + amount
+        role_pool = (demand.pool[0], None)
+        if role_pool != demand.pool:
+            hours[role_pool] = hours.get(role_pool, 0) + amount
+    return hours
+
+
+def _merged(windows: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(windows):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return tuple(out)
+
+
+def _take_done_capacity(instance: Instance) -> None:
+    """Steps done took their share: apheresis slots, staff-hours, room and device stays.
+
+    What they took may exceed the capacity (they happened anyway); then nothing is left.
+    """
+    slots = list(instance.apheresis_slots)
+    hours = {p: list(v) for p, v in instance.pool_hours.items()}
+    rooms = [list(w) for w in instance.room_downtime]
+    devices = [list(w) for w in instance.device_downtime]
+    for job in instance.jobs:
+        for i, (start, _end) in job.done.items():
+            day = start // HOURS_PER_DAY
+            if not 0 <= day < instance.days:
+                continue
+            if i == -1:
+                slots[day] = max(0, slots[day] - 1)
+                continue
+            for pool, used in step_pool_hours(job.steps[i]).items():
+                hours[pool][day] = max(0, hours[pool][day] - used)
+        for span, holder, busy, changeover in (
+            (job.room_steps, job.fixed_room, rooms, instance.room_changeover),
+            (job.device_steps, job.fixed_device, devices, instance.device_changeover),
+        ):
+            held_from = None if span is None else job.held_from(span)
+            if span is None or holder is None or held_from is None:
+                continue
+            end = held_from + (changeover[holder] if job.held_done(span) else 0)
+            busy[holder].append((job.done[span[0]][0], end))
+    instance.apheresis_slots = tuple(slots)
+    instance.pool_hours = {p: tuple(v) for p, v in hours.items()}
+    instance.room_blocked = tuple(_merged(w) for w in rooms)
+    instance.device_blocked = tuple(_merged(w) for w in devices)
 
 
 def _job(instance: Instance, index: int, patient: Patient) -> Job:
@@ -290,7 +374,10 @@ def _job(instance: Instance, index: int, patient: Patient) -> Job:
         if trial.apheresis_within_days is not None:
             limit = patient.referral_date + timedelta(days=trial.apheresis_within_days)
             latest = min(latest, instance.day_index(limit))
-        if not trial.enrolment_start <= patient.referral_date <= trial.enrolment_end:
+        if (
+            not trial.enrolment_start <= patient.referral_date <= trial.enrolment_end
+            and not patient.done_steps
+        ):
             blocked = (
                 UnscheduledReason.OUTSIDE_HORIZON,
                 f"Referred on {patient.referral_date}, outside trial {trial.code}'s enrolment "
@@ -337,24 +424,25 @@ def _job(instance: Instance, index: int, patient: Patient) -> Job:
 
 
 def _fix_done_steps(instance: Instance, job: Job) -> None:
-    """Pin steps already done (re-planning keeps them) and the resources they used."""
+    """Keep steps already done where they were, and the room or device they used."""
     codes = {s.code: i for i, s in enumerate(job.steps)}
     scenario = instance.scenario
     for done in job.patient.done_steps:
-        hour = instance.hour_of(done.start)
-        if done.step_code == "apheresis":
-            day = hour // HOURS_PER_DAY
-            job.fixed_starts[-1] = day
-            job.earliest_day = job.latest_day = day
+        index = -1 if done.step_code == "apheresis" else codes[done.step_code]
+        job.done[index] = (instance.hour_of(done.start), instance.hour_after(done.end))
+        job.done_times[index] = (done.start, done.end)
+        if index == -1:
+            job.earliest_day = job.latest_day = instance.hour_of(done.start) // HOURS_PER_DAY
             continue
-        index = codes[done.step_code]
-        job.fixed_starts[index] = hour
         rooms = [i for i, r in enumerate(scenario.cleanrooms) if r.code == done.resource_code]
         devices = [i for i, d in enumerate(scenario.devices) if d.code == done.resource_code]
         if rooms and job.steps[index].needs_room:
             job.fixed_room = rooms[0]
         if devices and job.steps[index].needs_device:
             job.fixed_device = devices[0]
+    if job.done:
+        end = job.done_times[max(job.done)][1]
+        job.done_end = (instance.hour_of(end), instance.hour_after(end))
 
 
 def step_group_people(instance: Instance, step: StepSpec) -> dict[int, int]:

@@ -9,9 +9,16 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from planner import Storage
-from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale
-from solver.greedy import step_pool_hours
-from solver.instance import HOURS_PER_DAY, Instance, Job, Pool, StepSpec, step_group_people
+from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale, shelf_step
+from solver.instance import (
+    HOURS_PER_DAY,
+    Instance,
+    Job,
+    Pool,
+    StepSpec,
+    step_group_people,
+    step_pool_hours,
+)
 
 LinearExpr = cp_model.LinearExprT
 
@@ -33,13 +40,17 @@ class JobVars:
     devices: dict[int, cp_model.IntVar] = field(default_factory=dict)
 
     def start(self, instance: Instance, i: int) -> LinearExpr:
-        """Start hour of step i as a linear expression."""
+        """Start hour of step i as a linear expression (a done step's, floored)."""
+        if i in self.job.done:
+            return self.job.done[i][0]
         if i in self.step_days:
             return HOURS_PER_DAY * self.step_days[i] + instance.day_start
         return self.step_hours[i]
 
     def end(self, instance: Instance, i: int) -> LinearExpr:
-        """End hour of step i."""
+        """End hour of step i (a done step's recorded end, ceiled)."""
+        if i in self.job.done:
+            return self.job.done[i][1]
         return self.start(instance, i) + self.job.steps[i].duration
 
 
@@ -52,25 +63,27 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
     hi = [0] * n
     prev_lo = apheresis_end(instance, job, job.earliest_day)
     prev_hi = apheresis_end(instance, job, job.latest_day)
-    for i, step in enumerate(steps):
-        fixed = job.fixed_starts.get(i)
+    if job.done_end is not None:
+        # Min lags count from the done end ceiled, max lags from it floored.
+        prev_hi, prev_lo = job.done_end
+    for i in range(job.n_done):
+        lo[i] = hi[i] = job.done[i][0]
+    for i in range(job.n_done, n):
+        step = steps[i]
         lo_i = prev_lo + step.min_lag
         hi_i = instance.horizon_hours if step.max_lag is None else prev_hi + step.max_lag
         if step.working_hours_only:
             lo_i = instance.work_start(-(-(lo_i - ds) // HOURS_PER_DAY))
             hi_i = instance.work_start((hi_i - ds) // HOURS_PER_DAY)
-        if fixed is not None:
-            lo_i = hi_i = fixed
         lo[i], hi[i] = lo_i, hi_i
         prev_lo, prev_hi = lo_i + step.duration, hi_i + step.duration
     qc = max(1, job.product.qc_release_days)
     latest_end = HOURS_PER_DAY * (instance.days - qc)
     cap = latest_end - steps[-1].duration
-    for i in range(n - 1, -1, -1):
-        if job.fixed_starts.get(i) is None:
-            hi[i] = min(hi[i], cap)
-            if steps[i].working_hours_only:
-                hi[i] = instance.work_start((hi[i] - ds) // HOURS_PER_DAY)
+    for i in range(n - 1, job.n_done - 1, -1):
+        hi[i] = min(hi[i], cap)
+        if steps[i].working_hours_only:
+            hi[i] = instance.work_start((hi[i] - ds) // HOURS_PER_DAY)
         if lo[i] > hi[i]:
             return None
         if i > 0:
@@ -112,7 +125,7 @@ class ChainModel:
         aph_days = [
             d
             for d in range(job.earliest_day, job.latest_day + 1)
-            if not 0 <= d < inst.days or inst.apheresis_slots[d] > 0
+            if not 0 <= d < inst.days or inst.apheresis_slots[d] > 0 or -1 in job.done
         ]
         if not aph_days:
             return None
@@ -124,12 +137,12 @@ class ChainModel:
         step_days: dict[int, cp_model.IntVar] = {}
         step_hours: dict[int, cp_model.IntVar] = {}
         for i, (step, (lo, hi)) in enumerate(zip(job.steps, bounds, strict=True)):
+            if i in job.done:
+                continue
             if step.working_hours_only:
                 first = (lo - inst.day_start) // HOURS_PER_DAY
                 last = (hi - inst.day_start) // HOURS_PER_DAY
                 days = [d for d in range(first, last + 1) if self._staffable(step, d)]
-                if i in job.fixed_starts:
-                    days = [first]
                 if not days:
                     return None
                 step_days[i] = m.new_int_var_from_domain(
@@ -137,10 +150,10 @@ class ChainModel:
                 )
             else:
                 step_hours[i] = m.new_int_var(lo, hi, f"{name}.{step.code}.start")
-        last_end = bounds[-1][1] + job.steps[-1].duration
+        last = len(job.steps) - 1
         end_day = m.new_int_var(
-            (bounds[-1][0] + job.steps[-1].duration - 1) // HOURS_PER_DAY,
-            (last_end - 1) // HOURS_PER_DAY,
+            (job.step_end(last, bounds[-1][0]) - 1) // HOURS_PER_DAY,
+            (job.step_end(last, bounds[-1][1]) - 1) // HOURS_PER_DAY,
             f"{name}.end_day",
         )
         infusion = m.new_int_var(0, inst.days - 1, f"{name}.infusion")
@@ -176,34 +189,61 @@ class ChainModel:
         inst, m = self.instance, self.model
         for jv in self.jobs:
             job = jv.job
-            aph_end = HOURS_PER_DAY * jv.apheresis + inst.day_start + job.product.apheresis_hours
-            prev_end: LinearExpr = aph_end
-            for i, step in enumerate(job.steps):
+            prev_lo: LinearExpr = self._apheresis_end(jv)
+            prev_hi = prev_lo
+            if job.done_end is not None:
+                # Steps done are facts; lags count from the last one's recorded end.
+                prev_hi, prev_lo = job.done_end
+            for i in range(job.n_done, len(job.steps)):
+                step = job.steps[i]
                 start = jv.start(inst, i)
-                m.add(start >= prev_end + step.min_lag).only_enforce_if(jv.present)
+                m.add(start >= prev_lo + step.min_lag).only_enforce_if(jv.present)
                 if step.max_lag is not None:
-                    m.add(start <= prev_end + step.max_lag).only_enforce_if(jv.present)
-                prev_end = jv.end(inst, i)
+                    m.add(start <= prev_hi + step.max_lag).only_enforce_if(jv.present)
+                prev_lo = prev_hi = jv.end(inst, i)
+
+    def _apheresis_end(self, jv: JobVars) -> LinearExpr:
+        """Hour apheresis ends (if done: its recorded end, ceiled)."""
+        if -1 in jv.job.done:
+            return jv.job.done[-1][1]
+        inst = self.instance
+        return HOURS_PER_DAY * jv.apheresis + inst.day_start + jv.job.product.apheresis_hours
 
     def add_release_and_infusion(self) -> None:
-        """QC release after manufacturing; infusion after release (fresh: within shelf life)."""
+        """QC release after manufacturing; infusion after release (fresh: within shelf life).
+
+        Lymphodepletion (ld days before infusion) never starts before apheresis ends, nor
+        before release unless the product allows it.
+        """
         inst, m = self.instance, self.model
         for jv in self.jobs:
             job = jv.job
+            product = job.product
             mend = jv.end(inst, len(job.steps) - 1)
             m.add(HOURS_PER_DAY * jv.end_day <= mend - 1)
             m.add(mend - 1 <= HOURS_PER_DAY * jv.end_day + HOURS_PER_DAY - 1)
             on = jv.present
-            m.add(jv.infusion >= jv.end_day + job.product.qc_release_days).only_enforce_if(on)
+            release = jv.end_day + product.qc_release_days
+            ld = product.ld_days_before_infusion
+            m.add(jv.infusion >= release).only_enforce_if(on)
             m.add(jv.infusion >= jv.end_day + 1).only_enforce_if(on)
-            m.add(jv.infusion >= job.product.ld_days_before_infusion).only_enforce_if(on)
-            if job.product.storage is Storage.CRYO:
-                # Lymphodepletion starts once the batch exists (release then near certain).
-                ld = job.product.ld_days_before_infusion
+            m.add(jv.infusion >= ld).only_enforce_if(on)
+            if ld > 0:
+                ld_start = HOURS_PER_DAY * (jv.infusion - ld) + inst.day_start
+                m.add(ld_start >= self._apheresis_end(jv)).only_enforce_if(on)
+                if product.ld_waits_for_release:
+                    m.add(jv.infusion - ld >= release).only_enforce_if(on)
+            if product.storage is Storage.CRYO:
+                # Lymphodepletion starts once the batch exists.
                 m.add(jv.infusion >= jv.end_day + 1 + ld).only_enforce_if(on)
             else:
-                shelf = job.product.fresh_shelf_days
-                m.add(jv.infusion <= jv.end_day + shelf).only_enforce_if(on)
+                shelf_end = jv.end(inst, shelf_step(job))
+                earliest = min((s for s, _ in job.done.values()), default=0) // HOURS_PER_DAY
+                shelf_day = m.new_int_var(min(0, earliest), inst.days, f"{job.code}.shelf_day")
+                m.add(HOURS_PER_DAY * shelf_day <= shelf_end - 1)
+                m.add(shelf_end - 1 <= HOURS_PER_DAY * shelf_day + HOURS_PER_DAY - 1)
+                shelf = product.fresh_shelf_days
+                m.add(jv.infusion <= shelf_day + shelf).only_enforce_if(on)
             m.add(jv.v2v >= jv.infusion - jv.apheresis).only_enforce_if(on)
             if job.needed_day is not None:
                 m.add(jv.lateness >= jv.infusion - job.needed_day).only_enforce_if(on)
@@ -234,10 +274,11 @@ class ChainModel:
     def add_apheresis_capacity(self) -> None:
         """At most the day's apheresis slots are used."""
         inst = self.instance
+        # Collections done took their slots when the instance was compiled.
         items = [
             (jv.apheresis, 1, 1, jv.present)
             for jv in self.jobs
-            if jv.job.earliest_day >= 0 and jv.job.latest_day < inst.days
+            if jv.job.earliest_day >= 0 and jv.job.latest_day < inst.days and -1 not in jv.job.done
         ]
         self._day_cumulative(items, list(inst.apheresis_slots), "apheresis")
 
@@ -251,7 +292,8 @@ class ChainModel:
     ) -> cp_model.IntervalVar:
         inst, m = self.instance, self.model
         first, last = span
-        start = jv.start(inst, first)
+        begun = jv.job.held_from(span)
+        start = jv.start(inst, first) if begun is None else begun
         end = jv.end(inst, last) + changeover
         size = m.new_int_var(0, inst.horizon_hours + changeover, f"{tag}.size")
         return m.new_optional_interval_var(start, size, end, present, tag)
@@ -262,7 +304,7 @@ class ChainModel:
         self._exclusive_holders(
             "R",
             inst.room_changeover,
-            inst.room_downtime,
+            inst.room_blocked,
             [
                 (jv, jv.job.room_steps, jv.job.fixed_room, jv.job.rooms, jv.rooms)
                 for jv in self.jobs
@@ -275,7 +317,7 @@ class ChainModel:
         self._exclusive_holders(
             "D",
             inst.device_changeover,
-            inst.device_downtime,
+            inst.device_blocked,
             [
                 (jv, jv.job.device_steps, jv.job.fixed_device, jv.job.devices, jv.devices)
                 for jv in self.jobs
@@ -286,7 +328,7 @@ class ChainModel:
         self,
         tag: str,
         changeover: tuple[int, ...],
-        downtime: tuple[tuple[tuple[int, int], ...], ...],
+        blocked: tuple[tuple[tuple[int, int], ...], ...],
         items: list[
             tuple[
                 JobVars,
@@ -300,12 +342,17 @@ class ChainModel:
         """Each planned job picks one holder (fixed if already chosen); holders never overlap.
 
         items: job, span of steps held, fixed holder, allowed holders, and the dict that
-        receives the job's choice literals.
+        receives the job's choice literals. blocked holds downtime and stays already done.
         """
         m = self.model
         per_holder: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
         for jv, span, fixed, options, uses in items:
             if span is None:
+                continue
+            if fixed is not None and jv.job.held_done(span):
+                # The whole stay is done and blocked already: no interval to place.
+                uses[fixed] = m.new_bool_var(f"{jv.job.code}.{tag}{fixed}")
+                m.add(uses[fixed] == jv.present)
                 continue
             for k in (fixed,) if fixed is not None else options:
                 name = f"{jv.job.code}.{tag}{k}"
@@ -313,7 +360,7 @@ class ChainModel:
                 per_holder[k].append(self._holder_intervals(jv, span, changeover[k], uses[k], name))
             m.add(sum(uses.values()) == jv.present)
         for k, intervals in per_holder.items():
-            for n, (s, e) in enumerate(downtime[k]):
+            for n, (s, e) in enumerate(blocked[k]):
                 intervals.append(m.new_fixed_size_interval_var(s, e - s, f"down.{tag}{k}.{n}"))
             m.add_no_overlap(intervals)
 
@@ -427,7 +474,9 @@ class ChainModel:
             if not value(jv.present):
                 continue
             starts = tuple(
-                int(value(jv.step_days[i])) * HOURS_PER_DAY + inst.day_start
+                jv.job.done[i][0]
+                if i in jv.job.done
+                else int(value(jv.step_days[i])) * HOURS_PER_DAY + inst.day_start
                 if i in jv.step_days
                 else int(value(jv.step_hours[i]))
                 for i in range(len(jv.job.steps))

@@ -126,8 +126,9 @@ def _left_over(instance: Instance, booking: Booking, job: Job) -> Instance:
         jobs=[replace(job, index=0)],
         apheresis_slots=_less(instance.apheresis_slots, booking.apheresis),
         beds=_less(instance.beds, booking.beds),
-        room_downtime=tuple(tuple(busy) for busy in booking.rooms),
-        device_downtime=tuple(tuple(busy) for busy in booking.devices),
+        # What the plan holds becomes blocked time, as steps already done are.
+        room_blocked=tuple(tuple(busy) for busy in booking.rooms),
+        device_blocked=tuple(tuple(busy) for busy in booking.devices),
         pool_hours={p: _less(c, booking.pool_hours[p]) for p, c in instance.pool_hours.items()},
         staff_groups=tuple(
             replace(g, people=_less(g.people, booking.group_people[i]))

@@ -67,10 +67,14 @@ class Staffing:
         )
 
 
-def _needs(assignments: Sequence[Assignment]) -> list[_Need]:
+def _needs(scenario: Scenario, assignments: Sequence[Assignment]) -> list[_Need]:
+    """The pooled needs of steps still to do (who did a step already done is history)."""
+    done = {(p.code, d.step_code) for p in scenario.patients for d in p.done_steps}
     needs = []
     for a in assignments:
         if a.resource_type is not ResourceType.STAFF_POOL:
+            continue
+        if (a.patient_code, a.step_code) in done:
             continue
         role, _, product = a.resource_code.partition(":")
         needs.append(_Need(a, Role(role), product or None, a.start, a.end, a.quantity))
@@ -140,10 +144,10 @@ def assign_staff(
     seed: int = 0,
     budget_per_week: float = 1.0,
 ) -> Staffing:
-    """Name people for every staff-pool need of the assignments, week by week."""
+    """Name people for every staff-pool need of steps still to do, week by week."""
     staff = list(scenario.staff)
     shifts = _shifts(scenario)
-    needs = _needs(assignments)
+    needs = _needs(scenario, assignments)
     by_week: dict[tuple[int, int], list[_Need]] = defaultdict(list)
     for need in needs:
         by_week[_week(need.start.date())].append(need)

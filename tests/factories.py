@@ -148,6 +148,8 @@ def rich_scenario(name: str = "rich") -> Scenario:
         fresh_shelf_days=2,
         failure_probability=0.1 + 0.2,  # 0.30000000000000004: floats must survive exactly
         apheresis_hours=5,
+        shelf_life_from_step="wash",
+        ld_before_release=True,
     )
     staff = (
         *base.staff,
@@ -175,7 +177,9 @@ def rich_scenario(name: str = "rich") -> Scenario:
         status=PatientStatus.IN_PROCESS,
         done_steps=(
             DoneStep("apheresis", datetime(2027, 1, 4, 8, 0), datetime(2027, 1, 4, 14, 0), "APH"),
-            DoneStep("seed", datetime(2027, 1, 5, 9, 30, 15, 123456), datetime(2027, 1, 5, 15)),
+            DoneStep(
+                "seed", datetime(2027, 1, 5, 9, 30, 15, 123456), datetime(2027, 1, 5, 15), "CR1"
+            ),
         ),
     )
     patients = (
@@ -202,7 +206,7 @@ def rich_scenario(name: str = "rich") -> Scenario:
                 Grade.B,
                 ("CART", "TIL"),
                 downtime=(
-                    Window(datetime(2027, 1, 10, 6), datetime(2027, 1, 11, 6), "Requalification"),
+                    Window(datetime(2027, 2, 10, 6), datetime(2027, 2, 11, 6), "Requalification"),
                 ),
             ),
             Cleanroom(

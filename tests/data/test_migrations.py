@@ -14,7 +14,8 @@ import data.db as db
 from data.db import DatabaseError, alembic_config, downgrade, open_database, resolve_url, upgrade
 from data.orm import Base
 from data.repository import Repository
-from tests.factories import tiny_scenario
+from planner import Storage
+from tests.factories import product, tiny_scenario
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -129,8 +130,9 @@ def _insert_0001_plan(engine: Engine, scenario_id: int, created: str, status: st
 
 def test_0002_keeps_the_newest_plan_current_and_splits_the_status(empty_engine: Engine) -> None:
     """Plans stored by 0001: the newest stays current; CP-SAT's status moves to its column."""
-    upgrade(empty_engine, "0001")
+    upgrade(empty_engine, "head")
     Repository(empty_engine).save_scenario(tiny_scenario())
+    downgrade(empty_engine, "0001")
     with empty_engine.connect() as connection:
         sid = connection.execute(text("SELECT id FROM scenario")).scalar_one()
     _insert_0001_plan(empty_engine, sid, "2026-11-20 08:00:00", "UNKNOWN")
@@ -147,3 +149,29 @@ def test_0002_keeps_the_newest_plan_current_and_splits_the_status(empty_engine: 
     with empty_engine.connect() as connection:
         statuses = connection.execute(text("SELECT solver_status FROM plan ORDER BY id")).scalars()
         assert list(statuses) == ["UNKNOWN", "CANCELLED"]
+
+
+def test_0003_lets_fresh_products_start_lymphodepletion_before_release(
+    empty_engine: Engine,
+) -> None:
+    """Products stored by 0002: fresh ones may start LD before release, the shelf life
+    counts from the last step, cryopreserved ones wait for release."""
+    fresh = product(
+        "CARTF",
+        storage=Storage.FRESH,
+        fresh_shelf_days=3,
+        shelf_life_from_step="harvest",
+        ld_before_release=True,
+    )
+    scenario = tiny_scenario(products=(product(), fresh))
+    upgrade(empty_engine, "head")
+    Repository(empty_engine).save_scenario(scenario)
+    downgrade(empty_engine, "0002")
+    with empty_engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("product")}
+    assert "ld_before_release" not in columns and "shelf_life_from_step" not in columns
+    upgrade(empty_engine, "head")
+    loaded = {p.code: p for p in Repository(empty_engine).load_scenario("tiny").products}
+    assert (loaded["CART"].ld_before_release, loaded["CARTF"].ld_before_release) == (False, True)
+    assert loaded["CART"].shelf_life_from_step is None
+    assert loaded["CARTF"].shelf_life_from_step is None

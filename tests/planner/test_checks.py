@@ -12,8 +12,10 @@ from planner import (
     BedChange,
     Cleanroom,
     Cohort,
+    DoneStep,
     Grade,
     Holiday,
+    Patient,
     PatientSchedule,
     PatientStatus,
     Plan,
@@ -103,8 +105,9 @@ def plan_of(scenario: Scenario, *chains: tuple[tuple[Assignment, ...], PatientSc
 
 
 # P1 collected Wednesday 6 January, P2 a week later: one room, one slot a day, 2 beds.
-P1 = chain("P1", at(6, 8), at(7, 8), at(11, 8), date(2027, 1, 15))
-P2 = chain("P2", at(13, 8), at(14, 8), at(18, 8), date(2027, 1, 22))
+# Lymphodepletion (3 days) starts on the day of release.
+P1 = chain("P1", at(6, 8), at(7, 8), at(11, 8), date(2027, 1, 16))
+P2 = chain("P2", at(13, 8), at(14, 8), at(18, 8), date(2027, 1, 23))
 
 
 def valid_plan(scenario: Scenario | None = None) -> tuple[Scenario, Plan]:
@@ -162,7 +165,7 @@ def test_two_patients_overlapping_in_one_room_are_reported() -> None:
 def test_second_patient_starting_inside_the_changeover_is_reported() -> None:
     """P2 seeded at 15:00 the day P1's batch leaves CR1 at 14:00 (8 h changeover) is named."""
     s = tiny_scenario(2)
-    p2 = chain("P2", at(8, 10), at(11, 15), at(15, 8), date(2027, 1, 19))
+    p2 = chain("P2", at(8, 10), at(11, 15), at(15, 8), date(2027, 1, 20))
     broken = plan_of(s, P1, p2)
     only_problem(s, broken, "CR1", "P1", "until 2027-01-11 22:00", "P2", "2027-01-11 15:00")
 
@@ -205,11 +208,11 @@ def test_unknown_room_is_reported() -> None:
 
 
 def test_ward_over_its_beds_is_reported() -> None:
-    """With one bed, P1 kept in until P2 arrives makes two in-patients on 22 January."""
+    """With one bed, P1 kept in until P2 arrives makes two in-patients on 23 January."""
     s, plan = valid_plan(tiny_scenario(2, ward=Ward("W1", "Ward", beds=1)))
     assert check_plan(s, plan) == []
-    broken = edit(plan, of("P1", kind=BED), lambda a: replace(a, end=at(23)))
-    only_problem(s, broken, "Ward", "2 in-patients", "2027-01-22", "1 beds")
+    broken = edit(plan, of("P1", kind=BED), lambda a: replace(a, end=at(24)))
+    only_problem(s, broken, "Ward", "2 in-patients", "2027-01-23", "1 beds")
 
 
 def test_ward_bed_changes_are_respected() -> None:
@@ -275,6 +278,9 @@ def test_step_starting_after_its_max_lag_is_reported() -> None:
     """P2 harvested 49 h after expansion, beyond its 48 h maximum lag, is named."""
     s, plan = valid_plan()
     broken = edit(plan, of("P2", "harvest"), shift(DAY + 7 * HOUR))
+    # Release moves a day later, so lymphodepletion and infusion do too.
+    tail = ("lymphodepletion", "infusion", "inpatient")
+    broken = edit(broken, lambda a: a.patient_code == "P2" and a.step_code in tail, shift(DAY))
     only_problem(s, broken, "P2", "harvest", "49 h after", "allowed 0-48 h")
 
 
@@ -295,13 +301,13 @@ def test_missing_step_is_reported() -> None:
 def test_infusion_before_qc_release_is_reported() -> None:
     """P2 infused on 19 January, before its release on the 20th, is named."""
     s, plan = valid_plan()
-    broken = edit(plan, of("P2", "infusion"), shift(-3 * DAY))
+    broken = edit(plan, of("P2", "infusion"), shift(-4 * DAY))
     only_problem(s, broken, "P2", "2027-01-19", "before release 2027-01-20")
 
 
 def test_fresh_product_infused_after_shelf_life_is_reported() -> None:
-    """A fresh product kept 4 days may be infused on day 4 after harvest, not on day 5."""
-    fresh = product(storage=Storage.FRESH, fresh_shelf_days=4)
+    """A fresh product kept 5 days may be infused on day 5 after harvest, not on day 6."""
+    fresh = product(storage=Storage.FRESH, fresh_shelf_days=5)
     s, plan = valid_plan(tiny_scenario(2, products=(fresh,)))
     assert check_plan(s, plan) == []
     broken = edit(plan, of("P2", "infusion"), shift(DAY))
@@ -328,6 +334,154 @@ def test_fresh_shelf_life_counts_from_the_day_a_midnight_batch_was_made() -> Non
     plan = replace(valid_plan(s)[1], assignments=rows, schedules=())
     assert check_plan(s, edit(plan, of("P1", "infusion"), shift(DAY)))  # the 16th is caught
     assert any("shelf life" in p for p in check_plan(s, plan))
+
+
+def test_fresh_shelf_life_counts_from_the_configured_step() -> None:
+    """Kept 9 days from seeding: P2 infused 10 days after seeding is named, though only 6
+    days after harvest."""
+    fresh = product(storage=Storage.FRESH, fresh_shelf_days=9, shelf_life_from_step="seed")
+    s, plan = valid_plan(tiny_scenario(2, products=(fresh,)))
+    assert check_plan(s, plan) == []
+    broken = edit(plan, of("P2", "infusion"), shift(DAY))
+    only_problem(s, broken, "P2", "fresh", "shelf life", "from step seed on 2027-01-14")
+
+
+def test_lymphodepletion_before_apheresis_ends_is_reported() -> None:
+    """P1's lymphodepletion moved to the morning of its apheresis day, 08:00, is named."""
+    fresh = product(storage=Storage.FRESH, fresh_shelf_days=5, ld_before_release=True)
+    s, plan = valid_plan(tiny_scenario(2, products=(fresh,)))
+    assert check_plan(s, plan) == []
+    broken = edit(plan, of("P1", "lymphodepletion"), lambda a: replace(a, start=at(6, 8)))
+    only_problem(s, broken, "P1", "lymphodepletion", "before apheresis ends 2027-01-06 14:00")
+
+
+def test_lymphodepletion_before_release_is_reported() -> None:
+    """P2's lymphodepletion a day before its cryopreserved batch is released is named."""
+    s, plan = valid_plan()
+    broken = edit(plan, of("P2", "lymphodepletion"), shift(-DAY))
+    only_problem(s, broken, "P2", "lymphodepletion", "2027-01-19", "before release 2027-01-20")
+
+
+def test_lymphodepletion_before_release_passes_when_the_product_allows_it() -> None:
+    """A fresh product allowing it may start lymphodepletion the day before release."""
+    allowing = product(storage=Storage.FRESH, fresh_shelf_days=5, ld_before_release=True)
+    waiting = replace(allowing, ld_before_release=False)
+    early = edit(valid_plan()[1], of("P2", "lymphodepletion"), shift(-DAY))
+    assert check_plan(tiny_scenario(2, products=(allowing,)), early) == []
+    assert check_plan(tiny_scenario(2, products=(waiting,)), early) != []
+
+
+# Steps already done --------------------------------------------------------------------
+
+
+def done_as_planned(code: str, *steps: str) -> Patient:
+    """Patient code of tiny_scenario() in process, these steps recorded as the plan has them."""
+    rows = {a.step_code: a for a in (P1 if code == "P1" else P2)[0] if a.resource_type is not STAFF}
+    done = tuple(
+        DoneStep(step, rows[step].start, rows[step].end, rows[step].resource_code) for step in steps
+    )
+    return patient(code, status=PatientStatus.IN_PROCESS, done_steps=done)
+
+
+def with_done(*patients: Patient, **overrides: object) -> Scenario:
+    """tiny_scenario(2) with these patients in place of P1 and P2 of the same codes."""
+    given = {p.code: p for p in patients}
+    base = tiny_scenario(2, **overrides)
+    return replace(base, patients=tuple(given.get(p.code, p) for p in base.patients))
+
+
+def test_done_steps_kept_as_recorded_pass() -> None:
+    """The valid plan passes when P1's apheresis and seeding are recorded as it has them."""
+    s = with_done(done_as_planned("P1", "apheresis", "seed"))
+    assert check_plan(s, valid_plan(s)[1]) == []
+
+
+def test_a_moved_done_step_is_reported() -> None:
+    """P1's seeding recorded at 09:30 but planned at 08:00 is named."""
+    p1 = done_as_planned("P1", "apheresis", "seed")
+    seed = replace(p1.done_steps[1], start=at(7, 9) + 30 * timedelta(minutes=1), end=at(7, 15))
+    s = with_done(replace(p1, done_steps=(p1.done_steps[0], seed)))
+    problems = check_plan(s, valid_plan(s)[1])
+    assert any("P1's done step seed" in p and "not kept as recorded" in p for p in problems)
+
+
+def test_an_in_process_patient_left_out_is_reported() -> None:
+    """A plan without P1, whose apheresis is done, names P1."""
+    s = with_done(done_as_planned("P1", "apheresis"))
+    plan = plan_of(s, P2)
+    only_problem(s, plan, "P1", "not in the plan")
+
+
+def test_done_collections_may_exceed_the_slots_but_planned_ones_may_not() -> None:
+    """Collections done on a day without slots are facts; a planned one on it is named."""
+    closed = tiny_scenario(2, apheresis=ApheresisCapacity((1, 1, 0, 1, 1, 0, 0)))
+    both_done = with_done(
+        done_as_planned("P1", "apheresis"),
+        done_as_planned("P2", "apheresis"),
+        apheresis=closed.apheresis,
+    )
+    assert check_plan(both_done, valid_plan(both_done)[1]) == []
+    one_planned = with_done(done_as_planned("P1", "apheresis"), apheresis=closed.apheresis)
+    only_problem(one_planned, valid_plan(one_planned)[1], "1 apheresis collections", "2027-01-13")
+
+
+def test_done_staff_hours_may_exceed_the_roster_but_planned_ones_may_not() -> None:
+    """With no operator on 7 January, P1's done seeding passes; P2 seeded that day is named."""
+    base = tiny_scenario(2)
+    roster = tuple(e for e in base.roster if e.day != date(2027, 1, 7))
+    s = with_done(done_as_planned("P1", "apheresis", "seed"), roster=roster)
+    plan = valid_plan(s)[1]
+    assert check_plan(s, plan) == []
+    p2_seed_same_day = edit(
+        plan, of("P2", "seed", STAFF), lambda a: replace(a, start=at(7, 8), end=at(7, 14))
+    )
+    assert "Pool operator:CART needs 12 h on 2027-01-07 but 0 h are rostered." in check_plan(
+        s, p2_seed_same_day
+    )
+
+
+def test_done_stays_may_overlap_downtime_but_planned_ones_may_not() -> None:
+    """CR1 down while P1's done seeding ran passes; down during its planned expansion fails."""
+    down = Window(at(7, 10), at(7, 12), "filter change")
+    room = Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=8, downtime=(down,))
+    s = with_done(done_as_planned("P1", "apheresis", "seed"), cleanrooms=(room,))
+    assert check_plan(s, valid_plan(s)[1]) == []
+    later = replace(down, start=at(8, 10), end=at(8, 12))
+    s_later = with_done(
+        done_as_planned("P1", "apheresis", "seed"), cleanrooms=(replace(room, downtime=(later,)),)
+    )
+    only_problem(s_later, valid_plan(s_later)[1], "CR1", "P1", "filter change")
+    # A stay wholly done may even run into downtime that outlasts it.
+    past = replace(down, start=at(11, 10), end=at(11, 16))
+    s_past = with_done(
+        done_as_planned("P1", "apheresis", "seed", "expand", "harvest"),
+        cleanrooms=(replace(room, downtime=(past,)),),
+    )
+    assert check_plan(s_past, valid_plan(s_past)[1]) == []
+
+
+def test_a_planned_stay_inside_a_done_one_is_reported() -> None:
+    """P2 planned into CR1 while P1's done harvest still holds it is named."""
+    s = with_done(done_as_planned("P1", "apheresis", "seed", "expand", "harvest"))
+    p2 = chain("P2", at(8, 10), at(11, 15), at(15, 8), date(2027, 1, 20))
+    only_problem(s, plan_of(s, P1, p2), "CR1", "P1", "P2", "2027-01-11 15:00")
+
+
+def test_the_lag_into_a_done_step_is_a_fact_but_the_lag_after_it_is_checked() -> None:
+    """P1 seeded at 16:00, 74 h after apheresis: reported unless recorded as done; its
+    expansion 25 h after the done seeding is still named."""
+    late = chain("P1", at(6, 8), at(9, 16), at(14, 8), date(2027, 1, 19))
+    rows = {a.step_code: a for a in late[0] if a.resource_type is not STAFF}
+    done = tuple(
+        DoneStep(step, rows[step].start, rows[step].end, rows[step].resource_code)
+        for step in ("apheresis", "seed")
+    )
+    recorded = with_done(patient("P1", status=PatientStatus.IN_PROCESS, done_steps=done))
+    plan = plan_of(recorded, late)
+    assert check_plan(recorded, plan) == []
+    assert any("seed starts 74 h after" in p for p in check_plan(tiny_scenario(2), plan))
+    slow = edit(plan, of("P1", "expand"), shift(25 * HOUR))
+    only_problem(recorded, slow, "P1", "expand", "25 h after", "allowed 0-24 h")
 
 
 def trial_scenario(cap: int, stagger: int, *extra: object) -> Scenario:
@@ -357,7 +511,7 @@ def test_cohort_stagger_too_short_is_reported() -> None:
     assert check_plan(s, plan) == []
     early = replace(plan.schedules[1], infusion_day=date(2027, 1, 18))
     broken = replace(plan, schedules=(plan.schedules[0], early))
-    only_problem(s, broken, "Cohort T1/C1", "2027-01-15", "2027-01-18", "5 days")
+    only_problem(s, broken, "Cohort T1/C1", "2027-01-16", "2027-01-18", "5 days")
 
 
 def test_cohort_cap_counts_patients_already_infused() -> None:

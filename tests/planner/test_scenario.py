@@ -176,10 +176,22 @@ def test_done_apheresis_and_product_steps_are_accepted() -> None:
     """Apheresis and the product's own steps may be recorded as done."""
     done = (
         DoneStep("apheresis", T0, T0 + timedelta(hours=6)),
-        DoneStep("seed", T0 + timedelta(days=1), T0 + timedelta(days=1, hours=6)),
+        DoneStep("seed", T0 + timedelta(days=1), T0 + timedelta(days=1, hours=6), "CR1"),
     )
     p = patient("P1", status=PatientStatus.IN_PROCESS, done_steps=done)
     assert tiny_scenario(patients=(p,)).patients == (p,)
+
+
+def test_a_done_room_step_must_name_its_room() -> None:
+    """A step done in a cleanroom without saying which one is refused: the plan must know."""
+    done = (
+        DoneStep("apheresis", T0, T0 + timedelta(hours=6)),
+        DoneStep("seed", T0 + timedelta(days=1), T0 + timedelta(days=1, hours=6), ""),
+    )
+    p = patient("P1", status=PatientStatus.IN_PROCESS, done_steps=done)
+    message = refused(patients=(p,))
+    assert "done step 'seed' took place in a cleanroom; name which one" in message
+    assert "known: CR1" in message
 
 
 def test_duplicate_patient_codes_are_refused() -> None:

@@ -228,6 +228,16 @@ CASES: list[tuple[str, Callable[[], object], tuple[str, ...]]] = [
         ("Product 'CART'", "fresh", "QC release (4 d)", "shelf life (3 d)"),
     ),
     (
+        "shelf life from an unknown step",
+        lambda: product(storage=Storage.FRESH, shelf_life_from_step="thaw"),
+        ("Product 'CART'", "shelf life", "'thaw'"),
+    ),
+    (
+        "cryopreserved product with lymphodepletion before release",
+        lambda: product(ld_before_release=True),
+        ("Product 'CART'", "cryopreserved", "lymphodepletion", "release"),
+    ),
+    (
         "product apheresis of 0 hours",
         lambda: product(apheresis_hours=0),
         ("Product 'CART'", "apheresis hours", "got 0"),
@@ -341,6 +351,12 @@ BOUNDARIES: list[tuple[str, Callable[[], object]]] = [
     (
         "fresh QC equal to shelf life",
         lambda: product(storage=Storage.FRESH, qc_release_days=3, fresh_shelf_days=3),
+    ),
+    (
+        "fresh product, shelf life from harvest, lymphodepletion before release",
+        lambda: product(
+            storage=Storage.FRESH, shelf_life_from_step="harvest", ld_before_release=True
+        ),
     ),
     ("cohort cap 1", lambda: Cohort("C1", 1)),
     ("one-day enrolment", lambda: trial(enrolment_end=START)),

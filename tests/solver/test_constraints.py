@@ -200,7 +200,11 @@ def test_infusion_waits_for_qc_release() -> None:
 def test_fresh_product_is_infused_within_shelf_life() -> None:
     """A fresh product with one-day shelf life is infused at most one day after harvest."""
     s = tiny_scenario(
-        products=(product(storage=Storage.FRESH, qc_release_days=1, fresh_shelf_days=1),),
+        products=(
+            product(
+                storage=Storage.FRESH, qc_release_days=1, fresh_shelf_days=1, ld_before_release=True
+            ),
+        ),
         patients=(patient("P1"),),
     )
     plan = solved(s)

@@ -1,0 +1,359 @@
+"""Clinical timing of the chain, under both engines: each test fails if its rule is dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from planner import (
+    ApheresisCapacity,
+    Cleanroom,
+    Cohort,
+    DoneStep,
+    DoneStepConflict,
+    Grade,
+    Patient,
+    PatientStatus,
+    Plan,
+    ResourceType,
+    Scenario,
+    SolveSettings,
+    Storage,
+    Trial,
+    Ward,
+    Window,
+)
+from planner.checks import check_plan
+from solver import solve
+from tests.factories import START, patient, product, tiny_scenario
+
+FAST = SolveSettings(deterministic_time=5.0)
+Engine = Callable[[Scenario], Plan]
+
+
+def _cp_sat(scenario: Scenario) -> Plan:
+    plan = solve(scenario, FAST)
+    assert plan.solver.engine == "cp-sat"
+    return plan
+
+
+def _greedy(scenario: Scenario) -> Plan:
+    plan = solve(scenario, FAST, cancel=lambda: True)
+    assert plan.solver.engine.startswith("greedy")
+    return plan
+
+
+@pytest.fixture(params=[_cp_sat, _greedy], ids=["cp-sat", "greedy"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """Solve with CP-SAT, or with the greedy booking alone (a solve cancelled at once)."""
+    return request.param  # type: ignore[no-any-return]
+
+
+def planned(engine: Engine, scenario: Scenario) -> Plan:
+    """The engine's plan, checked by the independent checker."""
+    plan = engine(scenario)
+    assert check_plan(scenario, plan) == []
+    return plan
+
+
+def row(plan: Plan, patient_code: str, step: str) -> tuple:
+    """Start and end of a patient's step (its first non-staff row)."""
+    found = next(
+        a
+        for a in plan.assignments
+        if a.patient_code == patient_code
+        and a.step_code == step
+        and a.resource_type is not ResourceType.STAFF_POOL
+    )
+    return found.start, found.end
+
+
+def fresh(**overrides: object) -> Scenario:
+    """One patient of a fresh product (overrides go to the product)."""
+    fields: dict[str, object] = dict(storage=Storage.FRESH, qc_release_days=1)
+    fields.update(overrides)
+    return tiny_scenario(products=(product(**fields),), patients=(patient("P1", window_days=10),))
+
+
+# Steps already done -------------------------------------------------------------------
+
+MONDAY, TUESDAY = datetime(2027, 1, 4), datetime(2027, 1, 5)
+H = timedelta(hours=1)
+ROOMS2 = (
+    Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=8),
+    Cleanroom("CR2", "Room 2", Grade.B, ("CART",), changeover_hours=8),
+)
+
+
+def in_process(code: str, *done: DoneStep, day: date = START) -> Patient:
+    """A patient collected on a day (apheresis window that day), with these steps done."""
+    return patient(
+        code,
+        referral_date=day - timedelta(days=7),
+        earliest_apheresis=day,
+        latest_apheresis=day,
+        status=PatientStatus.IN_PROCESS,
+        done_steps=done,
+    )
+
+
+def collected(at: datetime, hours: int = 6) -> DoneStep:
+    """Apheresis done from a moment, lasting some hours."""
+    return DoneStep("apheresis", at, at + hours * H, "APH")
+
+
+WEDNESDAY = TUESDAY + 24 * H
+
+
+@pytest.mark.parametrize(
+    "seed_at", [WEDNESDAY + 9.5 * H, WEDNESDAY + 7 * H], ids=["09:30", "07:00"]
+)
+def test_done_steps_are_kept_exactly_as_recorded(engine: Engine, seed_at: datetime) -> None:
+    """A seeding done at 09:30 or at 07:00 (before the working day) stays exactly there, and
+    expansion starts after it ends (20 minutes past the hour)."""
+    seed = DoneStep("seed", seed_at, seed_at + 6 * H + 20 * timedelta(minutes=1), "CR1")
+    aph = collected(TUESDAY + 8 * H)
+    s = tiny_scenario(patients=(in_process("P1", aph, seed, day=TUESDAY.date()),))
+    plan = planned(engine, s)
+    assert row(plan, "P1", "apheresis") == (aph.start, aph.end)
+    assert row(plan, "P1", "seed") == (seed.start, seed.end)
+    assert row(plan, "P1", "expand")[0] >= seed.end
+
+
+def test_done_apheresis_on_a_day_without_slots_keeps_the_patient(engine: Engine) -> None:
+    """A collection done on a Saturday, which has no slots, is a fact: the patient stays."""
+    saturday = MONDAY - 2 * timedelta(days=1)
+    p1 = in_process("P1", collected(saturday + 8 * H), day=saturday.date())
+    s = tiny_scenario(horizon_start=saturday.date(), patients=(p1,))
+    plan = planned(engine, s)
+    assert [x.patient_code for x in plan.schedules] == ["P1"]
+    assert row(plan, "P1", "apheresis")[0] == saturday + 8 * H
+
+
+def test_two_done_apheresis_on_a_one_slot_day_keep_both_patients(engine: Engine) -> None:
+    """Two collections done on a Monday with one slot: both patients stay in the plan."""
+    s = tiny_scenario(
+        cleanrooms=ROOMS2,
+        patients=(
+            in_process("P1", collected(MONDAY + 8 * H)),
+            in_process("P2", collected(MONDAY + 9 * H, hours=4)),
+        ),
+    )
+    plan = planned(engine, s)
+    assert sorted(x.patient_code for x in plan.schedules) == ["P1", "P2"]
+    assert not plan.unscheduled
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_a_done_apheresis_takes_one_of_the_days_slots(engine: Engine, slots: int) -> None:
+    """P1 collected on Wednesday: P2, who can only be collected that day, gets the second
+    slot if there is one, else waits."""
+    wednesdays = ApheresisCapacity((1, 1, slots, 1, 1, 0, 0))
+    s = tiny_scenario(
+        cleanrooms=ROOMS2,
+        apheresis=wednesdays,
+        patients=(
+            in_process("P1", collected(WEDNESDAY + 8 * H), day=WEDNESDAY.date()),
+            patient("P2", day_offset=2, window_days=0),
+        ),
+    )
+    plan = planned(engine, s)
+    assert sorted(x.patient_code for x in plan.schedules) == ["P1", "P2"][:slots]
+
+
+@pytest.mark.parametrize("operators", [1, 2])
+def test_a_done_step_takes_its_staff_hours(engine: Engine, operators: int) -> None:
+    """P1's done seeding took 6 operator-hours on Thursday: with one operator (8 h) P2,
+    collected on Wednesday, is seeded on Friday; with two (16 h) on Thursday, which
+    infuses it a day sooner."""
+    thursday = WEDNESDAY + 24 * H
+    seed = DoneStep("seed", thursday + 8 * H, thursday + 14 * H, "CR1")
+    base = tiny_scenario(
+        cleanrooms=ROOMS2,
+        apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)),
+        patients=(
+            in_process("P1", collected(WEDNESDAY + 8 * H), seed, day=WEDNESDAY.date()),
+            patient("P2", day_offset=2, window_days=0),
+        ),
+    )
+    roster = tuple(
+        r
+        for r in base.roster
+        if not (operators == 1 and r.day == thursday.date() and r.staff_code == "OP2")
+    )
+    plan = planned(engine, replace(base, roster=roster))
+    assert plan.kpis.scheduled == 2
+    seeded = thursday.date() + timedelta(days=2 - operators)
+    assert row(plan, "P2", "seed")[0].date() == seeded
+
+
+@pytest.mark.parametrize("wholly", [False, True], ids=["seeded", "harvested"])
+def test_a_done_stay_in_a_room_is_respected_by_others(engine: Engine, wholly: bool) -> None:
+    """P1 seeded (or even harvested) in the only room: P2 enters after P1's stay and the
+    changeover."""
+    seed = DoneStep("seed", TUESDAY + 8.25 * H, TUESDAY + 14 * H, "CR1")
+    done = [collected(MONDAY + 8 * H), seed]
+    if wholly:
+        done.append(DoneStep("expand", seed.end, seed.end + 72 * H, "CR1"))
+        done.append(DoneStep("harvest", seed.end + 72 * H, seed.end + 78 * H, "CR1"))
+    s = tiny_scenario(
+        apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)),
+        patients=(in_process("P1", *done), patient("P2")),
+    )
+    plan = planned(engine, s)
+    assert plan.kpis.scheduled == 2
+
+    def in_cr1(code: str) -> list[datetime]:
+        return [
+            t
+            for a in plan.assignments
+            if a.patient_code == code and a.resource_code == "CR1"
+            for t in (a.start, a.end)
+        ]
+
+    assert min(in_cr1("P2")) >= max(in_cr1("P1")) + 8 * H
+
+
+def test_in_process_patient_stays_even_against_a_more_urgent_one(engine: Engine) -> None:
+    """One bed and room for one more infusion: it goes to P1 (in process, priority 9), not to
+    P2 (referred, priority 1), though P2 alone would weigh more."""
+    ward = Ward("W1", "Ward", beds=1)
+    p1 = replace(in_process("P1", collected(MONDAY + 8 * H)), priority=9)
+    alone = planned(engine, tiny_scenario(ward=ward, patients=(p1,)))
+    last_day = alone.schedules[0].infusion_day + timedelta(days=2)
+    s = tiny_scenario(
+        horizon_end=last_day, ward=ward, patients=(p1, patient("P2", priority=1, window_days=3))
+    )
+    plan = planned(engine, s)
+    assert [x.patient_code for x in plan.schedules] == ["P1"]
+
+
+def test_in_process_trial_patient_outside_enrolment_stays(engine: Engine) -> None:
+    """A trial patient collected already stays planned though referred before enrolment
+    opened (the trial was amended); a referred one in the same case is left out."""
+    trial = Trial("T1", "Trial", "CART", (Cohort("C1", 5),), START, START + timedelta(days=60))
+    collected_p1 = replace(
+        in_process("P1", collected(MONDAY + 8 * H)), trial_code="T1", cohort_code="C1"
+    )
+    referred_p2 = patient(
+        "P2",
+        referral_date=START - timedelta(days=3),
+        earliest_apheresis=START,
+        trial_code="T1",
+        cohort_code="C1",
+    )
+    s = tiny_scenario(cleanrooms=ROOMS2, trials=(trial,), patients=(collected_p1, referred_p2))
+    plan = planned(engine, s)
+    assert [x.patient_code for x in plan.schedules] == ["P1"]
+
+
+# Conflicts among steps done -------------------------------------------------------------
+
+
+def test_done_steps_out_of_chain_order_are_refused() -> None:
+    """Seeding recorded before the apheresis ended is refused, naming patient and steps."""
+    seed = DoneStep("seed", MONDAY + 12 * H, MONDAY + 18 * H, "CR1")
+    with pytest.raises(DoneStepConflict) as raised:
+        tiny_scenario(patients=(in_process("P1", collected(MONDAY + 8 * H), seed),))
+    message = str(raised.value)
+    assert "Patient 'P1'" in message and "'seed'" in message and "'apheresis'" in message
+    assert "\n" not in message
+
+
+def test_a_later_step_done_without_the_earlier_is_refused() -> None:
+    """Expansion recorded as done while seeding is not: refused, naming both steps."""
+    expand = DoneStep("expand", TUESDAY + 8 * H, TUESDAY + 80 * H, "CR1")
+    with pytest.raises(DoneStepConflict, match=r"Patient 'P1'.*'expand'.*'seed'"):
+        tiny_scenario(patients=(in_process("P1", collected(MONDAY + 8 * H), expand),))
+
+
+def test_two_patients_done_in_one_room_at_once_are_refused() -> None:
+    """P2 seeded in CR1 while P1's batch still holds it: refused, naming both patients."""
+    p1 = in_process(
+        "P1", collected(MONDAY + 8 * H), DoneStep("seed", TUESDAY + 8 * H, TUESDAY + 14 * H, "CR1")
+    )
+    p2_seed = DoneStep("seed", TUESDAY + 15 * H, TUESDAY + 21 * H, "CR1")
+    p2 = in_process("P2", collected(MONDAY + 9 * H, hours=4), p2_seed)
+    with pytest.raises(DoneStepConflict) as raised:
+        tiny_scenario(
+            cleanrooms=ROOMS2, apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)), patients=(p1, p2)
+        )
+    message = str(raised.value)
+    assert all(word in message for word in ("'P1'", "'P2'", "'CR1'", "'seed'"))
+
+
+def test_more_patients_collected_than_the_cohort_cap_are_refused() -> None:
+    """Two patients collected for a cohort of one: refused, naming the cohort and both."""
+    trial = Trial("T1", "Trial", "CART", (Cohort("C1", 1),), START, START + timedelta(days=60))
+    both = tuple(
+        replace(in_process(code, collected(at, 4)), trial_code="T1", cohort_code="C1")
+        for code, at in (("P1", MONDAY + 8 * H), ("P2", MONDAY + 12 * H))
+    )
+    with pytest.raises(DoneStepConflict, match=r"Cohort T1/C1 .* cap of 1 .* P1, P2"):
+        tiny_scenario(cleanrooms=ROOMS2, trials=(trial,), patients=both)
+
+
+def test_in_process_patient_whose_chain_cannot_go_on_is_an_error(engine: Engine) -> None:
+    """Seeded, then the only room goes down for a month: solving says so, naming P1."""
+    seed = DoneStep("seed", TUESDAY + 8 * H, TUESDAY + 14 * H, "CR1")
+    down = Window(TUESDAY + 14 * H, TUESDAY + 30 * 24 * H, "requalification")
+    room = Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=8, downtime=(down,))
+    s = tiny_scenario(
+        cleanrooms=(room,), patients=(in_process("P1", collected(MONDAY + 8 * H), seed),)
+    )
+    with pytest.raises(DoneStepConflict, match=r"Patient 'P1'.*'seed'") as raised:
+        engine(s)
+    assert "\n" not in str(raised.value)
+
+
+# Lymphodepletion and apheresis --------------------------------------------------------
+
+
+def test_lymphodepletion_never_starts_before_apheresis_ends(engine: Engine) -> None:
+    """With 8 days of lymphodepletion and a short process, LD still waits for apheresis."""
+    # Released the day after harvest, a 6-day shelf life: infusing as early as allowed
+    # would put lymphodepletion days before the collection.
+    s = fresh(fresh_shelf_days=6, ld_days_before_infusion=8, ld_before_release=True)
+    plan = planned(engine, s)
+    assert plan.kpis.scheduled == 1
+    _, aph_end = row(plan, "P1", "apheresis")
+    ld_start, _ = row(plan, "P1", "lymphodepletion")
+    assert ld_start >= aph_end
+
+
+# Shelf life ---------------------------------------------------------------------------
+
+
+def test_shelf_life_counts_from_the_configured_step(engine: Engine) -> None:
+    """A fresh product kept 4 days from seeding cannot wait for harvest 4+ days later."""
+    from_last = planned(engine, fresh(fresh_shelf_days=4, ld_before_release=True))
+    assert from_last.kpis.scheduled == 1
+    from_seed = fresh(fresh_shelf_days=4, ld_before_release=True, shelf_life_from_step="seed")
+    assert planned(engine, from_seed).kpis.scheduled == 0
+
+
+# Lymphodepletion and release ----------------------------------------------------------
+
+
+def test_cryopreserved_lymphodepletion_waits_for_release(engine: Engine) -> None:
+    """A cryopreserved batch released 2 days after harvest: LD starts on release day or later."""
+    s = tiny_scenario(n_patients=2)
+    plan = planned(engine, s)
+    assert plan.kpis.scheduled == 2
+    for schedule in plan.schedules:
+        ld_start, _ = row(plan, schedule.patient_code, "lymphodepletion")
+        assert ld_start.date() >= schedule.release_day
+
+
+def test_fresh_lymphodepletion_before_release_only_when_allowed(engine: Engine) -> None:
+    """Released 2 days after harvest, kept 3: a 3-day LD must start before release."""
+    allowed = planned(engine, fresh(qc_release_days=2, fresh_shelf_days=3, ld_before_release=True))
+    assert allowed.kpis.scheduled == 1
+    schedule = allowed.schedules[0]
+    ld_start, _ = row(allowed, "P1", "lymphodepletion")
+    assert ld_start.date() < schedule.release_day
+    refused = planned(engine, fresh(qc_release_days=2, fresh_shelf_days=3))
+    assert refused.kpis.scheduled == 0
