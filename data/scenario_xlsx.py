@@ -10,6 +10,7 @@ refused quickly; the limits are documented in docs/scenario-format.md.
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -1147,6 +1148,14 @@ def read_scenario_xlsx(path: str | Path) -> Scenario:
     """Read a filled template; ScenarioFileError lists every problem by sheet, row and column."""
     source = Path(path)
     file = str(path)
+    with warnings.catch_warnings():
+        # openpyxl warns about what it drops or cannot read (unsupported extensions, dates
+        # out of range); problems that matter are reported, and stderr stays one line.
+        warnings.simplefilter("ignore")
+        return _read_file(source, file)
+
+
+def _read_file(source: Path, file: str) -> Scenario:
     try:
         _check_archive(source)
         try:

@@ -6,6 +6,7 @@ import copy
 import io
 import json
 import time
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -431,6 +432,24 @@ def test_missing_sheet_missing_column_and_hidden_data_are_reported(tmp_path: Pat
         "headers code, name, room_codes, products, changeover_hours",
         f"{path}: sheet 'Bed changes': hidden, with 2 row(s) of data; unhide it to check them, "
         "or delete them",
+    ]
+
+
+def test_a_date_cell_out_of_range_is_a_problem_not_a_warning(tmp_path: Path) -> None:
+    """A date-formatted number beyond any date is reported at its cell, and nothing warns."""
+    path = write_scenario_xlsx(tmp_path / "tiny.xlsx", tiny_scenario())
+    wb = openpyxl.load_workbook(path)
+    wb["Holidays"]["A2"] = 6.9e16
+    wb["Holidays"]["A2"].number_format = "yyyy-mm-dd"
+    wb["Holidays"]["B2"] = "Far future"
+    wb.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ScenarioFileError) as error:
+            read_scenario_xlsx(path)
+    assert problems_of(error) == [
+        f"{path}: sheet 'Holidays', row 2, column A (day): found the error value #VALUE!; "
+        "expected a date (YYYY-MM-DD)"
     ]
 
 
