@@ -15,10 +15,7 @@ from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as SchemaError
+from typing import TYPE_CHECKING, Any
 
 from planner import (
     ApheresisCapacity,
@@ -46,6 +43,10 @@ from planner import (
     Ward,
     Window,
 )
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as SchemaError
 
 FORMAT_VERSION = 1
 #: Largest JSON file read, in bytes (documented in docs/scenario-format.md).
@@ -123,6 +124,9 @@ def schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    # Imported here: jsonschema takes a tenth of a second that other commands need not pay.
+    from jsonschema import Draft202012Validator
+
     # Local $refs inlined: resolving them per item made checking a long roster 3x slower.
     defs = schema()["$defs"]
     return Draft202012Validator(_inline(schema(), defs))
