@@ -479,13 +479,13 @@ def test_json_problems_are_located_by_path(tmp_path: Path) -> None:
     with pytest.raises(ScenarioFileError) as error:
         read_scenario_json(path)
     assert problems_of(error) == [
-        f"{path}: $.colour: unknown key (expected one of: format_version, name, horizon_start, "
-        "horizon_end, site, holidays, priority_weights, cleanrooms, devices, staff, shift_codes, "
-        "roster, ward, apheresis, products, trials, patients)",
-        f'{path}: $.products[1].steps[0].duration_hours: expected a whole number, found "abc"',
         f"{path}: $.staff[0].roles[1]: expected one of operator, qc_analyst, qp, "
         'apheresis_nurse, found "pilot"',
         f"{path}: $.ward.beds: missing",
+        f'{path}: $.products[1].steps[0].duration_hours: expected a whole number, found "abc"',
+        f"{path}: $.colour: unknown key (expected one of: format_version, name, horizon_start, "
+        "horizon_end, site, holidays, priority_weights, cleanrooms, devices, staff, shift_codes, "
+        "roster, ward, apheresis, products, trials, patients)",
     ]
     data = scenario_to_dict(rich_scenario())
     data["patients"][2]["earliest_apheresis"] = "2027-02-30"
@@ -501,6 +501,27 @@ def test_json_problems_are_located_by_path(tmp_path: Path) -> None:
     assert problems_of(error) == [
         f"{path}: $.patients[2].earliest_apheresis: expected a real date YYYY-MM-DD, "
         'found "2027-02-30"'
+    ]
+
+
+def test_reference_problems_come_with_the_schema_problems() -> None:
+    """A malformed value elsewhere does not hide repeated codes or unknown references."""
+    data = scenario_to_dict(rich_scenario())
+    data["ward"]["beds"] = "four"
+    data["patients"][0]["product_code"] = "NOPE"
+    data["patients"][1]["product_code"] = "N O"  # malformed: reported once, by the schema
+    data["devices"][1]["code"] = "PRODIGY-2"
+    data["roster"][1]["shift_code"] = "X"
+    with pytest.raises(ScenarioFileError) as error:
+        scenario_from_dict(data)
+    assert [str(p) for p in error.value.problems] == [
+        '$.devices[1].code: duplicate device code "PRODIGY-2" (also at $.devices[0])',
+        '$.roster[1].shift_code: expected a shift code from the shift codes (D, L, N), found "X"',
+        '$.ward.beds: expected a whole number, found "four"',
+        "$.patients[0].product_code: expected a product code from the products (CART, TIL), "
+        'found "NOPE"',
+        "$.patients[1].product_code: expected a code: 1-40 letters, digits, '-', '_' or '.', "
+        'starting with a letter or digit, found "N O"',
     ]
 
 
