@@ -97,6 +97,21 @@ def test_export_then_import_gives_an_equal_scenario(tmp_path: Path, name: str, s
     assert read_scenario(path) == scenario
 
 
+def test_the_same_scenario_gives_the_same_bytes(tmp_path: Path) -> None:
+    """Workbooks carry no clock time: writing twice gives identical files, in both formats."""
+
+    def write_all(folder: Path) -> list[bytes]:
+        folder.mkdir()
+        files = [
+            write_scenario(folder / f"s{suffix}", rich_scenario()) for suffix in (".xlsx", ".json")
+        ]
+        return [p.read_bytes() for p in (*files, write_template(folder / "t.xlsx"))]
+
+    first = write_all(tmp_path / "a")
+    time.sleep(1.1)  # a clock time written anywhere would differ now
+    assert write_all(tmp_path / "b") == first
+
+
 def test_json_is_valid_against_the_shipped_schema_and_versioned(tmp_path: Path) -> None:
     """The exported JSON carries format_version 1 and names the 2020-12 draft."""
     path = write_scenario_json(tmp_path / "rich.json", rich_scenario())
