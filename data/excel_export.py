@@ -702,7 +702,7 @@ def _assignments(ws: Worksheet, assignments: Sequence[Assignment]) -> None:
 # Writing -------------------------------------------------------------------------------------
 
 
-def _reproducible(data: bytes, moment: datetime) -> bytes:
+def reproducible_zip(data: bytes, moment: datetime) -> bytes:
     """Re-pack the zip with fixed entry times and a fixed 'modified' property."""
     stamp = (max(1980, moment.year), moment.month, moment.day, moment.hour, moment.minute, 0)
     modified = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
@@ -865,5 +865,5 @@ def write_plan_workbook(
     buffer = io.BytesIO()
     wb.save(buffer)
     created = plan.created.replace(microsecond=0, tzinfo=None)
-    target.write_bytes(_reproducible(buffer.getvalue(), created))
+    target.write_bytes(reproducible_zip(buffer.getvalue(), created))
     return target

@@ -15,10 +15,7 @@ from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as SchemaError
+from typing import TYPE_CHECKING, Any
 
 from planner import (
     ApheresisCapacity,
@@ -46,6 +43,10 @@ from planner import (
     Ward,
     Window,
 )
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as SchemaError
 
 FORMAT_VERSION = 1
 #: Largest JSON file read, in bytes (documented in docs/scenario-format.md).
@@ -123,6 +124,9 @@ def schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    # Imported here: jsonschema takes a tenth of a second that other commands need not pay.
+    from jsonschema import Draft202012Validator
+
     # Local $refs inlined: resolving them per item made checking a long roster 3x slower.
     defs = schema()["$defs"]
     return Draft202012Validator(_inline(schema(), defs))
@@ -211,7 +215,30 @@ def schema_problems(data: object) -> list[tuple[Path_, str]]:
 
 
 def _sort_key(path: Path_) -> tuple[tuple[int, int, str], ...]:
-    return tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in path)
+    """Document order: list items by index, keys in the order the format lists them."""
+    order = _key_order()
+    return tuple(
+        (0, p, "") if isinstance(p, int) else (1, order.get(p, len(order)), p) for p in path
+    )
+
+
+@cache
+def _key_order() -> dict[str, int]:
+    """Every key of the format, numbered in the order the schema first lists it."""
+    order: dict[str, int] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key in node.get("properties", {}):
+                order.setdefault(key, len(order))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema())
+    return order
 
 
 # Scenario -> dictionary ---------------------------------------------------------------------
@@ -431,19 +458,6 @@ class _Builder:
             self.fail((*path, key), f"expected a real date and time, found {show(text)}")
             return None
 
-    def unique(self, kind: str, items: Sequence[Mapping[str, Any]], path: Path_) -> None:
-        first: dict[str, int] = {}
-        for i, item in enumerate(items):
-            code = item["code"]
-            if code in first:
-                self.fail(
-                    (*path, i, "code"),
-                    f"duplicate {kind} code {show(code)} (also at "
-                    f"{self.locate((*path, first[code]))})",
-                )
-            else:
-                first[code] = i
-
     def windows(self, items: Sequence[Mapping[str, Any]], path: Path_) -> tuple[Window, ...]:
         out = []
         for i, w in enumerate(items):
@@ -473,11 +487,19 @@ class _Codes:
             folded.setdefault(code.casefold(), []).append(code)
         self.folded = {k: v[0] for k, v in folded.items() if len(v) == 1}
 
-    def resolve(self, b: _Builder, code: str, path: Path_) -> str:
+    def resolve(self, code: str) -> str:
+        """The known code a reference means (itself if unknown: reported by check)."""
         if code in self.exact:
             return code
-        if code.casefold() in self.folded:
-            return self.folded[code.casefold()]
+        return self.folded.get(code.casefold(), code)
+
+    def check(self, b: _Builder, code: object, path: Path_) -> str | None:
+        """The known code a reference means, or None with a problem at path."""
+        if not isinstance(code, str):
+            return None
+        resolved = self.resolve(code)
+        if resolved in self.exact:
+            return resolved
         known = sorted(self.exact)
         listed = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
         b.fail(
@@ -485,7 +507,133 @@ class _Codes:
             f"expected a {self.kind} code from {self.where} ({listed or 'none defined'}), "
             f"found {show(code)}",
         )
-        return code
+        return None
+
+
+def _objects(node: object, key: str) -> list[tuple[int, dict[str, Any]]]:
+    """The objects listed under key, with their index; whatever else is there is skipped."""
+    value = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _defined(
+    b: _Builder, kind: str, where: str, path: Path_, items: list[tuple[int, dict[str, Any]]]
+) -> _Codes:
+    """The codes of these objects, each repeat reported where it repeats."""
+    first: dict[str, int] = {}
+    for i, item in items:
+        code = item.get("code")
+        if not isinstance(code, str):
+            continue
+        if code in first:
+            b.fail(
+                (*path, i, "code"),
+                f"duplicate {kind} code {show(code)} (also at {b.locate((*path, first[code]))})",
+            )
+        else:
+            first[code] = i
+    return _Codes(kind, where, list(first))
+
+
+def _check_references(b: _Builder, d: object) -> None:
+    """Repeated codes and references to codes not defined, read as far as the data allows.
+
+    Runs even on a dictionary that fails the schema, so that these problems are reported
+    together with the schema's; everything of the wrong shape is skipped.
+    """
+    products_in = _objects(d, "products")
+    products = _defined(b, "product", "the products", ("products",), products_in)
+    cleanrooms_in = _objects(d, "cleanrooms")
+    rooms = _defined(b, "cleanroom", "the cleanrooms", ("cleanrooms",), cleanrooms_in)
+    devices_in = _objects(d, "devices")
+    _defined(b, "device", "the devices", ("devices",), devices_in)
+    staff_in = _objects(d, "staff")
+    staff = _defined(b, "staff", "the staff", ("staff",), staff_in)
+    shifts = _defined(b, "shift", "the shift codes", ("shift_codes",), _objects(d, "shift_codes"))
+    trials_in = _objects(d, "trials")
+    trials = _defined(b, "trial", "the trials", ("trials",), trials_in)
+    patients_in = _objects(d, "patients")
+    _defined(b, "patient", "the patients", ("patients",), patients_in)
+
+    def each(codes: _Codes, obj: dict[str, Any], key: str, path: Path_) -> None:
+        value = obj.get(key)
+        if isinstance(value, list):
+            for j, code in enumerate(value):
+                codes.check(b, code, (*path, key, j))
+
+    steps_of: dict[str, set[str]] = {}
+    for i, p in products_in:
+        steps = _defined(
+            b, "step", "the product's steps", ("products", i, "steps"), _objects(p, "steps")
+        )
+        if isinstance(p.get("code"), str):
+            steps_of.setdefault(p["code"], steps.exact)
+    for i, r in cleanrooms_in:
+        each(products, r, "products", ("cleanrooms", i))
+    for i, v in devices_in:
+        each(rooms, v, "room_codes", ("devices", i))
+        each(products, v, "products", ("devices", i))
+    for i, m in staff_in:
+        each(products, m, "trained_products", ("staff", i))
+    seen_roster: dict[tuple[str, object], int] = {}
+    for i, e in _objects(d, "roster"):
+        path: Path_ = ("roster", i)
+        member = staff.check(b, e.get("staff_code"), (*path, "staff_code"))
+        shifts.check(b, e.get("shift_code"), (*path, "shift_code"))
+        day = e.get("day")
+        if member is None or not isinstance(day, str):
+            continue
+        if (member, day) in seen_roster:
+            b.fail(
+                (*path, "day"),
+                f"staff member {show(member)} is rostered twice on {day} (also at "
+                f"{b.locate(('roster', seen_roster[(member, day)]))})",
+            )
+        else:
+            seen_roster[(member, day)] = i
+    cohorts_of: dict[str, _Codes] = {}
+    for i, t in trials_in:
+        products.check(b, t.get("product_code"), ("trials", i, "product_code"))
+        cohorts = _defined(
+            b, "cohort", "the trial's cohorts", ("trials", i, "cohorts"), _objects(t, "cohorts")
+        )
+        if isinstance(t.get("code"), str):
+            cohorts_of.setdefault(t["code"], cohorts)
+    for i, p in patients_in:
+        path = ("patients", i)
+        product = products.check(b, p.get("product_code"), (*path, "product_code"))
+        trial = p.get("trial_code")
+        if trial is not None:
+            trial = trials.check(b, trial, (*path, "trial_code"))
+            if trial is not None and trial in cohorts_of and p.get("cohort_code") is not None:
+                cohorts_of[trial].check(b, p.get("cohort_code"), (*path, "cohort_code"))
+        if product is None:
+            continue
+        allowed = steps_of.get(product, set()) | {"apheresis"}
+        for j, done in _objects(p, "done_steps"):
+            step = done.get("step_code")
+            if isinstance(step, str) and step not in allowed:
+                b.fail(
+                    (*path, "done_steps", j, "step_code"),
+                    f"expected a step of product {show(product)} "
+                    f"({', '.join(sorted(allowed))}), found {show(step)}",
+                )
+    seen_priority: set[int] = set()
+    for i, w in _objects(d, "priority_weights"):
+        priority = w.get("priority")
+        if not isinstance(priority, int):
+            continue
+        if priority in seen_priority:
+            b.fail(("priority_weights", i, "priority"), f"priority {priority} appears twice")
+        seen_priority.add(priority)
+
+
+def _overlaps(a: Path_, b: Path_) -> bool:
+    """Whether one path lies within the other."""
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
 
 
 def scenario_from_dict(
@@ -496,29 +644,33 @@ def scenario_from_dict(
     Raises ScenarioFileError naming each problem by locate(path).
     """
     raw = schema_problems(data)
-    if not raw:
-        assert isinstance(data, dict)
-        builder = _Builder(locate)
+    builder = _Builder(locate)
+    _check_references(builder, data)
+    if not raw and isinstance(data, dict):
+        # The domain's rules need well-formed data; references were checked either way.
         scenario = _build(builder, data)
-        raw = builder.problems
-        if not raw and scenario is not None:
+        if not builder.problems and scenario is not None:
             return scenario
+    # A reference the schema already found malformed is not reported twice.
+    raw += [
+        (path, message)
+        for path, message in builder.problems
+        if not any(_overlaps(path, bad) for bad, _ in raw)
+    ]
+    raw = sorted(dict.fromkeys(raw), key=lambda item: _sort_key(item[0]))
     raise ScenarioFileError(file, [Problem(locate(path), message) for path, message in raw])
 
 
 def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
     """The scenario from a schema-valid dictionary (None once any problem was recorded)."""
     products_in = d["products"]
-    b.unique("product", products_in, ("products",))
     products = _Codes("product", "the products", [p["code"] for p in products_in])
     rooms = _Codes("cleanroom", "the cleanrooms", [r["code"] for r in d["cleanrooms"]])
     staff_codes = _Codes("staff", "the staff", [m["code"] for m in d["staff"]])
     shifts = _Codes("shift", "the shift codes", [c["code"] for c in d["shift_codes"]])
 
     def product_list(obj: Mapping[str, Any], key: str, path: Path_) -> tuple[str, ...]:
-        return tuple(
-            products.resolve(b, code, (*path, key, i)) for i, code in enumerate(obj.get(key, []))
-        )
+        return tuple(products.resolve(code) for code in obj.get(key, []))
 
     site = b.make(("site",), Site, **d["site"])
     holidays = []
@@ -527,16 +679,7 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
         if day is not None:
             holidays.append(Holiday(day, h["name"]))
     weights = d.get("priority_weights")
-    if weights is not None:
-        seen: dict[int, int] = {}
-        for i, w in enumerate(weights):
-            if w["priority"] in seen:
-                b.fail(
-                    ("priority_weights", i, "priority"), f"priority {w['priority']} appears twice"
-                )
-            seen[w["priority"]] = i
 
-    b.unique("cleanroom", d["cleanrooms"], ("cleanrooms",))
     cleanrooms = []
     for i, r in enumerate(d["cleanrooms"]):
         path: Path_ = ("cleanrooms", i)
@@ -552,7 +695,6 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
         )
         cleanrooms.append(room)
 
-    b.unique("device", d["devices"], ("devices",))
     devices = []
     for i, v in enumerate(d["devices"]):
         path = ("devices", i)
@@ -562,17 +704,13 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
                 Device,
                 code=v["code"],
                 name=v["name"],
-                room_codes=tuple(
-                    rooms.resolve(b, code, (*path, "room_codes", j))
-                    for j, code in enumerate(v["room_codes"])
-                ),
+                room_codes=tuple(rooms.resolve(code) for code in v["room_codes"]),
                 products=product_list(v, "products", path),
                 downtime=b.windows(v.get("downtime", []), (*path, "downtime")),
                 **_optional(v, "changeover_hours"),
             )
         )
 
-    b.unique("staff", d["staff"], ("staff",))
     staff = []
     for i, m in enumerate(d["staff"]):
         path = ("staff", i)
@@ -590,28 +728,16 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
             )
         )
 
-    b.unique("shift", d["shift_codes"], ("shift_codes",))
     shift_codes = [
         b.make(("shift_codes", i), ShiftCode, **c) for i, c in enumerate(d["shift_codes"])
     ]
 
     roster = []
-    seen_roster: dict[tuple[str, date], int] = {}
     for i, e in enumerate(d["roster"]):
-        path = ("roster", i)
-        member = staff_codes.resolve(b, e["staff_code"], (*path, "staff_code"))
-        shift = shifts.resolve(b, e["shift_code"], (*path, "shift_code"))
-        day = b.day(e, "day", path)
-        if day is None:
-            continue
-        if (member, day) in seen_roster:
-            b.fail(
-                (*path, "day"),
-                f"staff member {show(member)} is rostered twice on {day} (also at "
-                f"{b.locate(('roster', seen_roster[(member, day)]))})",
-            )
-        seen_roster[(member, day)] = i
-        roster.append(RosterEntry(member, day, shift))
+        day = b.day(e, "day", ("roster", i))
+        if day is not None:
+            member, shift = staff_codes.resolve(e["staff_code"]), shifts.resolve(e["shift_code"])
+            roster.append(RosterEntry(member, day, shift))
 
     w = d["ward"]
     changes = []
@@ -644,9 +770,7 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
     )
 
     built_products = [_product(b, p, ("products", i)) for i, p in enumerate(products_in)]
-    steps_of = {p["code"]: {s["code"] for s in p["steps"]} for p in products_in}
 
-    b.unique("trial", d.get("trials", []), ("trials",))
     trials_in = d.get("trials", [])
     trial_codes = _Codes("trial", "the trials", [t["code"] for t in trials_in])
     trials = []
@@ -656,7 +780,6 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
         cohorts = []
         for j, c in enumerate(t["cohorts"]):
             cohorts.append(b.make((*path, "cohorts", j), Cohort, **c))
-        b.unique("cohort", t["cohorts"], (*path, "cohorts"))
         cohorts_of[t["code"]] = _Codes(
             "cohort", f"trial {t['code']}'s cohorts", [c["code"] for c in t["cohorts"]]
         )
@@ -669,7 +792,7 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
                 Trial,
                 code=t["code"],
                 name=t["name"],
-                product_code=products.resolve(b, t["product_code"], (*path, "product_code")),
+                product_code=products.resolve(t["product_code"]),
                 cohorts=tuple(cohorts),
                 enrolment_start=start,
                 enrolment_end=end,
@@ -678,27 +801,19 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
         )
 
     patients_in = d.get("patients", [])
-    b.unique("patient", patients_in, ("patients",))
     patients = []
     for i, p in enumerate(patients_in):
         path = ("patients", i)
-        product = products.resolve(b, p["product_code"], (*path, "product_code"))
+        product = products.resolve(p["product_code"])
         trial = p.get("trial_code")
         cohort = p.get("cohort_code")
         if trial is not None:
-            trial = trial_codes.resolve(b, trial, (*path, "trial_code"))
+            trial = trial_codes.resolve(trial)
             if cohort is not None and trial in cohorts_of:
-                cohort = cohorts_of[trial].resolve(b, cohort, (*path, "cohort_code"))
+                cohort = cohorts_of[trial].resolve(cohort)
         done = []
         for j, ds in enumerate(p.get("done_steps", [])):
             dpath = (*path, "done_steps", j)
-            if ds["step_code"] not in steps_of.get(product, set()) | {"apheresis"}:
-                known = ", ".join(sorted(steps_of.get(product, set()) | {"apheresis"}))
-                b.fail(
-                    (*dpath, "step_code"),
-                    f"expected a step of product {show(product)} ({known}), "
-                    f"found {show(ds['step_code'])}",
-                )
             start, end = b.moment(ds, "start", dpath), b.moment(ds, "end", dpath)
             if start is not None and end is not None:
                 done.append(
@@ -768,7 +883,6 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
 
 def _product(b: _Builder, p: Mapping[str, Any], path: Path_) -> Product | None:
     steps: list[ProcessStep | None] = []
-    b.unique("step", p["steps"], (*path, "steps"))
     for i, s in enumerate(p["steps"]):
         spath = (*path, "steps", i)
         needs = tuple(

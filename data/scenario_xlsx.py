@@ -10,6 +10,8 @@ refused quickly; the limits are documented in docs/scenario-format.md.
 
 from __future__ import annotations
 
+import io
+import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from data.excel_export import reproducible_zip
 from data.scenario_json import (
     FORMAT_VERSION,
     MAX_PROBLEMS,
@@ -671,18 +674,27 @@ def build_workbook(scenario: Scenario | None = None) -> Workbook:
     return wb
 
 
+#: Creation time stamped on every written workbook, so the same scenario gives the same bytes.
+_STAMP = datetime(2026, 1, 1)
+
+
+def _save(wb: Workbook, path: str | Path) -> Path:
+    target = Path(path)
+    wb.properties.created = wb.properties.modified = _STAMP
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    target.write_bytes(reproducible_zip(buffer.getvalue(), _STAMP))
+    return target
+
+
 def write_template(path: str | Path) -> Path:
     """Write an empty scenario template to path."""
-    target = Path(path)
-    build_workbook().save(target)
-    return target
+    return _save(build_workbook(), path)
 
 
 def write_scenario_xlsx(path: str | Path, scenario: Scenario) -> Path:
-    """Write a scenario as a filled template to path."""
-    target = Path(path)
-    build_workbook(scenario).save(target)
-    return target
+    """Write a scenario as a filled template to path (the same scenario, the same bytes)."""
+    return _save(build_workbook(scenario), path)
 
 
 # Reading ------------------------------------------------------------------------------------
@@ -1159,6 +1171,14 @@ def read_scenario_xlsx(path: str | Path) -> Scenario:
     """Read a filled template; ScenarioFileError lists every problem by sheet, row and column."""
     source = Path(path)
     file = str(path)
+    with warnings.catch_warnings():
+        # openpyxl warns about what it drops or cannot read (unsupported extensions, dates
+        # out of range); problems that matter are reported, and stderr stays one line.
+        warnings.simplefilter("ignore")
+        return _read_file(source, file)
+
+
+def _read_file(source: Path, file: str) -> Scenario:
     try:
         _check_archive(source)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,12 +20,19 @@ from data.scenario_xlsx import SHEETS, write_scenario_xlsx
 from tests.factories import rich_scenario
 
 
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file holding the rich scenario, made once."""
+    path = tmp_path_factory.mktemp("stored") / "planner.sqlite"
+    Repository(open_database(f"sqlite:///{path}")).save_scenario(rich_scenario())
+    return path
+
+
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    """A new SQLite database holding the rich scenario."""
-    address = f"sqlite:///{tmp_path / 'planner.sqlite'}"
-    Repository(open_database(address)).save_scenario(rich_scenario())
-    return address
+def url(stored: Path, tmp_path: Path) -> str:
+    """A fresh copy of the database holding the rich scenario."""
+    shutil.copy(stored, tmp_path / "planner.sqlite")
+    return f"sqlite:///{tmp_path / 'planner.sqlite'}"
 
 
 def state(url: str) -> tuple[list[str], int]:

@@ -6,6 +6,7 @@ import copy
 import io
 import json
 import time
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -94,6 +95,21 @@ def test_export_then_import_gives_an_equal_scenario(tmp_path: Path, name: str, s
     scenario = SCENARIOS[name]()
     path = write_scenario(tmp_path / f"{name}{suffix}", scenario)
     assert read_scenario(path) == scenario
+
+
+def test_the_same_scenario_gives_the_same_bytes(tmp_path: Path) -> None:
+    """Workbooks carry no clock time: writing twice gives identical files, in both formats."""
+
+    def write_all(folder: Path) -> list[bytes]:
+        folder.mkdir()
+        files = [
+            write_scenario(folder / f"s{suffix}", rich_scenario()) for suffix in (".xlsx", ".json")
+        ]
+        return [p.read_bytes() for p in (*files, write_template(folder / "t.xlsx"))]
+
+    first = write_all(tmp_path / "a")
+    time.sleep(1.1)  # a clock time written anywhere would differ now
+    assert write_all(tmp_path / "b") == first
 
 
 def test_json_is_valid_against_the_shipped_schema_and_versioned(tmp_path: Path) -> None:
@@ -434,6 +450,24 @@ def test_missing_sheet_missing_column_and_hidden_data_are_reported(tmp_path: Pat
     ]
 
 
+def test_a_date_cell_out_of_range_is_a_problem_not_a_warning(tmp_path: Path) -> None:
+    """A date-formatted number beyond any date is reported at its cell, and nothing warns."""
+    path = write_scenario_xlsx(tmp_path / "tiny.xlsx", tiny_scenario())
+    wb = openpyxl.load_workbook(path)
+    wb["Holidays"]["A2"] = 6.9e16
+    wb["Holidays"]["A2"].number_format = "yyyy-mm-dd"
+    wb["Holidays"]["B2"] = "Far future"
+    wb.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ScenarioFileError) as error:
+            read_scenario_xlsx(path)
+    assert problems_of(error) == [
+        f"{path}: sheet 'Holidays', row 2, column A (day): found the error value #VALUE!; "
+        "expected a date (YYYY-MM-DD)"
+    ]
+
+
 def test_hidden_empty_sheets_and_trailing_blank_rows_are_fine(tmp_path: Path) -> None:
     """An empty hidden sheet and formatted blank rows at the end change nothing."""
     scenario = rich_scenario()
@@ -460,13 +494,13 @@ def test_json_problems_are_located_by_path(tmp_path: Path) -> None:
     with pytest.raises(ScenarioFileError) as error:
         read_scenario_json(path)
     assert problems_of(error) == [
-        f"{path}: $.colour: unknown key (expected one of: format_version, name, horizon_start, "
-        "horizon_end, site, holidays, priority_weights, cleanrooms, devices, staff, shift_codes, "
-        "roster, ward, apheresis, products, trials, patients)",
-        f'{path}: $.products[1].steps[0].duration_hours: expected a whole number, found "abc"',
         f"{path}: $.staff[0].roles[1]: expected one of operator, qc_analyst, qp, "
         'apheresis_nurse, found "pilot"',
         f"{path}: $.ward.beds: missing",
+        f'{path}: $.products[1].steps[0].duration_hours: expected a whole number, found "abc"',
+        f"{path}: $.colour: unknown key (expected one of: format_version, name, horizon_start, "
+        "horizon_end, site, holidays, priority_weights, cleanrooms, devices, staff, shift_codes, "
+        "roster, ward, apheresis, products, trials, patients)",
     ]
     data = scenario_to_dict(rich_scenario())
     data["patients"][2]["earliest_apheresis"] = "2027-02-30"
@@ -482,6 +516,27 @@ def test_json_problems_are_located_by_path(tmp_path: Path) -> None:
     assert problems_of(error) == [
         f"{path}: $.patients[2].earliest_apheresis: expected a real date YYYY-MM-DD, "
         'found "2027-02-30"'
+    ]
+
+
+def test_reference_problems_come_with_the_schema_problems() -> None:
+    """A malformed value elsewhere does not hide repeated codes or unknown references."""
+    data = scenario_to_dict(rich_scenario())
+    data["ward"]["beds"] = "four"
+    data["patients"][0]["product_code"] = "NOPE"
+    data["patients"][1]["product_code"] = "N O"  # malformed: reported once, by the schema
+    data["devices"][1]["code"] = "PRODIGY-2"
+    data["roster"][1]["shift_code"] = "X"
+    with pytest.raises(ScenarioFileError) as error:
+        scenario_from_dict(data)
+    assert [str(p) for p in error.value.problems] == [
+        '$.devices[1].code: duplicate device code "PRODIGY-2" (also at $.devices[0])',
+        '$.roster[1].shift_code: expected a shift code from the shift codes (D, L, N), found "X"',
+        '$.ward.beds: expected a whole number, found "four"',
+        "$.patients[0].product_code: expected a product code from the products (CART, TIL), "
+        'found "NOPE"',
+        "$.patients[1].product_code: expected a code: 1-40 letters, digits, '-', '_' or '.', "
+        'starting with a letter or digit, found "N O"',
     ]
 
 
