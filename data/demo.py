@@ -293,6 +293,8 @@ def demo_products() -> tuple[Product, ...]:
         # The shelf life runs from harvest; lymphodepletion must precede a fresh infusion.
         shelf_life_from_step="harvest",
         ld_before_release=True,
+        # A 3-day shelf life leaves no room to wait for Monday: the ward infuses any day.
+        infusion_any_day=True,
     )
     til_collection = 4
     til = Product(

@@ -241,6 +241,7 @@ class ProductRow(Versioned, Base):
     apheresis_hours: Mapped[int]
     shelf_life_from_step: Mapped[str | None] = mapped_column(CODE)
     ld_before_release: Mapped[bool]
+    infusion_any_day: Mapped[bool] = mapped_column(default=False)
 
 
 class ProcessStepRow(Versioned, Base):

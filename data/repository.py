@@ -542,6 +542,7 @@ def _insert_products(session: Session, sid: int, products: Sequence[Product]) ->
                 apheresis_hours=p.apheresis_hours,
                 shelf_life_from_step=p.shelf_life_from_step,
                 ld_before_release=p.ld_before_release,
+                infusion_any_day=p.infusion_any_day,
             )
             for i, p in enumerate(products)
         ],
@@ -847,6 +848,7 @@ def _load_products(session: Session, sid: int) -> tuple[tuple[Product, ...], dic
             apheresis_hours=p.apheresis_hours,
             shelf_life_from_step=p.shelf_life_from_step,
             ld_before_release=p.ld_before_release,
+            infusion_any_day=p.infusion_any_day,
         )
         for p in rows
     )

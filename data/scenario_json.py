@@ -369,6 +369,7 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
                 "apheresis_hours": p.apheresis_hours,
                 "shelf_life_from_step": p.shelf_life_from_step,
                 "ld_before_release": p.ld_before_release,
+                "infusion_any_day": p.infusion_any_day,
             }
             for p in s.products
         ],
@@ -927,6 +928,7 @@ def _product(b: _Builder, p: Mapping[str, Any], path: Path_) -> Product | None:
         "apheresis_hours",
         "shelf_life_from_step",
         "ld_before_release",
+        "infusion_any_day",
     )
     if "failure_probability" in p:
         fields["failure_probability"] = float(p["failure_probability"])

@@ -335,6 +335,12 @@ SHEETS: tuple[Sheet, ...] = (
                 "yes if lymphodepletion may start before QC release (fresh products only; "
                 "blank: no).",
             ),
+            Column(
+                "infusion_any_day",
+                "bool",
+                "yes if lymphodepletion and infusion may fall on weekends and public "
+                "holidays (blank: no, clinical days only).",
+            ),
         ),
     ),
     Sheet(

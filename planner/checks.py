@@ -353,11 +353,21 @@ def _check_chain(
             problems.append(f"{patient_code} step {step.code} starts outside working hours.")
         prev_end = end
     made = _day_of_end(prev_end)
-    release = made + timedelta(days=product.qc_release_days)
+    release = scenario.release_on(made + timedelta(days=product.qc_release_days))
+    released = span["qc_release"][1].date() if "qc_release" in span else None
+    if released is not None and scenario.qp_days and released not in scenario.qp_days:
+        problems.append(
+            f"{patient_code}'s batch is released on {released:%a %Y-%m-%d}, when no QP works."
+        )
     if "infusion" in span:
         infusion = span["infusion"][0].date()
         if infusion < release:
             problems.append(f"{patient_code} is infused on {infusion} before release {release}.")
+        if not scenario.infusion_allowed(product, infusion):
+            problems.append(
+                f"{patient_code}'s infusion on {infusion:%a %Y-%m-%d} or its lymphodepletion "
+                f"{product.ld_days_before_infusion} d before falls on a weekend or holiday."
+            )
         shelf_from = _day_of_end(ends[product.shelf_step])
         if product.storage is Storage.FRESH and infusion > shelf_from + timedelta(
             days=product.fresh_shelf_days

@@ -93,6 +93,8 @@ class Product:
     shelf_life_from_step: str | None = None
     #: Whether lymphodepletion may start before release (fresh products only).
     ld_before_release: bool = False
+    #: Whether lymphodepletion and infusion may fall on weekends and public holidays.
+    infusion_any_day: bool = False
 
     def __post_init__(self) -> None:
         check_code("Product", self.code)

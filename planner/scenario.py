@@ -174,6 +174,45 @@ class Scenario:
         """Dates of public holidays."""
         return frozenset(h.day for h in self.holidays)
 
+    def is_clinical_day(self, day: date) -> bool:
+        """Whether the clinic works: a weekday that is not a public holiday."""
+        return day.weekday() < 5 and day not in self.holiday_dates
+
+    def infusion_allowed(self, product: Product, infusion: date) -> bool:
+        """Whether lymphodepletion (ld days before) and infusion both fall on clinical days,
+        or the product allows any day."""
+        if product.infusion_any_day:
+            return True
+        ld_start = infusion - timedelta(days=product.ld_days_before_infusion)
+        return self.is_clinical_day(infusion) and self.is_clinical_day(ld_start)
+
+    @cached_property
+    def qp_days(self) -> frozenset[date]:
+        """Days a qualified person is rostered on a working shift (release days)."""
+        shifts = {s.code: s for s in self.shift_codes}
+        qps = {s.code for s in self.staff if Role.QP in s.roles}
+        return frozenset(
+            e.day
+            for e in self.roster
+            if e.staff_code in qps
+            and shifts[e.shift_code].covers_day_work
+            and not shifts[e.shift_code].is_leave
+            and shifts[e.shift_code].hours > 0
+        )
+
+    def release_on(self, ready: date) -> date:
+        """The day a batch ready for release on `ready` is released: the first day from then
+        a QP works. Centres without QPs in the staff list, and days past the horizon (no
+        roster known), release on the day the batch is ready."""
+        if not self.qp_days or ready > self.horizon_end:
+            return ready
+        day = ready
+        while day <= self.horizon_end:
+            if day in self.qp_days:
+                return day
+            day += timedelta(days=1)
+        return day
+
     def days(self) -> list[date]:
         """Every date of the horizon, both ends included."""
         n = (self.horizon_end - self.horizon_start).days + 1

@@ -184,6 +184,8 @@ class Booking:
                 return R.OUTSIDE_HORIZON
             reason = R.NO_BED
             for infusion in range(first, last + 1):
+                if not inst.infusion_ok(job, infusion):
+                    continue
                 if not self.stagger_fits(job, infusion):
                     reason = R.TRIAL_STAGGER
                     continue

@@ -14,6 +14,8 @@ from planner.plan import UnscheduledReason
 from solver.staff_groups import StaffGroup, staff_groups
 
 HOURS_PER_DAY = 24
+#: Days before the horizon the release table covers (batches of steps done earlier).
+RELEASE_OFFSET = 400
 #: Length of the lymphodepletion regimen written to plans (days -5..-3 in domain.md).
 LD_REGIMEN_DAYS = 3
 
@@ -148,6 +150,10 @@ class Instance:
     cohort_caps: dict[tuple[str, str], int]
     cohort_used: dict[tuple[str, str], int]
     staff_groups: tuple[StaffGroup, ...] = ()
+    #: Release day for a batch ready on day i - RELEASE_OFFSET (the next day a QP works).
+    release_table: tuple[int, ...] = ()
+    #: Per product, whether each horizon day may be its infusion day (clinical calendar).
+    infusion_days: dict[str, tuple[bool, ...]] = field(default_factory=dict)
     #: Infusion days per cohort held by patients outside `jobs` (the stagger keeps off them).
     stagger_blocked: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     #: Downtime and the stays of steps already done, merged: what no planned stay may overlap.
@@ -186,8 +192,23 @@ class Instance:
         return day * HOURS_PER_DAY + self.day_start
 
     def release_day(self, job: Job, manufacturing_end: int) -> int:
-        """Day the batch is released: the day manufacturing ends plus QC days."""
-        return (manufacturing_end - 1) // HOURS_PER_DAY + job.product.qc_release_days
+        """Day the batch is released: QC days after manufacturing ends, on a QP's day."""
+        return self.release_of(
+            (manufacturing_end - 1) // HOURS_PER_DAY + job.product.qc_release_days
+        )
+
+    def release_of(self, ready: int) -> int:
+        """Release day of a batch ready for release on a day (index)."""
+        i = ready + RELEASE_OFFSET
+        if not self.release_table or not 0 <= i < len(self.release_table):
+            return ready
+        return self.release_table[i]
+
+    def infusion_ok(self, job: Job, day: int) -> bool:
+        """Whether a day may be the job's infusion day (lymphodepletion and infusion on
+        clinical days, unless the product allows any day)."""
+        days = self.infusion_days.get(job.product.code)
+        return days is None or not 0 <= day < len(days) or days[day]
 
 
 def _windows(scenario: Scenario, windows: Iterable[Window]) -> tuple[tuple[int, int], ...]:
@@ -279,6 +300,15 @@ def compile_instance(scenario: Scenario) -> Instance:
         cohort_caps=cohort_caps,
         cohort_used=cohort_used,
         staff_groups=staff_groups(scenario, days, pools),
+        release_table=_release_table(scenario, days),
+        infusion_days={
+            p.code: tuple(
+                scenario.infusion_allowed(p, scenario.horizon_start + timedelta(days=d))
+                for d in range(days)
+            )
+            for p in scenario.products
+            if not p.infusion_any_day
+        },
     )
     for patient in scenario.patients_to_plan():
         instance.jobs.append(_job(instance, len(instance.jobs), patient))
@@ -453,3 +483,13 @@ def step_group_people(instance: Instance, step: StepSpec) -> dict[int, int]:
         if count:
             people[g] = count
     return people
+
+
+def _release_table(scenario: Scenario, days: int) -> tuple[int, ...]:
+    """Release day index for each ready day index from -RELEASE_OFFSET on."""
+    start = scenario.horizon_start
+    last_qc = max((p.qc_release_days for p in scenario.products), default=0)
+    return tuple(
+        (scenario.release_on(start + timedelta(days=i - RELEASE_OFFSET)) - start).days
+        for i in range(RELEASE_OFFSET + days + last_qc + 2)
+    )

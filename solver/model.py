@@ -12,6 +12,7 @@ from planner import Storage
 from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale, shelf_step
 from solver.instance import (
     HOURS_PER_DAY,
+    RELEASE_OFFSET,
     Instance,
     Job,
     Pool,
@@ -104,6 +105,7 @@ class ChainModel:
                 self.jobs.append(jv)
         self.add_process_lags()
         self.add_release_and_infusion()
+        self.add_clinical_days()
         self.add_apheresis_capacity()
         self.add_cleanroom_segregation()
         self.add_device_capacity()
@@ -223,7 +225,7 @@ class ChainModel:
             m.add(HOURS_PER_DAY * jv.end_day <= mend - 1)
             m.add(mend - 1 <= HOURS_PER_DAY * jv.end_day + HOURS_PER_DAY - 1)
             on = jv.present
-            release = jv.end_day + product.qc_release_days
+            release = self._release(jv)
             ld = product.ld_days_before_infusion
             m.add(jv.infusion >= release).only_enforce_if(on)
             m.add(jv.infusion >= jv.end_day + 1).only_enforce_if(on)
@@ -247,6 +249,28 @@ class ChainModel:
             m.add(jv.v2v >= jv.infusion - jv.apheresis).only_enforce_if(on)
             if job.needed_day is not None:
                 m.add(jv.lateness >= jv.infusion - job.needed_day).only_enforce_if(on)
+
+    def _release(self, jv: JobVars) -> cp_model.IntVar:
+        """The release day: QC days after manufacturing ends, then the next day a QP works."""
+        inst, m = self.instance, self.model
+        qc = jv.job.product.qc_release_days
+        release = m.new_int_var(-RELEASE_OFFSET, len(inst.release_table), f"{jv.job.code}.release")
+        if not inst.release_table:
+            m.add(release == jv.end_day + qc)
+            return release
+        table = [int(d) for d in inst.release_table]
+        m.add_element(jv.end_day + qc + RELEASE_OFFSET, table, release)
+        return release
+
+    def add_clinical_days(self) -> None:
+        """Lymphodepletion and infusion on clinical days, unless the product allows any day."""
+        inst, m = self.instance, self.model
+        for jv in self.jobs:
+            allowed = inst.infusion_days.get(jv.job.product.code)
+            if allowed is None:
+                continue
+            days = [d for d, ok in enumerate(allowed) if ok]
+            m.add_linear_expression_in_domain(jv.infusion, cp_model.Domain.from_values(days))
 
     def _day_cumulative(
         self,

@@ -175,3 +175,18 @@ def test_0003_lets_fresh_products_start_lymphodepletion_before_release(
     assert (loaded["CART"].ld_before_release, loaded["CARTF"].ld_before_release) == (False, True)
     assert loaded["CART"].shelf_life_from_step is None
     assert loaded["CARTF"].shelf_life_from_step is None
+
+
+def test_0004_keeps_products_and_makes_infusions_clinical_days_only(empty_engine: Engine) -> None:
+    """Products stored by 0003 come back with infusion_any_day false, steps intact."""
+    scenario = tiny_scenario(products=(product(), product("TIL", infusion_any_day=True)))
+    upgrade(empty_engine, "head")
+    Repository(empty_engine).save_scenario(scenario)
+    downgrade(empty_engine, "0003")
+    with empty_engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("product")}
+    assert "infusion_any_day" not in columns
+    upgrade(empty_engine, "head")
+    loaded = {p.code: p for p in Repository(empty_engine).load_scenario("tiny").products}
+    assert (loaded["CART"].infusion_any_day, loaded["TIL"].infusion_any_day) == (False, False)
+    assert loaded["TIL"].steps == scenario.products[1].steps

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from planner import (
     ApheresisCapacity,
@@ -20,11 +21,14 @@ from planner import (
     PatientStatus,
     Plan,
     ProcessStep,
+    Product,
     ResourceType,
+    Role,
     RosterEntry,
     Scenario,
     SolverInfo,
     SolveSettings,
+    StaffMember,
     Storage,
     Trial,
     Ward,
@@ -32,12 +36,27 @@ from planner import (
     compute_kpis,
 )
 from planner.checks import changeovers, check_plan
-from tests.factories import START, patient, product, tiny_scenario
+from tests.factories import START, patient
+from tests.factories import product as calendar_product
+from tests.factories import tiny_scenario as calendar_scenario
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 CLEANROOM, STAFF, BED = ResourceType.CLEANROOM, ResourceType.STAFF_POOL, ResourceType.BED
 APHERESIS, NONE = ResourceType.APHERESIS, ResourceType.NONE
+
+
+def product(*args: Any, **kwargs: Any) -> Product:
+    """The factory product, infused any day unless told: the hand-made plans here move days
+    around to break one rule at a time; the clinical calendar has tests of its own."""
+    kwargs.setdefault("infusion_any_day", True)
+    return calendar_product(*args, **kwargs)
+
+
+def tiny_scenario(*args: Any, **kwargs: Any) -> Scenario:
+    """tiny_scenario with the any-day product above, unless products are given."""
+    kwargs.setdefault("products", (product(),))
+    return calendar_scenario(*args, **kwargs)
 
 
 def at(day: int, hour: int = 0) -> datetime:
@@ -555,3 +574,36 @@ def test_changeovers_follow_each_stay_in_a_room() -> None:
         assert c.start == last_end
         assert c.end - c.start == timedelta(hours=s.cleanrooms[0].changeover_hours)
         assert c.resource_type is ResourceType.CLEANROOM and c.step_code == "changeover"
+
+
+def test_weekend_or_holiday_infusion_and_lymphodepletion_are_reported() -> None:
+    """With the clinical calendar, infusion on a Saturday, or LD starting on a holiday, is named."""
+    s = calendar_scenario(2, products=(calendar_product(),))
+    _, plan = valid_plan(s)  # P1 is infused on Saturday 16 January
+    problems = check_plan(s, plan)
+    assert any("P1's infusion on Sat 2027-01-16" in p for p in problems), problems
+    monday = edit(
+        plan,
+        lambda a: a.patient_code == "P1" and a.step_code in ("infusion", "inpatient"),
+        shift(2 * DAY),
+    )
+    monday = edit(monday, of("P1", "lymphodepletion"), shift(2 * DAY))
+    assert not any("P1's infusion" in p for p in check_plan(s, monday))
+    holiday = replace(s, holidays=(Holiday(date(2027, 1, 15), "A holiday"),))
+    assert any("P1's infusion on Mon 2027-01-18" in p for p in check_plan(holiday, monday))
+
+
+def test_release_on_a_day_without_a_qp_is_reported() -> None:
+    """With QPs in the staff list, a batch released on a day none works is named."""
+    base = tiny_scenario(2)
+    qp = StaffMember("QP1", (Role.QP,), ())
+    weekdays = [d for d in base.days() if d.weekday() < 5 and d != date(2027, 1, 13)]
+    s = replace(
+        base,
+        staff=(*base.staff, qp),
+        roster=(*base.roster, *(RosterEntry("QP1", d, "D") for d in weekdays)),
+    )
+    _, plan = valid_plan(s)  # P1 released Wednesday 13 January, the QP's day off
+    problems = check_plan(s, plan)
+    assert any("P1's batch is released on Wed 2027-01-13, when no QP works" in p for p in problems)
+    assert s.release_on(date(2027, 1, 13)) == date(2027, 1, 14)

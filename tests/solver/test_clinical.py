@@ -15,12 +15,16 @@ from planner import (
     DoneStep,
     DoneStepConflict,
     Grade,
+    Holiday,
     Patient,
     PatientStatus,
     Plan,
     ResourceType,
+    Role,
+    RosterEntry,
     Scenario,
     SolveSettings,
+    StaffMember,
     Storage,
     Trial,
     Ward,
@@ -357,3 +361,49 @@ def test_fresh_lymphodepletion_before_release_only_when_allowed(engine: Engine) 
     assert ld_start.date() < schedule.release_day
     refused = planned(engine, fresh(qc_release_days=2, fresh_shelf_days=3))
     assert refused.kpis.scheduled == 0
+
+
+# The clinical calendar (issue 15, item 4) ---------------------------------------------------
+
+
+def _calendar_rows(plan: Plan, step: str) -> list[date]:
+    return sorted(
+        a.start.date()
+        for a in plan.assignments
+        if a.step_code == step and a.resource_type is ResourceType.NONE
+    )
+
+
+def test_infusion_and_lymphodepletion_fall_on_clinical_days(engine: Engine) -> None:
+    """No infusion, and no lymphodepletion start, on a weekend or a public holiday."""
+    holiday = Holiday(date(2027, 1, 18), "A Monday holiday")
+    s = tiny_scenario(3, holidays=(holiday,))
+    plan = planned(engine, s)
+    assert plan.kpis.scheduled == 3
+    for day in _calendar_rows(plan, "infusion") + _calendar_rows(plan, "lymphodepletion"):
+        assert day.weekday() < 5 and day != holiday.day, day
+
+
+def test_a_product_allowing_any_day_may_be_infused_on_a_weekend(engine: Engine) -> None:
+    """The same centre with an any-day product infuses sooner, on a Saturday (v2v shorter)."""
+    strict = planned(engine, tiny_scenario(1))
+    free = planned(engine, tiny_scenario(1, products=(product(infusion_any_day=True),)))
+    assert free.schedules[0].vein_to_vein_days < strict.schedules[0].vein_to_vein_days
+    assert free.schedules[0].infusion_day.weekday() >= 5
+
+
+def test_release_waits_for_a_day_a_qp_works(engine: Engine) -> None:
+    """QPs who work Mondays and Thursdays only: every batch is released on such a day."""
+    base = tiny_scenario(2, products=(product(infusion_any_day=True),))
+    qp = StaffMember("QP1", (Role.QP,), ())
+    days = [d for d in base.days() if d.weekday() in (0, 3)]
+    s = replace(
+        base,
+        staff=(*base.staff, qp),
+        roster=(*base.roster, *(RosterEntry("QP1", d, "D") for d in days)),
+    )
+    plan = planned(engine, s)
+    assert plan.kpis.scheduled == 2
+    for schedule in plan.schedules:
+        assert schedule.release_day.weekday() in (0, 3), schedule.release_day
+        assert schedule.infusion_day >= schedule.release_day
