@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
 from planner.kpis import format_plan, format_progress
+from planner.plan import MAX_DETERMINISTIC_TIME
 from ui.gantt import GanttView
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
 from ui.workers import SolveFunction, SolveWorker
@@ -376,7 +377,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
 
         self.time_spin = QDoubleSpinBox()
-        self.time_spin.setRange(0.5, 3600.0)
+        self.time_spin.setRange(0.5, MAX_DETERMINISTIC_TIME)
         self.time_spin.setDecimals(1)
         self.time_spin.setSingleStep(5.0)
         self.time_spin.setValue(SolveSettings().deterministic_time)
