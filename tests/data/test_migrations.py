@@ -90,7 +90,7 @@ def test_unopenable_sqlite_file_raises_database_error(tmp_path: Path) -> None:
 
 def test_invalid_url_raises_database_error() -> None:
     """A URL that is not a database URL raises DatabaseError."""
-    with pytest.raises(DatabaseError, match="Invalid database URL"):
+    with pytest.raises(DatabaseError, match="invalid database URL"):
         open_database("no-such-dialect://x")
 
 
