@@ -338,6 +338,8 @@ def _check_out(path: Path, suffix: str) -> None:
     if path.suffix.lower() != suffix:
         raise CliError(f"{option} must end in {suffix}: {path}")
     if not path.parent.is_dir():
+        if path.parent.exists():
+            raise CliError(f"{option} {path}: {path.parent} is not a directory")
         raise CliError(f"{option} {path}: the directory {path.parent} does not exist; create it")
     if path.is_dir():
         raise CliError(f"{option} {path} is a directory; give a file name")
