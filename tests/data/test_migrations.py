@@ -147,3 +147,53 @@ def test_0002_keeps_the_newest_plan_current_and_splits_the_status(empty_engine: 
     with empty_engine.connect() as connection:
         statuses = connection.execute(text("SELECT solver_status FROM plan ORDER BY id")).scalars()
         assert list(statuses) == ["UNKNOWN", "CANCELLED"]
+
+
+def test_open_database_without_create_refuses_a_missing_file_and_makes_none(
+    tmp_path: Path,
+) -> None:
+    """Read-only callers ask for an existing database; a missing path stays missing."""
+    missing = tmp_path / "none.sqlite"
+    with pytest.raises(DatabaseError, match="no database at"):
+        open_database(f"sqlite:///{missing}", create=False)
+    assert not missing.exists()
+
+
+def test_open_database_refuses_another_programs_database_untouched(tmp_path: Path) -> None:
+    """A SQLite file with tables but no schema revision is not migrated into."""
+    path = tmp_path / "other.sqlite"
+    engine = db.make_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE bookmarks (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="not an atmp-planner database"):
+        open_database(f"sqlite:///{path}")
+    assert path.read_bytes() == before
+
+
+def test_make_engine_adds_postgres_timeouts_unless_the_url_sets_them() -> None:
+    """A PostgreSQL URL gets connect and statement timeouts; the user's own ones are kept."""
+    plain = db.make_engine("postgresql+psycopg://u:pw@127.0.0.1/atmp").url.query
+    assert plain["connect_timeout"] == str(db.CONNECT_TIMEOUT_S)
+    assert f"statement_timeout={db.STATEMENT_TIMEOUT_MS}" in str(plain["options"])
+    own = db.make_engine(
+        "postgresql+psycopg://u:pw@127.0.0.1/atmp?connect_timeout=3"
+        "&options=-csearch_path%3Dx%20-c%20statement_timeout%3D5"
+    ).url.query
+    assert own["connect_timeout"] == "3"
+    assert own["options"] == "-csearch_path=x -c statement_timeout=5"
+    searched = db.make_engine("postgresql+psycopg://u:pw@h/atmp?options=-csearch_path%3Dx")
+    assert str(searched.url.query["options"]).startswith("-csearch_path=x -c statement_timeout")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+psycopg://u:pa@ss@h:abc/db", "postgresql+psycopg://u:pass@[::1/db"],
+)
+def test_an_unparseable_url_is_refused_with_its_password_masked(url: str) -> None:
+    """A URL SQLAlchemy cannot parse still never shows its password."""
+    with pytest.raises(DatabaseError) as raised:
+        open_database(url)
+    assert "u:***@" in str(raised.value)
+    assert "pass" not in str(raised.value) and "pa@ss" not in str(raised.value)
