@@ -105,6 +105,11 @@ def make_engine(url: str) -> Engine:
     after STATEMENT_TIMEOUT_MS, unless the URL sets connect_timeout or
     options=-c statement_timeout=... itself.
     """
+    if "://" not in url:
+        shown = re.sub(r"^[^@/]*:[^@]*@", "***@", url)  # user:password@host without a scheme
+        raise DatabaseError(
+            f"not a database URL: {shown!r}; for a SQLite file give sqlite:///{shown}"
+        )
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "postgresql":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,11 @@ def test_an_unparseable_url_is_refused_with_its_password_masked(url: str) -> Non
         open_database(url)
     assert "u:***@" in str(raised.value)
     assert "pass" not in str(raised.value) and "pa@ss" not in str(raised.value)
+
+
+def test_a_plain_path_is_refused_with_the_sqlite_url_to_give(tmp_path: Path) -> None:
+    """A file path without a scheme is no URL; the message shows the URL that would work."""
+    path = tmp_path / "plans.sqlite"
+    with pytest.raises(DatabaseError, match=f"give sqlite:///{re.escape(str(path))}$"):
+        open_database(str(path))
+    assert not path.exists()
