@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import threading
@@ -14,15 +15,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from data.db import DatabaseError, open_database, resolve_url
+from data.db import DatabaseError, open_database, resolve_url, sqlite_path
 from data.repository import Repository, RepositoryError
 from data.scenario_json import ScenarioFileError
 from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError
 from planner.kpis import format_plan, format_plan_list, format_progress
+from planner.plan import MAX_DETERMINISTIC_TIME, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 from planner.slot import Referral, SlotOffer
 
 DEMO_NAME = "Demo: Nordic university hospital"
 DEFAULT_DET_TIME = 3.0
+#: Most weeks `demo` exports (ten years; the export is clipped to the plan anyway).
+MAX_WEEKS = 520
 
 
 class CliError(Exception):
@@ -33,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that prints one line (plus a hint) and exits 2 on bad arguments."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"atmp-planner: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _date(text: str) -> date:
@@ -43,14 +47,42 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-    return value
+def _budget(maximum: float) -> Callable[[str], float]:
+    """An argument type: a finite number more than 0 and at most maximum."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or not 0 < value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"must be more than 0 and at most {maximum:g}: {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def _whole(what: str, low: int, high: int) -> Callable[[str], int]:
+    """An argument type: a whole number from low to high."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be {low} to {high}: {text!r}")
+        return value
+
+    return parse
+
+
+def _db_url(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give a database URL, e.g. sqlite:///plans.db")
+    return text
 
 
 def _plan_id(text: str) -> int:
@@ -79,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "--db",
+        type=_db_url,
         metavar="URL",
         help="SQLAlchemy database URL (default: $ATMP_PLANNER_DB, else a SQLite file in the "
         "user data directory); PostgreSQL: postgresql+psycopg://user:pw@host/db",
@@ -88,25 +121,31 @@ def build_parser() -> argparse.ArgumentParser:
     def solver_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--deterministic-time",
-            type=_positive,
+            type=_budget(MAX_DETERMINISTIC_TIME),
             default=DEFAULT_DET_TIME,
             metavar="T",
-            help=f"CP-SAT work budget in deterministic time units (default {DEFAULT_DET_TIME}); "
-            "the same inputs then give the same plan",
+            help=f"CP-SAT work budget in deterministic time units (default {DEFAULT_DET_TIME}, "
+            f"at most {MAX_DETERMINISTIC_TIME:g}); the same inputs then give the same plan",
         )
-        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument(
+            "--seed",
+            type=_whole("the seed", 0, MAX_SEED),
+            default=0,
+            help=f"random seed, 0 to {MAX_SEED} (default 0)",
+        )
         p.add_argument(
             "--workers",
-            type=int,
+            type=_whole("--workers", 1, MAX_WORKERS),
             default=1,
-            help="search workers; more than 1 interleaves them, still deterministic",
+            help=f"search workers, 1 to {MAX_WORKERS}; more than 1 interleaves them, "
+            "still deterministic",
         )
         p.add_argument(
             "--wall-clock",
-            type=_positive,
+            type=_budget(MAX_TIME_LIMIT_S),
             metavar="SECONDS",
-            help="bound the search by wall time instead (faster to reason about, "
-            "but not reproducible)",
+            help=f"bound the search by wall time instead, at most {MAX_TIME_LIMIT_S:g} s "
+            "(faster to reason about, but not reproducible)",
         )
         p.add_argument("--quiet", action="store_true", help="no progress lines")
 
@@ -117,7 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
         "save the plan, write the first weeks to a workbook and print a KPI summary.",
     )
     demo.add_argument("--out", type=Path, default=Path("demo-plan.xlsx"), help="workbook path")
-    demo.add_argument("--weeks", type=int, default=4, help="weeks to export (default 4)")
+    demo.add_argument(
+        "--weeks",
+        type=_whole("--weeks", 1, MAX_WEEKS),
+        default=4,
+        help=f"weeks to export, 1 to {MAX_WEEKS} (default 4)",
+    )
     demo.add_argument("--reload", action="store_true", help="replace the stored demo scenario")
     solver_options(demo)
 
@@ -231,8 +275,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> SolveSettings:
-    if args.workers < 1:
-        raise CliError("--workers must be 1 or more")
     if args.wall_clock is not None:
         return SolveSettings(
             deterministic=False, time_limit_s=args.wall_clock, workers=args.workers, seed=args.seed
@@ -341,8 +383,41 @@ def _solve_interruptibly(run: Callable[[Callable[[], bool]], Plan]) -> Plan:
     return result
 
 
-def _open(args: argparse.Namespace) -> Repository:
-    return Repository(open_database(resolve_url(args.db)))
+def _open(args: argparse.Namespace, *, create: bool = False) -> Repository:
+    """The repository on --db; only create may make a new database (the others need one)."""
+    url = resolve_url(args.db)
+    repo = Repository(open_database(url, create=create))
+    out: Path | None = getattr(args, "out", None) or getattr(args, "screenshot", None)
+    database = sqlite_path(url)
+    if out is not None and database is not None and out.resolve() == database.resolve():
+        raise CliError(f"--out {out} is the database file; give another path")
+    return repo
+
+
+def _check_out(path: Path, suffix: str) -> None:
+    """Refuse an output path that cannot be written, before anything is solved or saved."""
+    option = "--screenshot" if suffix == ".png" else "--out"
+    if path.suffix.lower() != suffix:
+        raise CliError(f"{option} must end in {suffix}: {path}")
+    if not path.parent.is_dir():
+        if path.parent.exists():
+            raise CliError(f"{option} {path}: {path.parent} is not a directory")
+        raise CliError(f"{option} {path}: the directory {path.parent} does not exist; create it")
+    if path.is_dir():
+        raise CliError(f"{option} {path} is a directory; give a file name")
+    if path.exists() and not path.is_file():
+        raise CliError(f"{option} {path} is not a regular file; give another path")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CliError(f"{option} {path} is read-only; give another path")
+    # The only sure test that the directory takes a new file is to make one.
+    trial = path.with_name(f".{path.name}.{os.getpid()}.check")
+    try:
+        trial.touch(exist_ok=False)
+        trial.unlink()
+    except OSError as error:
+        raise CliError(
+            f"{option} {path}: cannot write to {path.parent} ({error.strerror})"
+        ) from None
 
 
 def _load_name(repo: Repository, name: str) -> None:
@@ -357,16 +432,24 @@ def _load(repo: Repository, name: str) -> Scenario:
     return repo.load_scenario(name)
 
 
+def _clip(scenario: Scenario, plan: Plan, start: date, end: date) -> tuple[date, date]:
+    """The window cut to the dates the plan covers; refused if it misses them all."""
+    from data.excel_export import plan_span
+
+    lo, hi = plan_span(scenario, plan)
+    if end < lo or start > hi:
+        raise CliError(
+            f"the window {start} to {end} lies outside the plan, which covers {lo} to {hi}; "
+            "give --from and --to in between"
+        )
+    return max(start, lo), min(end, hi)
+
+
 def _write(
     path: Path, scenario: Scenario, plan: Plan, start: date, end: date, plan_id: int | None
 ) -> Path:
     from data.excel_export import write_plan_workbook
 
-    if path.suffix.lower() != ".xlsx":
-        raise CliError(f"--out must end in .xlsx: {path}")
-    if end < start:
-        raise CliError(f"--to {end} is before --from {start}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     return write_plan_workbook(path, scenario, plan, start, end, plan_id)
 
 
@@ -374,9 +457,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Load, plan and export the demo centre."""
     from data.demo import build_demo_scenario
 
-    if args.weeks < 1:
-        raise CliError("--weeks must be 1 or more")
-    repo = _open(args)
+    _check_out(args.out, ".xlsx")
+    repo = _open(args, create=True)
+    repo.check_writable()
     if args.reload or not repo.has_scenario(DEMO_NAME):
         scenario = build_demo_scenario()
         if scenario.name != DEMO_NAME:
@@ -385,8 +468,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Loaded the demo scenario '{DEMO_NAME}'.", file=sys.stderr)
     scenario = _load(repo, DEMO_NAME)
     plan, plan_id = _solve_and_save(repo, scenario, args)
-    start = scenario.horizon_start
-    end = start + timedelta(weeks=args.weeks) - timedelta(days=1)
+    start, end = _clip(
+        scenario,
+        plan,
+        scenario.horizon_start,
+        scenario.horizon_start + timedelta(weeks=args.weeks) - timedelta(days=1),
+    )
     path = _write(args.out, scenario, plan, start, end, plan_id)
     print(format_plan(plan))
     print(f"Weekly plan {start} to {end}: {path}")
@@ -402,6 +489,7 @@ def _renamed(scenario: Scenario) -> Scenario:
 def cmd_solve(args: argparse.Namespace) -> int:
     """Plan a stored scenario."""
     repo = _open(args)
+    repo.check_writable()
     plan, _ = _solve_and_save(repo, _load(repo, args.scenario), args)
     print(format_plan(plan))
     return 0
@@ -409,6 +497,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the current plan, or a chosen one, for a window."""
+    if args.end < args.start:
+        raise CliError(f"--to {args.end} is before --from {args.start}")
+    _check_out(args.out, ".xlsx")
     repo = _open(args)
     plan_id = args.plan
     if plan_id is not None:
@@ -424,12 +515,14 @@ def cmd_export(args: argparse.Namespace) -> int:
                 "one with `atmp-planner plans --use ID` or `export --plan ID`"
             )
         plan = repo.load_plan(plan_id, name)
-    path = _write(args.out, scenario, plan, args.start, args.end, plan_id)
-    print(f"Wrote {path}")
+    start, end = _clip(scenario, plan, args.start, args.end)
+    path = _write(args.out, scenario, plan, start, end, plan_id)
+    clipped = "" if (start, end) == (args.start, args.end) else ", cut to the plan's dates"
+    print(f"Wrote {path} ({start} to {end}{clipped})")
     if args.ical is not None:
         from data.ical_export import write_staff_calendars
 
-        calendars = write_staff_calendars(args.ical, scenario, plan, plan_id, args.start, args.end)
+        calendars = write_staff_calendars(args.ical, scenario, plan, plan_id, start, end)
         print(f"Wrote {len(calendars)} staff calendars (.ics) to {args.ical}")
     return 0
 
@@ -537,7 +630,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not 1 <= len(args.scenario.strip()) <= 200:
             raise CliError("--scenario must be a name of 1-200 characters")
         scenario = replace(scenario, name=args.scenario)
-    repo = _open(args)
+    # Bringing a centre in is a first thing a new user does: it may make the database.
+    repo = _open(args, create=True)
     try:
         version = repo.save_scenario(scenario, replace=args.replace)
     except ScenarioExistsError:
@@ -592,8 +686,8 @@ def _has_display() -> bool:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the window (or render it to a PNG)."""
-    if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
-        raise CliError(f"--screenshot must end in .png: {args.screenshot}")
+    if args.screenshot is not None:
+        _check_out(args.screenshot, ".png")
     if args.screenshot is None and not _has_display():
         raise CliError(
             "no display to open a window on (DISPLAY is not set): run it on a desktop, "

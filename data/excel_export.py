@@ -8,7 +8,9 @@ times are derived from the plan's creation time, never from the clock.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import re
 import zipfile
 from collections import defaultdict
@@ -93,13 +95,19 @@ def _overlaps(a: Assignment, start: date, end: date) -> bool:
     return first <= end and last >= start
 
 
+def plan_span(scenario: Scenario, plan: Plan) -> tuple[date, date]:
+    """First and last date a plan covers: its scenario's horizon and every assignment."""
+    spans = [_days_touched(a) for a in plan.assignments]
+    lo = min([scenario.horizon_start] + [f for f, _ in spans])
+    hi = max([scenario.horizon_end] + [last for _, last in spans])
+    return lo, hi
+
+
 def _window(
     plan: Plan, scenario: Scenario, start: date | None, end: date | None
 ) -> tuple[date, date]:
     """The dates shown: as asked, else the span of the plan (at least the horizon)."""
-    spans = [_days_touched(a) for a in plan.assignments]
-    lo = min([scenario.horizon_start] + [f for f, _ in spans])
-    hi = max([scenario.horizon_end] + [last for _, last in spans])
+    lo, hi = plan_span(scenario, plan)
     lo, hi = start or lo, end or hi
     if lo > hi:
         raise ValueError(f"Export window ends ({hi}) before it starts ({lo}).")
@@ -859,11 +867,21 @@ def write_plan_workbook(
     end: date | None = None,
     plan_id: int | None = None,
 ) -> Path:
-    """Write the plan's workbook to path (dates inclusive; None means the whole plan)."""
+    """Write the plan's workbook to path (dates inclusive; None means the whole plan).
+
+    The file appears whole or not at all: it is written beside the target and renamed.
+    """
     target = Path(path)
     wb = build_plan_workbook(scenario, plan, start, end, plan_id)
     buffer = io.BytesIO()
     wb.save(buffer)
     created = plan.created.replace(microsecond=0, tzinfo=None)
-    target.write_bytes(reproducible_zip(buffer.getvalue(), created))
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        partial.write_bytes(reproducible_zip(buffer.getvalue(), created))
+        partial.replace(target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
     return target

@@ -10,13 +10,15 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, exc, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from data.db import describe_error
 from data.orm import (
     SCENARIO_CHILDREN,
     ApheresisExceptionRow,
@@ -77,11 +79,13 @@ from planner import (
     Trial,
     Unscheduled,
     UnscheduledReason,
+    ValidationError,
     Ward,
     Window,
 )
 
 RowT = TypeVar("RowT", bound=Versioned)
+EnumT = TypeVar("EnumT", bound=StrEnum)
 Weekly = tuple[int, int, int, int, int, int, int]
 
 
@@ -99,6 +103,34 @@ class ScenarioExistsError(RepositoryError):
 
 class ConcurrentEditError(RepositoryError):
     """Someone else saved the scenario since it was loaded; reload before saving again."""
+
+
+class StorageError(RepositoryError):
+    """The database failed during a call (damaged file, lost server, read-only, locked)."""
+
+
+class StoredDataError(RepositoryError):
+    """A stored value cannot be read back: the database is damaged or another program wrote it."""
+
+
+def _enum(kind: type[EnumT], row: Versioned, column: str, value: str | None = None) -> EnumT:
+    """The member of kind stored in a row's column (or value, for list columns).
+
+    An unknown value raises StoredDataError naming the table, the row and the column.
+    """
+    raw: Any = getattr(row, column) if value is None else value
+    try:
+        return kind(raw)
+    except ValueError:
+        code = getattr(row, "code", None) or getattr(row, "patient_code", None)
+        which = f"id {row.id}" + (f" (code {code!r})" if code else "")
+        table = getattr(row, "__tablename__", type(row).__name__)
+        known = ", ".join(member.value for member in kind)
+        raise StoredDataError(
+            f"table {table}, row {which}, column {column} holds {raw!r}, which is not a "
+            f"known {kind.__name__} ({known}); the database was written by a newer or "
+            "another program: use that program, or restore a backup"
+        ) from None
 
 
 def _bulk_insert(session: Session, model: type[Versioned], rows: Sequence[dict[str, Any]]) -> None:
@@ -123,25 +155,58 @@ class Repository:
 
     @contextmanager
     def _unit_of_work(self) -> Iterator[Session]:
-        """A session in a transaction: committed on success, rolled back on any error."""
-        with self._sessions.begin() as session:
-            yield session
+        """A session in a transaction: committed on success, rolled back on any error.
+
+        Database failures leave as StorageError, saying what went wrong.
+        """
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except exc.DBAPIError as error:
+            raise StorageError(describe_error(self._engine, error)) from error
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A unit of work that only reads: a stored value that cannot be decoded (a date
+        that is no date, JSON that is no JSON) leaves as StoredDataError."""
+        try:
+            with self._unit_of_work() as session:
+                yield session
+        except ValidationError:
+            raise
+        except ValueError as error:
+            raise StoredDataError(
+                f"a stored value cannot be read ({error}); the database is damaged or was "
+                "written by another program: restore a backup"
+            ) from error
+
+    def check_writable(self) -> None:
+        """Raise StorageError now if the database refuses writes (read-only file or user),
+        so that a command fails before its work rather than at its end."""
+        with self._unit_of_work() as session:
+            # Matches no row, but the database still has to grant a write.
+            session.execute(
+                update(ScenarioRow)
+                .where(ScenarioRow.id == -1)
+                .values(version=ScenarioRow.version)
+                .execution_options(synchronize_session=False)
+            )
 
     # Scenarios -----------------------------------------------------------------------------
 
     def list_scenarios(self) -> list[str]:
         """Names of the stored scenarios, sorted."""
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             return list(session.scalars(select(ScenarioRow.name).order_by(ScenarioRow.name)))
 
     def has_scenario(self, name: str) -> bool:
         """Whether a scenario of this name is stored."""
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             return _scenario_id(session, name) is not None
 
     def scenario_version(self, name: str) -> int:
         """The stored version of a scenario (1 after the first save, +1 per save)."""
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             version = session.scalar(select(ScenarioRow.version).where(ScenarioRow.name == name))
         if version is None:
             raise NotFoundError(f"No scenario named '{name}' is stored.")
@@ -200,7 +265,7 @@ class Repository:
 
     def load_scenario(self, name: str) -> Scenario:
         """The stored scenario of this name."""
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             row = session.scalars(select(ScenarioRow).where(ScenarioRow.name == name)).one_or_none()
             if row is None:
                 raise NotFoundError(f"No scenario named '{name}' is stored.")
@@ -254,7 +319,7 @@ class Repository:
 
     def load_plan(self, plan_id: int, scenario_name: str | None = None) -> Plan:
         """The stored plan with this id (which must belong to scenario_name, if given)."""
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             return _load_plan(session, _plan_row(session, plan_id, scenario_name))
 
     def make_current(self, plan_id: int, scenario_name: str | None = None) -> None:
@@ -265,7 +330,7 @@ class Repository:
 
     def current_plan(self, scenario_name: str) -> Plan | None:
         """The plan a user last made current (by a finished solve or by choice), or None."""
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             row = session.scalars(
                 select(PlanRow)
                 .join(ScenarioRow, ScenarioRow.id == PlanRow.scenario_id)
@@ -277,7 +342,7 @@ class Repository:
 
     def latest_plan(self, scenario_name: str) -> Plan | None:
         """The most recently created plan of a scenario, current or not; None if none."""
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             row = session.scalars(
                 select(PlanRow)
                 .join(ScenarioRow, ScenarioRow.id == PlanRow.scenario_id)
@@ -289,7 +354,7 @@ class Repository:
 
     def plan_summaries(self, scenario_name: str) -> list[PlanSummary]:
         """A scenario's stored plans in the order they were saved, with which one is current."""
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             rows = session.scalars(
                 select(PlanRow)
                 .join(ScenarioRow, ScenarioRow.id == PlanRow.scenario_id)
@@ -318,7 +383,7 @@ class Repository:
 
     def plan_ids(self, scenario_name: str) -> list[int]:
         """Ids of a scenario's stored plans, oldest first."""
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             return list(
                 session.scalars(
                     select(PlanRow.id)
@@ -339,7 +404,7 @@ class Repository:
             PlanScheduleRow,
             PlanUnscheduledRow,
         )
-        with self._unit_of_work() as session:
+        with self._reading() as session:
             return sum(
                 session.scalar(select(func.count()).select_from(table)) or 0 for table in tables
             )
@@ -706,7 +771,7 @@ def _load_scenario(session: Session, row: ScenarioRow) -> Scenario:
         Cleanroom(
             code=r.code,
             name=r.name,
-            grade=Grade(r.grade),
+            grade=_enum(Grade, r, "grade"),
             products=tuple(r.products),
             changeover_hours=r.changeover_hours,
             downtime=tuple(Window(w.starts_at, w.ends_at, w.reason) for w in room_down[r.id]),
@@ -750,7 +815,7 @@ def _load_scenario(session: Session, row: ScenarioRow) -> Scenario:
                 priority=p.priority,
                 trial_code=trial_code,
                 cohort_code=cohort_code,
-                status=PatientStatus(p.status),
+                status=_enum(PatientStatus, p, "status"),
                 done_steps=tuple(
                     DoneStep(d.step_code, d.starts_at, d.ends_at, d.resource_code)
                     for d in done[p.id]
@@ -774,7 +839,7 @@ def _load_scenario(session: Session, row: ScenarioRow) -> Scenario:
         staff=tuple(
             StaffMember(
                 code=s.code,
-                roles=tuple(Role(role) for role in s.roles),
+                roles=tuple(_enum(Role, s, "roles", role) for role in s.roles),
                 trained_products=tuple(s.trained_products),
                 contracted_hours_per_week=s.contracted_hours_per_week,
             )
@@ -830,7 +895,7 @@ def _load_products(session: Session, sid: int) -> tuple[tuple[Product, ...], dic
                     needs_cleanroom=s.needs_cleanroom,
                     needs_device=s.needs_device,
                     staff=tuple(
-                        StaffNeed(Role(n.role), n.count, n.hours, n.product_trained)
+                        StaffNeed(_enum(Role, n, "role"), n.count, n.hours, n.product_trained)
                         for n in needs[s.id]
                     ),
                     working_hours_only=s.working_hours_only,
@@ -839,7 +904,7 @@ def _load_products(session: Session, sid: int) -> tuple[tuple[Product, ...], dic
                 )
                 for s in steps[p.id]
             ),
-            storage=Storage(p.storage),
+            storage=_enum(Storage, p, "storage"),
             qc_release_days=p.qc_release_days,
             fresh_shelf_days=p.fresh_shelf_days,
             ld_days_before_infusion=p.ld_days_before_infusion,
@@ -1039,7 +1104,7 @@ def _load_plan(session: Session, row: PlanRow) -> Plan:
                 patient_code=a.patient_code,
                 product_code=a.product_code,
                 step_code=a.step_code,
-                resource_type=ResourceType(a.resource_type),
+                resource_type=_enum(ResourceType, a, "resource_type"),
                 resource_code=a.resource_code,
                 start=a.starts_at,
                 end=a.ends_at,
@@ -1064,7 +1129,7 @@ def _load_plan(session: Session, row: PlanRow) -> Plan:
             for s in _plan_children(session, PlanScheduleRow, row.id)
         ),
         unscheduled=tuple(
-            Unscheduled(u.patient_code, UnscheduledReason(u.reason), u.detail)
+            Unscheduled(u.patient_code, _enum(UnscheduledReason, u, "reason"), u.detail)
             for u in _plan_children(session, PlanUnscheduledRow, row.id)
         ),
         kpis=Kpis(
@@ -1106,4 +1171,6 @@ __all__ = [
     "NotFoundError",
     "Repository",
     "RepositoryError",
+    "StorageError",
+    "StoredDataError",
 ]

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
 from planner.validation import check, check_non_negative, check_positive
+
+#: Largest budgets the command line and the window offer: 3,600 deterministic units (3 take
+#: about 35 s on the demo, so this is hours of search) and one day of wall time.
+MAX_DETERMINISTIC_TIME = 3600.0
+MAX_TIME_LIMIT_S = 86_400.0
+#: CP-SAT's random seed is a 32-bit signed integer; seeds chosen by users are 0 to MAX_SEED.
+MIN_SEED, MAX_SEED = -(2**31), 2**31 - 1
+MAX_WORKERS = 64
 
 
 class ResourceType(StrEnum):
@@ -110,9 +119,21 @@ class SolveSettings:
     use_greedy_hint: bool = True
 
     def __post_init__(self) -> None:
-        check_positive("Deterministic time", self.deterministic_time)
-        check_positive("Time limit (s)", self.time_limit_s)
-        check(1 <= self.workers <= 64, f"Workers must be 1-64 (got {self.workers}).")
+        # An infinite budget would never end a search that is not cancelled.
+        for what, budget in (
+            ("Deterministic time", self.deterministic_time),
+            ("Time limit (s)", self.time_limit_s),
+        ):
+            check_positive(what, budget)
+            check(math.isfinite(budget), f"{what} must be finite (got {budget}).")
+        check(
+            1 <= self.workers <= MAX_WORKERS,
+            f"Workers must be 1-{MAX_WORKERS} (got {self.workers}).",
+        )
+        check(
+            MIN_SEED <= self.seed <= MAX_SEED,
+            f"Seed must be a 32-bit integer, {MIN_SEED} to {MAX_SEED} (got {self.seed}).",
+        )
 
 
 #: What CP-SAT concluded when it was not run at all (no patients, or stopped before it began).

@@ -32,6 +32,7 @@ from data.excel_export import write_plan_workbook
 from data.ical_export import write_staff_calendars
 from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
 from planner.kpis import format_plan, format_progress
+from planner.plan import MAX_DETERMINISTIC_TIME
 from ui.export_dialog import ExportDialog, default_window
 from ui.gantt import GanttView
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
@@ -392,7 +393,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
 
         self.time_spin = QDoubleSpinBox()
-        self.time_spin.setRange(0.5, 3600.0)
+        self.time_spin.setRange(0.5, MAX_DETERMINISTIC_TIME)
         self.time_spin.setDecimals(1)
         self.time_spin.setSingleStep(5.0)
         self.time_spin.setValue(SolveSettings().deterministic_time)

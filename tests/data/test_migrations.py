@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -91,7 +92,7 @@ def test_unopenable_sqlite_file_raises_database_error(tmp_path: Path) -> None:
 
 def test_invalid_url_raises_database_error() -> None:
     """A URL that is not a database URL raises DatabaseError."""
-    with pytest.raises(DatabaseError, match="Invalid database URL"):
+    with pytest.raises(DatabaseError, match="invalid database URL"):
         open_database("no-such-dialect://x")
 
 
@@ -190,3 +191,61 @@ def test_0004_keeps_products_and_makes_infusions_clinical_days_only(empty_engine
     loaded = {p.code: p for p in Repository(empty_engine).load_scenario("tiny").products}
     assert (loaded["CART"].infusion_any_day, loaded["TIL"].infusion_any_day) == (False, False)
     assert loaded["TIL"].steps == scenario.products[1].steps
+
+
+def test_open_database_without_create_refuses_a_missing_file_and_makes_none(
+    tmp_path: Path,
+) -> None:
+    """Read-only callers ask for an existing database; a missing path stays missing."""
+    missing = tmp_path / "none.sqlite"
+    with pytest.raises(DatabaseError, match="no database at"):
+        open_database(f"sqlite:///{missing}", create=False)
+    assert not missing.exists()
+
+
+def test_open_database_refuses_another_programs_database_untouched(tmp_path: Path) -> None:
+    """A SQLite file with tables but no schema revision is not migrated into."""
+    path = tmp_path / "other.sqlite"
+    engine = db.make_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE bookmarks (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="not an atmp-planner database"):
+        open_database(f"sqlite:///{path}")
+    assert path.read_bytes() == before
+
+
+def test_make_engine_adds_postgres_timeouts_unless_the_url_sets_them() -> None:
+    """A PostgreSQL URL gets connect and statement timeouts; the user's own ones are kept."""
+    plain = db.make_engine("postgresql+psycopg://u:pw@127.0.0.1/atmp").url.query
+    assert plain["connect_timeout"] == str(db.CONNECT_TIMEOUT_S)
+    assert f"statement_timeout={db.STATEMENT_TIMEOUT_MS}" in str(plain["options"])
+    own = db.make_engine(
+        "postgresql+psycopg://u:pw@127.0.0.1/atmp?connect_timeout=3"
+        "&options=-csearch_path%3Dx%20-c%20statement_timeout%3D5"
+    ).url.query
+    assert own["connect_timeout"] == "3"
+    assert own["options"] == "-csearch_path=x -c statement_timeout=5"
+    searched = db.make_engine("postgresql+psycopg://u:pw@h/atmp?options=-csearch_path%3Dx")
+    assert str(searched.url.query["options"]).startswith("-csearch_path=x -c statement_timeout")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+psycopg://u:pa@ss@h:abc/db", "postgresql+psycopg://u:pass@[::1/db"],
+)
+def test_an_unparseable_url_is_refused_with_its_password_masked(url: str) -> None:
+    """A URL SQLAlchemy cannot parse still never shows its password."""
+    with pytest.raises(DatabaseError) as raised:
+        open_database(url)
+    assert "u:***@" in str(raised.value)
+    assert "pass" not in str(raised.value) and "pa@ss" not in str(raised.value)
+
+
+def test_a_plain_path_is_refused_with_the_sqlite_url_to_give(tmp_path: Path) -> None:
+    """A file path without a scheme is no URL; the message shows the URL that would work."""
+    path = tmp_path / "plans.sqlite"
+    with pytest.raises(DatabaseError, match=f"give sqlite:///{re.escape(str(path))}$"):
+        open_database(str(path))
+    assert not path.exists()

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 import data.repository as repository_module
+from data.db import open_database
 from data.orm import Base
 from data.repository import (
     ConcurrentEditError,
     NotFoundError,
     Repository,
     ScenarioExistsError,
+    StorageError,
+    StoredDataError,
 )
 from planner import (
     Assignment,
@@ -312,3 +317,43 @@ def test_demo_scenario_round_trip(repo: Repository) -> None:
     scenario = build()
     repo.save_scenario(scenario)
     assert repo.load_scenario(scenario.name) == scenario
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "stored", "load"),
+    [
+        ("patient", "status", "'zombie'", "scenario"),
+        ("staff_member", "roles", "'[\"wizard\"]'", "scenario"),
+        ("plan_unscheduled", "reason", "'moon'", "plan"),
+    ],
+)
+def test_an_unknown_stored_enum_value_names_table_row_and_column(
+    repo: Repository, table: str, column: str, stored: str, load: str
+) -> None:
+    """A value no member of the enum has raises StoredDataError saying where it is."""
+    scenario = rich_scenario()
+    repo.save_scenario(scenario)
+    plan_id = repo.save_plan(sample_plan(scenario.name))
+    with repo._engine.begin() as connection:
+        row_id = connection.execute(text(f"SELECT min(id) FROM {table}")).scalar()
+        assert row_id is not None
+        connection.execute(text(f"UPDATE {table} SET {column} = {stored} WHERE id = {row_id}"))
+    with pytest.raises(StoredDataError) as raised:
+        if load == "scenario":
+            repo.load_scenario(scenario.name)
+        else:
+            repo.load_plan(plan_id)
+    message = str(raised.value)
+    assert f"table {table}, row id {row_id}" in message and f"column {column}" in message
+    assert "\n" not in message
+
+
+def test_a_read_only_database_is_found_out_before_writing(tmp_path: Path) -> None:
+    """check_writable raises StorageError on a database opened read-only, and passes otherwise."""
+    path = tmp_path / "plans.sqlite"
+    Repository(open_database(f"sqlite:///{path}")).check_writable()
+    before = path.read_bytes()
+    read_only = Repository(open_database(f"sqlite:///file:{path}?mode=ro&uri=true"))
+    with pytest.raises(StorageError, match="cannot write"):
+        read_only.check_writable()
+    assert path.read_bytes() == before

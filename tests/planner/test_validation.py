@@ -26,6 +26,7 @@ from planner import (
     Role,
     ShiftCode,
     Site,
+    SolveSettings,
     StaffMember,
     StaffNeed,
     Storage,
@@ -441,3 +442,28 @@ def test_failure_probability_must_be_in_zero_to_one(probability: float) -> None:
         assert product(failure_probability=probability).failure_probability == probability
     else:
         assert_mentions(refused(lambda: product(failure_probability=probability)), "failure")
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"deterministic_time": float("inf")}, "finite"),
+        ({"deterministic_time": float("nan")}, "more than 0"),
+        ({"time_limit_s": float("inf")}, "finite"),
+        ({"seed": 2**31}, "32-bit"),
+        ({"seed": -(2**31) - 1}, "32-bit"),
+        ({"workers": 65}, "1-64"),
+    ],
+)
+def test_solve_settings_refuse_endless_budgets_and_seeds_cp_sat_cannot_take(
+    changes: dict[str, Any], words: str
+) -> None:
+    """A budget that never runs out, or a seed beyond 32 bits, is refused when made."""
+    with pytest.raises(ValidationError, match=words):
+        SolveSettings(**changes)
+
+
+@pytest.mark.parametrize("seed", [-(2**31), 0, 2**31 - 1])
+def test_solve_settings_take_every_32_bit_seed(seed: int) -> None:
+    """The ends of the 32-bit range are seeds CP-SAT takes, so they stay allowed."""
+    assert SolveSettings(seed=seed).seed == seed
