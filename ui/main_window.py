@@ -35,6 +35,7 @@ from planner.kpis import format_plan, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME
 from ui.export_dialog import ExportDialog, default_window
 from ui.gantt import GanttView
+from ui.import_dialog import ImportDialog
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
 from ui.slot_dialog import SlotDialog
 from ui.workers import SolveFunction, SolveWorker
@@ -57,6 +58,14 @@ class PlanStore(Protocol):
 
     def make_current(self, plan_id: int, scenario_name: str | None = None) -> None:
         """Make a stored plan the current one."""
+        ...
+
+    def has_scenario(self, name: str) -> bool:
+        """Whether a scenario of this name is stored."""
+        ...
+
+    def save_scenario(self, scenario: Scenario, *, replace: bool = True) -> int:
+        """Store a scenario (refused if the name is taken and replace is False)."""
         ...
 
 
@@ -384,6 +393,12 @@ class MainWindow(QMainWindow):
             "When could a new referral start? Books around the plan shown, moving no one"
         )
         self.slot_action.triggered.connect(self.ask_slot)
+        self.import_action = QAction("Import scenario…", self)
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.setToolTip(
+            "Bring a centre in from a filled template (.xlsx) or a scenario file (.json)"
+        )
+        self.import_action.triggered.connect(self.ask_import)
         self.export_action = QAction("Export plan…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.setToolTip("Write the weekly plan workbook to print (Ctrl+E)")
@@ -420,6 +435,7 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.import_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
@@ -441,6 +457,40 @@ class MainWindow(QMainWindow):
         suggested = Path.home() / f"{safe or 'plan'}-plan-{number}.xlsx"
         window = default_window(*horizon, date.today())
         return ExportDialog(suggested, window, horizon, self)
+
+    def ask_import(self) -> Scenario | None:
+        """Check a scenario file, import it if valid and wanted, and show it."""
+        if self._store is None or self.solving or self._pending is not None:
+            return None
+        dialog = ImportDialog(self)
+        if dialog.exec() != ImportDialog.DialogCode.Accepted or dialog.scenario is None:
+            return None
+        return self.import_scenario(dialog.scenario)
+
+    def import_scenario(self, scenario: Scenario) -> Scenario | None:
+        """Store a checked scenario under a free name and switch the window to it."""
+        if self._store is None:
+            return None
+        if self._store.has_scenario(scenario.name):
+            self._show_error(
+                f"A scenario named '{scenario.name}' is stored already; nothing was imported. "
+                "Rename it in the file, or use `atmp-planner import --replace`."
+            )
+            return None
+        self._store.save_scenario(scenario, replace=False)
+        self.set_scenario(scenario)
+        self._show_info(f"Imported '{scenario.name}'; press Solve to plan it.")
+        return scenario
+
+    def set_scenario(self, scenario: Scenario) -> None:
+        """Show another scenario (with its current plan, if it has one)."""
+        self._scenario = scenario
+        self.setWindowTitle(f"ATMP planner: {scenario.name}")
+        summaries = [] if self._store is None else self._store.plan_summaries(scenario.name)
+        current = next((s.plan_id for s in summaries if s.current), None)
+        plan = None if current is None or self._store is None else self._store.load_plan(current)
+        self.set_plan(plan, current)
+        self.refresh_plans()
 
     def slot_dialog(self) -> SlotDialog:
         """The earliest-slot dialog, booking around the plan shown."""

@@ -281,3 +281,43 @@ def test_earliest_slot_dialog_answers_around_the_plan_shown(qtbot, store):
     assert f"apheresis  {offer.apheresis_day:%a %Y-%m-%d}" in text and "moving no one" in text
     assert dialog.find_button.isEnabled()
     assert store.plan_summaries("tiny")[-1].plan_id == plan_id  # nothing saved
+
+
+def test_file_import_checks_shows_problems_by_place_then_imports(qtbot, store, tmp_path):
+    """File > Import scenario…: a bad file lists its problems by sheet, row and column and
+    cannot be imported; a good one is stored and shown, ready to solve."""
+    from openpyxl import load_workbook
+
+    from data.scenario_files import write_scenario
+    from ui.import_dialog import ImportDialog
+
+    window = _window(qtbot, scenario=tiny_scenario(), store=store)
+    good = write_scenario(tmp_path / "ours.xlsx", replace(tiny_scenario(), name="Our centre"))
+    bad = tmp_path / "typo.xlsx"
+    workbook = load_workbook(good)
+    staff = workbook["Staff"]
+    staff["B2"] = "operatr"  # a typo in a role
+    workbook.save(bad)
+
+    dialog = ImportDialog(window)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.checked, timeout=TIMEOUT_MS):
+        dialog.check(bad)
+    assert not dialog.import_button.isEnabled() and dialog.scenario is None
+    rows = [
+        [dialog.problems.item(r, c).text() for c in range(4)]
+        for r in range(dialog.problems.rowCount())
+    ]
+    assert rows and rows[0][:3] == ["Staff", "2", "B (roles)"], rows
+    assert "operatr" in rows[0][3]
+    with qtbot.waitSignal(dialog.checked, timeout=TIMEOUT_MS):
+        dialog.check(good)
+    assert dialog.import_button.isEnabled() and "Our centre" in dialog.summary.text()
+    assert not store.has_scenario("Our centre")  # checking stores nothing
+
+    imported = window.import_scenario(dialog.scenario)
+    assert imported is not None and store.has_scenario("Our centre")
+    assert window.scenario.name == "Our centre" and window.plan is None
+    assert "Our centre" in window.windowTitle()
+    assert window.import_scenario(dialog.scenario) is None  # the name is taken now
+    assert "stored already" in window.status_label.text()
