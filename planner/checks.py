@@ -353,9 +353,11 @@ def _check_chain(
             problems.append(f"{patient_code} step {step.code} starts outside working hours.")
         prev_end = end
     made = _day_of_end(prev_end)
-    release = scenario.release_on(made + timedelta(days=product.qc_release_days))
+    ready = made + timedelta(days=product.qc_release_days)
+    release = scenario.release_on(ready) if product.storage is Storage.CRYO else ready
     released = span["qc_release"][1].date() if "qc_release" in span else None
-    if released is not None and scenario.qp_days and released not in scenario.qp_days:
+    cryo = product.storage is Storage.CRYO
+    if released is not None and cryo and scenario.qp_days and released not in scenario.qp_days:
         problems.append(
             f"{patient_code}'s batch is released on {released:%a %Y-%m-%d}, when no QP works."
         )

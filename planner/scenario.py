@@ -201,9 +201,10 @@ class Scenario:
         )
 
     def release_on(self, ready: date) -> date:
-        """The day a batch ready for release on `ready` is released: the first day from then
-        a QP works. Centres without QPs in the staff list, and days past the horizon (no
-        roster known), release on the day the batch is ready."""
+        """The day a cryopreserved batch ready for release on `ready` is released: the first
+        day from then a QP works (fresh batches are certified by the QP on call). Centres
+        without QPs in the staff list, and days past the horizon (no roster known), release
+        on the day the batch is ready."""
         if not self.qp_days or ready > self.horizon_end:
             return ready
         day = ready

@@ -60,7 +60,7 @@ def infusion_window(
     product = job.product
     ld = product.ld_days_before_infusion
     end_day = (job.step_end(len(starts) - 1, starts[-1]) - 1) // HOURS_PER_DAY
-    release = instance.release_of(end_day + product.qc_release_days)
+    release = instance.release_of(job, end_day + product.qc_release_days)
     first = max(release, end_day + 1, ld)
     if ld > 0:
         aph_end = apheresis_end(instance, job, apheresis_day)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from planner import Patient, PatientStatus, Product, Role, Scenario, Window
+from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
 from planner.plan import UnscheduledReason
 from solver.staff_groups import StaffGroup, staff_groups
 
@@ -193,14 +193,17 @@ class Instance:
 
     def release_day(self, job: Job, manufacturing_end: int) -> int:
         """Day the batch is released: QC days after manufacturing ends, on a QP's day."""
-        return self.release_of(
-            (manufacturing_end - 1) // HOURS_PER_DAY + job.product.qc_release_days
-        )
+        ready = (manufacturing_end - 1) // HOURS_PER_DAY + job.product.qc_release_days
+        return self.release_of(job, ready)
 
-    def release_of(self, ready: int) -> int:
-        """Release day of a batch ready for release on a day (index)."""
+    def release_of(self, job: Job, ready: int) -> int:
+        """Release day of a batch ready for release on a day (index): a cryopreserved batch
+        waits for a day a QP works; a fresh one is certified within its shelf life, by the
+        QP on call if need be."""
         i = ready + RELEASE_OFFSET
-        if not self.release_table or not 0 <= i < len(self.release_table):
+        if job.product.storage is not Storage.CRYO or not self.release_table:
+            return ready
+        if not 0 <= i < len(self.release_table):
             return ready
         return self.release_table[i]
 

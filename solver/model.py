@@ -251,11 +251,14 @@ class ChainModel:
                 m.add(jv.lateness >= jv.infusion - job.needed_day).only_enforce_if(on)
 
     def _release(self, jv: JobVars) -> cp_model.IntVar:
-        """The release day: QC days after manufacturing ends, then the next day a QP works."""
+        """The release day: QC days after manufacturing ends, then (cryopreserved batches)
+        the next day a QP works."""
         inst, m = self.instance, self.model
         qc = jv.job.product.qc_release_days
-        release = m.new_int_var(-RELEASE_OFFSET, len(inst.release_table), f"{jv.job.code}.release")
-        if not inst.release_table:
+        release = m.new_int_var(
+            -RELEASE_OFFSET, RELEASE_OFFSET + inst.days + qc, f"{jv.job.code}.release"
+        )
+        if not inst.release_table or jv.job.product.storage is not Storage.CRYO:
             m.add(release == jv.end_day + qc)
             return release
         table = [int(d) for d in inst.release_table]
