@@ -42,6 +42,7 @@ COLUMNS = (
     "lateness_days",
     "vein_to_vein_days",
     "objective",
+    "greedy_objective",
     "bound",
     "gap",
     "engine",
@@ -165,6 +166,8 @@ def measure(run: Run) -> dict[str, object]:
         "lateness_days": plan.kpis.total_lateness_days,
         "vein_to_vein_days": int(sum(v2v)),
         "objective": info.objective,
+        # The planner's own greedy start (the better of FCFS and priority-first booking).
+        "greedy_objective": info.greedy_objective,
         "bound": info.bound,
         "gap": info.gap,
         "engine": info.engine,
@@ -248,11 +251,14 @@ _TABLE = (
     ("vein_to_vein_p90", "{:.1f}", 6),
     ("gap", "{:.2e}", 8),
     ("engine", "{}", 15),
+    ("cp_sat_status", "{}", 10),
+    ("vs_greedy", "{}", 6),
     ("seconds_to_first_plan", "{:.1f}", 6),
     ("seconds", "{:.1f}", 7),
     ("peak_rss_mb", "{:.0f}", 6),
     ("violations", "{}", 4),
 )
+_LEFT = ("instance", "method", "engine", "cp_sat_status", "vs_greedy")
 _HEADERS = {
     "weight_bound": "w bnd",
     "lateness_days": "late d",
@@ -262,28 +268,35 @@ _HEADERS = {
     "seconds_to_first_plan": "1st s",
     "peak_rss_mb": "RSS MB",
     "violations": "viol",
+    "cp_sat_status": "CP-SAT",
+    "vs_greedy": "vs gr",
 }
 
 
 def format_row(row: dict[str, object]) -> str:
     """One aligned table line (errors after the columns)."""
     cells = []
+    row = {**row, "vs_greedy": _vs_greedy(row)}
     for key, fmt, width in _TABLE:
         value = row.get(key)
         text = "-" if value is None else fmt.format(value)
-        cells.append(
-            text.ljust(width) if key in ("instance", "method", "engine") else text.rjust(width)
-        )
+        cells.append(text.ljust(width) if key in _LEFT else text.rjust(width))
     line = " ".join(cells)
     return f"{line}  {row['error']}" if row.get("error") else line
+
+
+def _vs_greedy(row: dict[str, object]) -> str | None:
+    """Whether a planner run beat its own greedy start ('better') or returned it ('same')."""
+    mine, start = row.get("objective"), row.get("greedy_objective")
+    if not str(row.get("method", "")).startswith("planner") or mine is None or start is None:
+        return None
+    return "better" if float(mine) > float(start) else "same"  # type: ignore[arg-type]
 
 
 def table_header() -> str:
     """The table's header and rule."""
     cells = [
-        _HEADERS.get(key, key).ljust(width)
-        if key in ("instance", "method", "engine")
-        else _HEADERS.get(key, key).rjust(width)
+        _HEADERS.get(key, key).ljust(width) if key in _LEFT else _HEADERS.get(key, key).rjust(width)
         for key, _, width in _TABLE
     ]
     line = " ".join(cells)
@@ -316,6 +329,15 @@ def machine() -> dict[str, object]:
     }
 
 
+def read_rows(paths: Sequence[Path]) -> list[dict[str, object]]:
+    """Rows of earlier `--json` files, in order."""
+    rows: list[dict[str, object]] = []
+    for path in paths:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        rows += record["rows"]
+    return rows
+
+
 def write_json(path: Path, rows: list[dict[str, object]], command: str) -> Path:
     """Write the rows with the machine and the command."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -325,51 +347,63 @@ def write_json(path: Path, rows: list[dict[str, object]], command: str) -> Path:
 
 
 def plot(path: Path, rows: list[dict[str, object]]) -> Path:
-    """Time, scheduled share and weighted lateness against patients, one line per method."""
+    """Time, scheduled share and weighted lateness against patients, a marker per run."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     good = [r for r in rows if r.get("error") is None]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
-    panels = (
-        ("seconds", "seconds (wall)", True),
-        ("share", "scheduled share of patients", False),
-        ("weighted_lateness_days", "weighted lateness (days x weight)", True),
-    )
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
     markers = {"fcfs": "o", "edd": "s", "planner-fast": "^", "planner-default": "D"}
-    for ax, (key, label, log) in zip(axes, panels, strict=True):
-        for method in dict.fromkeys(str(r["method"]) for r in good):
-            points = sorted(
-                (
-                    int(r["patients"]),  # type: ignore[call-overload]
-                    float(r["scheduled"]) / float(r["patients"])  # type: ignore[arg-type]
-                    if key == "share"
-                    else float(r[key]),  # type: ignore[arg-type]
-                    str(r["instance"]),
-                )
-                for r in good
-                if r["method"] == method
-            )
-            ax.plot(
-                [p[0] for p in points],
-                [max(p[1], 1e-3) if log else p[1] for p in points],
+    methods = list(dict.fromkeys(str(r["method"]) for r in good))
+
+    def value(row: dict[str, object], key: str) -> float:
+        if key == "share":
+            return float(row["scheduled"]) / float(row["patients"])  # type: ignore[arg-type]
+        return float(row[key])  # type: ignore[arg-type]
+
+    panels = (
+        ("seconds", "seconds (wall, log)"),
+        ("share", "scheduled share of patients"),
+        ("weighted_lateness_days", "weighted lateness: sum of weight x days late (symlog)"),
+    )
+    for ax, (key, label) in zip(axes, panels, strict=True):
+        for k, method in enumerate(methods):
+            # Methods side by side around each instance's patient count.
+            nudge = 1 + 0.05 * (k - (len(methods) - 1) / 2)
+            mine = [r for r in good if r["method"] == method]
+            ax.scatter(
+                [float(r["patients"]) * nudge for r in mine],  # type: ignore[arg-type]
+                [value(r, key) for r in mine],
                 marker=markers.get(method, "x"),
-                linestyle="-" if method.startswith("planner") else "--",
                 label=method,
+                s=42,
+                alpha=0.85,
             )
-            if method == "fcfs":
-                for x, y, name in points:
-                    ax.annotate(name, (x, max(y, 1e-3) if log else y), fontsize=7, alpha=0.6)
+        for name in dict.fromkeys(str(r["instance"]) for r in good):
+            first = next(r for r in good if r["instance"] == name)
+            top = max(value(r, key) for r in good if r["instance"] == name)
+            ax.annotate(
+                name,
+                (float(first["patients"]), top),  # type: ignore[arg-type]
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=8,
+            )
         ax.set_xscale("log")
-        if log:
+        ax.margins(y=0.12)
+        if key == "seconds":
             ax.set_yscale("log")
+        elif key == "weighted_lateness_days":
+            ax.set_yscale("symlog", linthresh=10)
+            ax.set_ylim(bottom=0, top=3 * max([value(r, key) for r in good] + [10.0]))
         ax.set_xlabel("patients (log)")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend()
-    fig.suptitle("atmp-planner bench: generated centres")
+    fig.suptitle("atmp-planner bench: generated centres (one marker per instance and method)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

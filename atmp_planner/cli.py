@@ -205,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--timeout", type=_positive, metavar="SECONDS", help="kill a run after this long"
     )
+    bench.add_argument(
+        "--rows",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="print (and --json/--plot) the rows of earlier --json files instead of running",
+    )
     # The fast setting's budget; tests make it smaller.
     bench.add_argument("--fast-time", type=_positive, default=None, help=argparse.SUPPRESS)
     return parser
@@ -466,6 +473,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from data.generator import generate, parameters, write_instance
     from planner.load import format_loads, resource_loads
 
+    if args.rows:
+        rows = bench.read_rows(args.rows)
+        print(bench.table_header())
+        for row in rows:
+            print(bench.format_row(row))
+        return _bench_outputs(
+            args, rows, f"atmp-planner bench --rows {' '.join(map(str, args.rows))}"
+        )
     sizes = args.sizes or (bench.QUICK_SIZES if args.quick else BENCH_SIZES)
     methods = args.methods or (bench.QUICK_METHODS if args.quick else BENCH_METHODS)
     fast = args.fast_time or bench.FAST_TIME
@@ -501,6 +516,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         f"atmp-planner bench --sizes {' '.join(sizes)} --methods {' '.join(methods)} "
         f"--seed {args.seed}" + ("" if args.fast_time is None else f" --fast-time {fast:g}")
     )
+    return _bench_outputs(args, rows, command)
+
+
+def _bench_outputs(args: argparse.Namespace, rows: list[dict[str, object]], command: str) -> int:
+    from atmp_planner import bench
+
     if args.json is not None:
         print(f"Wrote {bench.write_json(args.json, rows, command)}")
     if args.plot is not None:

@@ -13,7 +13,7 @@ from atmp_planner.cli import main
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], Path, str]:
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], Path]:
     """`bench --quick` on S only at deterministic time 0.2: the JSON record and instances."""
     folder = tmp_path_factory.mktemp("bench")
     out = folder / "rows.json"
@@ -32,7 +32,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], 
         ]
     )
     assert code == 0
-    return json.loads(out.read_text()), folder, ""
+    return json.loads(out.read_text()), folder
 
 
 def rows_of(record: dict[str, object]) -> dict[str, dict[str, object]]:
@@ -42,7 +42,7 @@ def rows_of(record: dict[str, object]) -> dict[str, dict[str, object]]:
 
 
 def test_quick_writes_a_row_per_method_with_every_key(quick) -> None:
-    record, _, _ = quick
+    record, _ = quick
     rows = rows_of(record)
     assert set(rows) == set(bench.QUICK_METHODS)
     for row in rows.values():
@@ -110,3 +110,11 @@ def test_plot_writes_a_png(tmp_path: Path, quick) -> None:
     pytest.importorskip("matplotlib")
     path = bench.plot(tmp_path / "bench.png", list(rows_of(quick[0]).values()))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rows_of_earlier_runs_are_printed_again_without_running(quick, capsys) -> None:
+    record, folder = quick
+    again = folder / "again.json"
+    assert main(["bench", "--rows", str(folder / "rows.json"), "--json", str(again)]) == 0
+    assert json.loads(again.read_text())["rows"] == record["rows"]
+    assert "planner-fast" in capsys.readouterr().out
