@@ -13,8 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from atmp_planner.bench import METHODS as BENCH_METHODS
-from atmp_planner.bench import SIZES as BENCH_SIZES
+from atmp_planner import bench
 from data.db import DatabaseError, open_database, resolve_url
 from data.repository import Repository, RepositoryError
 from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError
@@ -169,43 +168,43 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="render the window to this PNG (offscreen, no display needed) and exit",
     )
-    bench = sub.add_parser(
+    bench_cmd = sub.add_parser(
         "bench",
         help="benchmark greedy bookings and the planner on generated centres",
         description="Generate centres of several sizes (seeded), plan each by first-come-"
         "first-served booking, earliest-due-date booking and the planner, each run in a "
         "fresh process, and print one row per run. Runs one at a time.",
     )
-    bench.add_argument(
+    bench_cmd.add_argument(
         "--quick", action="store_true", help="S and M only, fast planner setting only"
     )
-    bench.add_argument(
+    bench_cmd.add_argument(
         "--sizes",
         nargs="+",
-        choices=BENCH_SIZES,
+        choices=bench.SIZES,
         metavar="SIZE",
-        help=f"size classes to run (default: all; --quick: S M); of {', '.join(BENCH_SIZES)}",
+        help=f"size classes to run (default: all; --quick: S M); of {', '.join(bench.SIZES)}",
     )
-    bench.add_argument(
+    bench_cmd.add_argument(
         "--methods",
         nargs="+",
-        choices=BENCH_METHODS,
+        choices=bench.METHODS,
         metavar="METHOD",
         help=f"methods to run (default: all; --quick: all but planner-default); of "
-        f"{', '.join(BENCH_METHODS)}",
+        f"{', '.join(bench.METHODS)}",
     )
-    bench.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    bench.add_argument("--json", type=Path, metavar="FILE", help="write the rows as JSON")
-    bench.add_argument(
+    bench_cmd.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    bench_cmd.add_argument("--json", type=Path, metavar="FILE", help="write the rows as JSON")
+    bench_cmd.add_argument(
         "--plot", type=Path, metavar="FILE", help="write a PNG plot (needs the bench extra)"
     )
-    bench.add_argument(
+    bench_cmd.add_argument(
         "--instances", type=Path, metavar="DIR", help="write each generated instance to DIR"
     )
-    bench.add_argument(
+    bench_cmd.add_argument(
         "--timeout", type=_positive, metavar="SECONDS", help="kill a run after this long"
     )
-    bench.add_argument(
+    bench_cmd.add_argument(
         "--rows",
         type=Path,
         nargs="+",
@@ -213,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print (and --json/--plot) the rows of earlier --json files instead of running",
     )
     # The fast setting's budget; tests make it smaller.
-    bench.add_argument("--fast-time", type=_positive, default=None, help=argparse.SUPPRESS)
+    bench_cmd.add_argument("--fast-time", type=_positive, default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -469,10 +468,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark and print its table (and JSON, plot, instances when asked)."""
-    from atmp_planner import bench
     from data.generator import generate, parameters, write_instance
     from planner.load import format_loads, resource_loads
 
+    if args.plot is not None and args.plot.suffix.lower() != ".png":
+        raise CliError(f"--plot must end in .png: {args.plot}")
     if args.rows:
         rows = bench.read_rows(args.rows)
         print(bench.table_header())
@@ -481,11 +481,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return _bench_outputs(
             args, rows, f"atmp-planner bench --rows {' '.join(map(str, args.rows))}"
         )
-    sizes = args.sizes or (bench.QUICK_SIZES if args.quick else BENCH_SIZES)
-    methods = args.methods or (bench.QUICK_METHODS if args.quick else BENCH_METHODS)
+    sizes = args.sizes or (bench.QUICK_SIZES if args.quick else bench.SIZES)
+    methods = args.methods or (bench.QUICK_METHODS if args.quick else bench.METHODS)
     fast = args.fast_time or bench.FAST_TIME
-    if args.plot is not None and args.plot.suffix.lower() != ".png":
-        raise CliError(f"--plot must end in .png: {args.plot}")
     for size in sizes:
         scenario = generate(size, args.seed)
         loads = resource_loads(scenario)
@@ -514,14 +512,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     )
     command = (
         f"atmp-planner bench --sizes {' '.join(sizes)} --methods {' '.join(methods)} "
-        f"--seed {args.seed}" + ("" if args.fast_time is None else f" --fast-time {fast:g}")
+        f"--seed {args.seed}"
+        + ("" if args.fast_time is None else f" --fast-time {fast:g}")
+        + ("" if args.timeout is None else f" --timeout {args.timeout:g}")
     )
     return _bench_outputs(args, rows, command)
 
 
 def _bench_outputs(args: argparse.Namespace, rows: list[dict[str, object]], command: str) -> int:
-    from atmp_planner import bench
-
     if args.json is not None:
         print(f"Wrote {bench.write_json(args.json, rows, command)}")
     if args.plot is not None:
