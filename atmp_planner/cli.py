@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from atmp_planner import bench
 from data.db import DatabaseError, open_database, resolve_url, sqlite_path
 from data.repository import Repository, RepositoryError
 from data.scenario_json import ScenarioFileError
@@ -270,6 +271,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot",
         type=Path,
         help="render the window to this PNG (offscreen, no display needed) and exit",
+    )
+    bench_cmd = sub.add_parser(
+        "bench",
+        help="benchmark greedy bookings and the planner on generated centres",
+        description="Generate centres of several sizes (seeded), plan each by first-come-"
+        "first-served booking, earliest-due-date booking and the planner, each run in a "
+        "fresh process, and print one row per run. Runs one at a time.",
+    )
+    bench_cmd.add_argument(
+        "--quick", action="store_true", help="S and M only, fast planner setting only"
+    )
+    bench_cmd.add_argument(
+        "--sizes",
+        nargs="+",
+        choices=bench.SIZES,
+        metavar="SIZE",
+        help=f"size classes to run (default: all; --quick: S M); of {', '.join(bench.SIZES)}",
+    )
+    bench_cmd.add_argument(
+        "--methods",
+        nargs="+",
+        choices=bench.METHODS,
+        metavar="METHOD",
+        help=f"methods to run (default: all; --quick: all but planner-default); of "
+        f"{', '.join(bench.METHODS)}",
+    )
+    bench_cmd.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    bench_cmd.add_argument("--json", type=Path, metavar="FILE", help="write the rows as JSON")
+    bench_cmd.add_argument(
+        "--plot", type=Path, metavar="FILE", help="write a PNG plot (needs the bench extra)"
+    )
+    bench_cmd.add_argument(
+        "--instances", type=Path, metavar="DIR", help="write each generated instance to DIR"
+    )
+    bench_cmd.add_argument(
+        "--timeout",
+        type=_budget(MAX_TIME_LIMIT_S),
+        metavar="SECONDS",
+        help="kill a run after this long",
+    )
+    bench_cmd.add_argument(
+        "--rows",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="print (and --json/--plot) the rows of earlier --json files instead of running",
+    )
+    # The fast setting's budget; tests make it smaller.
+    bench_cmd.add_argument(
+        "--fast-time", type=_budget(MAX_DETERMINISTIC_TIME), default=None, help=argparse.SUPPRESS
     )
     return parser
 
@@ -708,6 +759,70 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_gui(scenario, plan, repo, plan_id)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark and print its table (and JSON, plot, instances when asked)."""
+    from data.generator import generate, parameters, write_instance
+    from planner.load import format_loads, resource_loads
+
+    if args.plot is not None and args.plot.suffix.lower() != ".png":
+        raise CliError(f"--plot must end in .png: {args.plot}")
+    if args.rows:
+        rows = bench.read_rows(args.rows)
+        print(bench.table_header())
+        for row in rows:
+            print(bench.format_row(row))
+        return _bench_outputs(
+            args, rows, f"atmp-planner bench --rows {' '.join(map(str, args.rows))}"
+        )
+    sizes = args.sizes or (bench.QUICK_SIZES if args.quick else bench.SIZES)
+    methods = args.methods or (bench.QUICK_METHODS if args.quick else bench.METHODS)
+    fast = args.fast_time or bench.FAST_TIME
+    for size in sizes:
+        scenario = generate(size, args.seed)
+        loads = resource_loads(scenario)
+        print(
+            f"{size} seed {args.seed}: {len(scenario.patients)} patients, "
+            f"{len(scenario.cleanrooms)} rooms, {len(scenario.devices)} devices, "
+            f"{scenario.ward.beds} beds, {len(scenario.days()) // 7} weeks; load:",
+            flush=True,
+        )
+        print(format_loads(loads), flush=True)
+        if args.instances is not None:
+            write_instance(
+                scenario,
+                args.instances / f"{size}-seed{args.seed}.json",
+                parameters(size, args.seed),
+            )
+    print(
+        f"\nfast = deterministic time {fast:g}; default = SolveSettings() "
+        f"(deterministic time {SolveSettings().deterministic_time:g})\n",
+        flush=True,
+    )
+    print(bench.table_header(), flush=True)
+    runs = [bench.Run(size, args.seed, method, fast) for size in sizes for method in methods]
+    rows = bench.run_all(
+        runs, args.timeout, on_row=lambda row: print(bench.format_row(row), flush=True)
+    )
+    command = (
+        f"atmp-planner bench --sizes {' '.join(sizes)} --methods {' '.join(methods)} "
+        f"--seed {args.seed}"
+        + ("" if args.fast_time is None else f" --fast-time {fast:g}")
+        + ("" if args.timeout is None else f" --timeout {args.timeout:g}")
+    )
+    return _bench_outputs(args, rows, command)
+
+
+def _bench_outputs(args: argparse.Namespace, rows: list[dict[str, object]], command: str) -> int:
+    if args.json is not None:
+        print(f"Wrote {bench.write_json(args.json, rows, command)}")
+    if args.plot is not None:
+        try:
+            print(f"Wrote {bench.plot(args.plot, rows)}")
+        except ImportError:
+            raise CliError("--plot needs matplotlib: pip install 'atmp-planner[bench]'") from None
+    return 0 if all(row["error"] is None for row in rows) else 1
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "solve": cmd_solve,
@@ -719,6 +834,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "export-scenario": cmd_export_scenario,
     "gui": cmd_gui,
+    "bench": cmd_bench,
 }
 
 

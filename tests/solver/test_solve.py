@@ -186,3 +186,31 @@ def test_random_centres_get_valid_plans_no_worse_than_greedy(
     assert {x.patient_code for x in plan.schedules} | {
         u.patient_code for u in plan.unscheduled
     } == {p.code for p in s.patients}
+
+
+def test_overlapping_room_and_device_downtime_keeps_the_model_feasible() -> None:
+    """A device in maintenance while its room is down too (overlapping windows): CP-SAT
+    still plans; unmerged windows once made the whole model INFEASIBLE."""
+    from datetime import datetime
+
+    from planner import Device, Window
+
+    base = tiny_scenario(n_patients=2)
+    room = replace(
+        base.cleanrooms[0],
+        downtime=(Window(datetime(2027, 2, 1), datetime(2027, 2, 5), "room"),),
+    )
+    device = Device(
+        "DEV1",
+        "Closed system",
+        (room.code,),
+        ("CART",),
+        downtime=(Window(datetime(2027, 2, 2), datetime(2027, 2, 8), "maintenance"),),
+    )
+    cart = base.products[0]
+    steps = tuple(replace(st, needs_device=st.code == "expand") for st in cart.steps)
+    s = replace(base, cleanrooms=(room,), devices=(device,), products=(replace(cart, steps=steps),))
+    plan = solve(s, SolveSettings(deterministic_time=0.5))
+    assert plan.solver.cp_sat_status in ("OPTIMAL", "FEASIBLE")
+    assert plan.kpis.scheduled == 2
+    assert any(a.resource_code == "DEV1" for a in plan.assignments)

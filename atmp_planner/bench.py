@@ -1,0 +1,411 @@
+"""`atmp-planner bench`: generated centres planned by greedy bookings and by the planner.
+
+Every (instance, method) runs in a fresh spawned process, so its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import platform
+import queue
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from planner import Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
+from planner.checks import check_plan
+from planner.load import bottleneck
+
+SIZES = ("S", "M", "M-over", "L", "L-over", "XL")
+QUICK_SIZES = ("S", "M")
+METHODS = ("fcfs", "edd", "planner-fast", "planner-default")
+QUICK_METHODS = ("fcfs", "edd", "planner-fast")
+FAST_TIME = 0.5
+
+#: Every row has these keys (None where a method has no such figure, or the run failed).
+COLUMNS = (
+    "instance",
+    "seed",
+    "method",
+    "patients",
+    "load",
+    "bottleneck",
+    "scheduled",
+    "weight",
+    "weight_bound",
+    "lateness_days",
+    "vein_to_vein_days",
+    "objective",
+    "greedy_objective",
+    "bound",
+    "gap",
+    "engine",
+    "cp_sat_status",
+    "seconds_to_first_plan",
+    "seconds_to_first_cp_sat",
+    "seconds_to_last_improvement",
+    "seconds",
+    "weighted_lateness_days",
+    "vein_to_vein_median",
+    "vein_to_vein_p90",
+    "peak_rss_mb",
+    "violations",
+    "error",
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One benchmark run: an instance (size class and seed) and a method."""
+
+    instance: str
+    seed: int
+    method: str
+    fast_time: float = FAST_TIME
+
+
+def settings_of(run: Run) -> SolveSettings:
+    """The planner's settings for a planner method."""
+    if run.method == "planner-default":
+        return SolveSettings()
+    return SolveSettings(deterministic_time=run.fast_time)
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _greedy_plan(scenario: Scenario, method: str) -> Plan:
+    """Book every patient once in referral (fcfs) or needed-infusion (edd) order."""
+    from solver.api import versions
+    from solver.chain import ChainTimes, objective, trivial_bound
+    from solver.extract import build_plan
+    from solver.greedy import Booking, fcfs_order
+    from solver.instance import compile_instance
+
+    started = time.monotonic()
+    instance = compile_instance(scenario)
+    order = fcfs_order(instance)
+    if method == "edd":
+        # Earliest due date: the needed infusion day, patients with steps done first.
+        order = sorted(
+            order,
+            key=lambda j: (
+                not j.in_process,
+                j.needed_day is None,
+                j.needed_day or 0,
+                j.patient.referral_date,
+                j.code,
+            ),
+        )
+    booking = Booking(instance)
+    for job in order:
+        booking.insert(job)
+    chains: list[ChainTimes] = booking.chains
+    value = float(objective(instance, chains))
+    info = SolverInfo(
+        status="FEASIBLE",
+        engine=f"greedy-{method}",
+        objective=value,
+        bound=max(value, float(trivial_bound(instance))),
+        wall_time_s=round(time.monotonic() - started, 3),
+        settings=SolveSettings(),
+        greedy_objective=value,
+        versions=versions(),
+    )
+    return build_plan(instance, chains, info, datetime.now(UTC))
+
+
+def measure(run: Run) -> dict[str, object]:
+    """Generate the instance, plan it by the run's method and measure the plan."""
+    from data.generator import generate
+    from solver import solve
+    from solver.chain import scheduled_scale
+    from solver.instance import compile_instance
+
+    scenario = generate(run.instance, run.seed)
+    top = bottleneck(scenario)
+    reports: list[SolveProgress] = []
+    started = time.monotonic()
+    if run.method in ("fcfs", "edd"):
+        plan = _greedy_plan(scenario, run.method)
+    else:
+        plan = solve(scenario, settings_of(run), on_progress=reports.append)
+    seconds = time.monotonic() - started
+    first_plan = next((r.elapsed_s for r in reports if r.phase == "greedy"), seconds)
+    cp_sat = [r.elapsed_s for r in reports if r.phase == "cp-sat"]
+    scale = scheduled_scale(compile_instance(scenario))
+    weights = {p.code: scenario.weight(scenario.effective_priority(p)) for p in scenario.patients}
+    v2v = [float(s.vein_to_vein_days) for s in plan.schedules]
+    info = plan.solver
+    return {
+        "instance": run.instance,
+        "seed": run.seed,
+        "method": run.method,
+        "patients": plan.kpis.total,
+        "load": round(top.load, 4),
+        "bottleneck": top.resource,
+        "scheduled": plan.kpis.scheduled,
+        "weight": sum(weights[s.patient_code] for s in plan.schedules),
+        "weight_bound": math.ceil(info.bound / scale),
+        "lateness_days": plan.kpis.total_lateness_days,
+        "vein_to_vein_days": int(sum(v2v)),
+        "objective": info.objective,
+        # The planner's own greedy start (the better of FCFS and priority-first booking).
+        "greedy_objective": info.greedy_objective,
+        "bound": info.bound,
+        "gap": info.gap,
+        "engine": info.engine,
+        "cp_sat_status": info.cp_sat_status,
+        "seconds_to_first_plan": round(first_plan, 3),
+        "seconds_to_first_cp_sat": round(cp_sat[0], 3) if cp_sat else None,
+        "seconds_to_last_improvement": round(cp_sat[-1], 3) if cp_sat else None,
+        "seconds": round(seconds, 3),
+        "weighted_lateness_days": sum(
+            weights[s.patient_code] * s.lateness_days for s in plan.schedules
+        ),
+        "vein_to_vein_median": plan.kpis.median_vein_to_vein_days,
+        "vein_to_vein_p90": plan.kpis.p90_vein_to_vein_days,
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "violations": len(check_plan(scenario, plan)),
+        "error": None,
+    }
+
+
+def _child(run: Run, out: multiprocessing.Queue[dict[str, object]]) -> None:
+    try:
+        out.put(measure(run))
+    except Exception as error:  # reported as a row, the benchmark goes on
+        out.put(_failed(run, f"{type(error).__name__}: {error}"))
+
+
+def _failed(run: Run, error: str) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(COLUMNS)
+    row.update(instance=run.instance, seed=run.seed, method=run.method, error=error)
+    return row
+
+
+def run_isolated(run: Run, timeout_s: float | None = None) -> dict[str, object]:
+    """Measure a run in a fresh spawned process; a run over timeout_s is killed."""
+    context = multiprocessing.get_context("spawn")
+    out: multiprocessing.Queue[dict[str, object]] = context.Queue()
+    process = context.Process(target=_child, args=(run, out), daemon=True)
+    process.start()
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    row: dict[str, object] | None = None
+    while row is None:
+        try:
+            row = out.get(timeout=1.0)
+        except queue.Empty:
+            if not process.is_alive():
+                row = _failed(run, f"worker died (exit code {process.exitcode})")
+            elif deadline is not None and time.monotonic() > deadline:
+                process.kill()
+                row = _failed(run, f"timeout after {timeout_s:g} s")
+    process.join()
+    return row
+
+
+def run_all(
+    runs: Sequence[Run],
+    timeout_s: float | None = None,
+    on_row: Callable[[dict[str, object]], None] | None = None,
+) -> list[dict[str, object]]:
+    """Measure runs one after another (never two at once: timings stay comparable)."""
+    rows = []
+    for run in runs:
+        row = run_isolated(run, timeout_s)
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    return rows
+
+
+# Output -----------------------------------------------------------------------------------
+
+_TABLE = (
+    ("instance", "{}", 8),
+    ("method", "{}", 15),
+    ("patients", "{}", 8),
+    ("scheduled", "{}", 9),
+    ("weight", "{}", 6),
+    ("weight_bound", "{}", 6),
+    ("lateness_days", "{}", 7),
+    ("weighted_lateness_days", "{}", 8),
+    ("vein_to_vein_median", "{:.1f}", 6),
+    ("vein_to_vein_p90", "{:.1f}", 6),
+    ("gap", "{:.2e}", 8),
+    ("engine", "{}", 15),
+    ("cp_sat_status", "{}", 10),
+    ("vs_greedy", "{}", 6),
+    ("seconds_to_first_plan", "{:.1f}", 6),
+    ("seconds", "{:.1f}", 7),
+    ("peak_rss_mb", "{:.0f}", 6),
+    ("violations", "{}", 4),
+)
+_LEFT = ("instance", "method", "engine", "cp_sat_status", "vs_greedy")
+_HEADERS = {
+    "weight_bound": "w bnd",
+    "lateness_days": "late d",
+    "weighted_lateness_days": "w-late d",
+    "vein_to_vein_median": "v2v md",
+    "vein_to_vein_p90": "v2v 90",
+    "seconds_to_first_plan": "1st s",
+    "peak_rss_mb": "RSS MB",
+    "violations": "viol",
+    "cp_sat_status": "CP-SAT",
+    "vs_greedy": "vs gr",
+}
+
+
+def format_row(row: dict[str, object]) -> str:
+    """One aligned table line (errors after the columns)."""
+    cells = []
+    row = {**row, "vs_greedy": _vs_greedy(row)}
+    for key, fmt, width in _TABLE:
+        value = row.get(key)
+        text = "-" if value is None else fmt.format(value)
+        cells.append(text.ljust(width) if key in _LEFT else text.rjust(width))
+    line = " ".join(cells)
+    return f"{line}  {row['error']}" if row.get("error") else line
+
+
+def _vs_greedy(row: dict[str, object]) -> str | None:
+    """Whether a planner run beat its own greedy start ('better') or returned it ('same')."""
+    mine, start = row.get("objective"), row.get("greedy_objective")
+    if not str(row.get("method", "")).startswith("planner") or mine is None or start is None:
+        return None
+    return "better" if float(mine) > float(start) else "same"  # type: ignore[arg-type]
+
+
+def table_header() -> str:
+    """The table's header and rule."""
+    cells = [
+        _HEADERS.get(key, key).ljust(width) if key in _LEFT else _HEADERS.get(key, key).rjust(width)
+        for key, _, width in _TABLE
+    ]
+    line = " ".join(cells)
+    return f"{line}\n{'-' * len(line)}"
+
+
+def machine() -> dict[str, object]:
+    """What the benchmark ran on."""
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": ram_gb,
+        "python": platform.python_version(),
+        "ortools": metadata.version("ortools"),
+    }
+
+
+def read_rows(paths: Sequence[Path]) -> list[dict[str, object]]:
+    """Rows of earlier `--json` files, in order."""
+    rows: list[dict[str, object]] = []
+    for path in paths:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        rows += record["rows"]
+    return rows
+
+
+def write_json(path: Path, rows: list[dict[str, object]], command: str) -> Path:
+    """Write the rows with the machine and the command."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"command": command, "machine": machine(), "rows": rows}
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def plot(path: Path, rows: list[dict[str, object]]) -> Path:
+    """Time, scheduled share and weighted lateness against patients, a marker per run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    good = [r for r in rows if r.get("error") is None]
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    markers = {"fcfs": "o", "edd": "s", "planner-fast": "^", "planner-default": "D"}
+    methods = list(dict.fromkeys(str(r["method"]) for r in good))
+
+    def value(row: dict[str, object], key: str) -> float:
+        if key == "share":
+            return float(row["scheduled"]) / float(row["patients"])  # type: ignore[arg-type]
+        return float(row[key])  # type: ignore[arg-type]
+
+    panels = (
+        ("seconds", "seconds (wall, log)"),
+        ("share", "scheduled share of patients"),
+        ("weighted_lateness_days", "weighted lateness: sum of weight x days late (symlog)"),
+    )
+    for ax, (key, label) in zip(axes, panels, strict=True):
+        for k, method in enumerate(methods):
+            # Methods side by side around each instance's patient count.
+            nudge = 1 + 0.05 * (k - (len(methods) - 1) / 2)
+            mine = [r for r in good if r["method"] == method]
+            ax.scatter(
+                [float(r["patients"]) * nudge for r in mine],  # type: ignore[arg-type]
+                [value(r, key) for r in mine],
+                marker=markers.get(method, "x"),
+                label=method,
+                s=42,
+                alpha=0.85,
+            )
+        for name in dict.fromkeys(str(r["instance"]) for r in good):
+            first = next(r for r in good if r["instance"] == name)
+            top = max(value(r, key) for r in good if r["instance"] == name)
+            ax.annotate(
+                name,
+                (float(first["patients"]), top),  # type: ignore[arg-type]
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=8,
+            )
+        ax.set_xscale("log")
+        ax.margins(y=0.12)
+        if key == "seconds":
+            ax.set_yscale("log")
+        elif key == "weighted_lateness_days":
+            ax.set_yscale("symlog", linthresh=10)
+            ax.set_ylim(bottom=0, top=3 * max([value(r, key) for r in good] + [10.0]))
+        ax.set_xlabel("patients (log)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend()
+    fig.suptitle("atmp-planner bench: generated centres (one marker per instance and method)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

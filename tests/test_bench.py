@@ -1,0 +1,125 @@
+"""`atmp-planner bench` end to end on the small class, in fresh processes."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from atmp_planner import bench
+from atmp_planner.cli import main
+from data.scenario_json import read_scenario_json
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], Path]:
+    """`bench --quick` on S only at deterministic time 0.2: the JSON record and instances."""
+    folder = tmp_path_factory.mktemp("bench")
+    out = folder / "rows.json"
+    code = main(
+        [
+            "bench",
+            "--quick",
+            "--sizes",
+            "S",
+            "--fast-time",
+            "0.2",
+            "--json",
+            str(out),
+            "--instances",
+            str(folder / "instances"),
+        ]
+    )
+    assert code == 0
+    return json.loads(out.read_text()), folder
+
+
+def rows_of(record: dict[str, object]) -> dict[str, dict[str, object]]:
+    rows = record["rows"]
+    assert isinstance(rows, list)
+    return {row["method"]: row for row in rows}
+
+
+def test_quick_writes_a_row_per_method_with_every_key(quick) -> None:
+    record, _ = quick
+    rows = rows_of(record)
+    assert set(rows) == set(bench.QUICK_METHODS)
+    for row in rows.values():
+        assert set(row) == set(bench.COLUMNS)
+        assert row["instance"] == "S" and row["error"] is None
+    assert "--fast-time 0.2" in record["command"]
+    assert {"nproc", "cpu", "ram_gb", "python", "ortools"} <= set(record["machine"])
+
+
+def test_numbers_are_in_range(quick) -> None:
+    for row in rows_of(quick[0]).values():
+        patients = row["patients"]
+        assert patients == 20
+        assert 0 <= row["scheduled"] <= patients
+        assert 0 <= row["weight"] <= row["weight_bound"]
+        assert row["lateness_days"] >= 0 and row["weighted_lateness_days"] >= row["lateness_days"]
+        assert 0 <= row["gap"] <= 1
+        assert row["bound"] >= row["objective"]
+        assert 0 < row["seconds_to_first_plan"] <= row["seconds"] < 120
+        assert 50 < row["peak_rss_mb"] < 4000
+        assert row["violations"] == 0
+        assert 0 < row["vein_to_vein_median"] <= row["vein_to_vein_p90"] < 100
+        assert row["load"] > 1  # S is overloaded
+
+
+def test_planner_is_never_worse_than_fcfs_on_the_first_level(quick) -> None:
+    """The planner starts from the better of FCFS and priority booking and keeps it if
+    CP-SAT finds nothing better: scheduled priority weight, then the whole objective."""
+    rows = rows_of(quick[0])
+    planner, fcfs = rows["planner-fast"], rows["fcfs"]
+    assert planner["weight"] >= fcfs["weight"]
+    assert planner["objective"] >= fcfs["objective"]
+    assert planner["seconds_to_first_cp_sat"] is not None
+    assert planner["seconds_to_first_plan"] <= planner["seconds_to_first_cp_sat"]
+
+
+def test_greedy_rows_have_a_consistent_objective(quick) -> None:
+    """The objective's first level dominates: weight x scale minus the time terms."""
+    for method in ("fcfs", "edd"):
+        row = rows_of(quick[0])[method]
+        assert row["engine"] == f"greedy-{method}" and row["cp_sat_status"] == "NOT_RUN"
+        scale = row["bound"] / row["weight_bound"]
+        assert math.ceil(row["objective"] / scale) == row["weight"]
+
+
+def test_instances_are_written(quick) -> None:
+    """Each instance is a JSON scenario anyone can import, with its generator parameters."""
+    folder = quick[1] / "instances"
+    scenario = read_scenario_json(folder / "S-seed1.json")
+    assert len(scenario.patients) == 20
+    written = json.loads((folder / "S-seed1.params.json").read_text())
+    assert written["class"] == "S" and written["seed"] == 1 and written["patients"] == 20
+
+
+def test_table_lines_align() -> None:
+    header, rule = bench.table_header().splitlines()
+    row = {key: None for key in bench.COLUMNS} | {"instance": "S", "method": "fcfs"}
+    assert len(bench.format_row(row)) == len(header) == len(rule)
+
+
+def test_a_run_over_its_timeout_is_a_row_with_an_error() -> None:
+    row = bench.run_isolated(bench.Run("S", 1, "planner-default"), timeout_s=0.01)
+    assert set(row) == set(bench.COLUMNS)
+    assert row["error"] is not None and "timeout" in str(row["error"])
+    assert row["scheduled"] is None
+
+
+def test_plot_writes_a_png(tmp_path: Path, quick) -> None:
+    pytest.importorskip("matplotlib")
+    path = bench.plot(tmp_path / "bench.png", list(rows_of(quick[0]).values()))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rows_of_earlier_runs_are_printed_again_without_running(quick, capsys) -> None:
+    record, folder = quick
+    again = folder / "again.json"
+    assert main(["bench", "--rows", str(folder / "rows.json"), "--json", str(again)]) == 0
+    assert json.loads(again.read_text())["rows"] == record["rows"]
+    assert "planner-fast" in capsys.readouterr().out
