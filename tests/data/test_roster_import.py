@@ -268,3 +268,67 @@ def test_a_workbook_without_a_roster_is_refused(tmp_path: Path) -> None:
     path = workbook(tmp_path / "notes.xlsx", {"Notes": [["Just some notes"], ["and more"]]})
     with pytest.raises(ScenarioFileError, match="no roster found"):
         read_roster(path, tiny_scenario())
+
+
+@pytest.mark.parametrize(
+    ("title", "week", "names", "dates", "total"),
+    [
+        (
+            "Vagtplan uge 1 2027",
+            "Uge 1",
+            ["man", "tir", "ons", "tor", "fre", "lør", "søn"],
+            ["4/1", "5/1", "6/1", "7/1", "8/1", "9/1", "10/1"],
+            "I alt",
+        ),
+        (
+            "Rota, week 1 of 2027",
+            "Week 1",
+            ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            ["Mon 4/1", "Tue 5/1", "Wed 6/1", "Thu 7/1", "Fri 8/1", "Sat 9/1", "Sun 10/1"],
+            "Total",
+        ),
+    ],
+)
+def test_danish_and_english_matrices(
+    tmp_path: Path, title: str, week: str, names: list[str], dates: list[str], total: str
+) -> None:
+    """Day names below the header, yearless dates with the year in the title, a totals row."""
+    rows: list[list[Any]] = [
+        [title],
+        [None, week],
+        ["Navn", *dates],
+        [None, *names],
+        ["OP1", "d", "D", None, "L", "l", None, None],
+        [total, 1, 1, 0, 1, 1, 0, 0],
+    ]
+    change = read_roster(workbook(tmp_path / "rota.xlsx", {"Plan": rows}), tiny_scenario())
+    assert change.days == tuple(START + timedelta(days=i) for i in range(7))
+    assert change.people == ("OP1",)
+    assert change.entries == (
+        RosterEntry("OP1", date(2027, 1, 4), "D"),
+        RosterEntry("OP1", date(2027, 1, 5), "D"),
+        RosterEntry("OP1", date(2027, 1, 7), "L"),
+        RosterEntry("OP1", date(2027, 1, 8), "L"),
+    )
+
+
+def test_a_formula_for_a_code_and_a_row_without_a_person_are_refused(tmp_path: Path) -> None:
+    """Codes are typed, and belong to someone."""
+    path = workbook(
+        tmp_path / "formula.xlsx",
+        {
+            "Roster": [
+                ["Name", "2027-01-04", "2027-01-05"],
+                ["OP1", '=IF(1,"D","L")', "D"],
+                [None, "D", "L"],
+            ]
+        },
+    )
+    with pytest.raises(ScenarioFileError) as error:
+        read_roster(path, tiny_scenario())
+    assert [str(p) for p in error.value.problems] == [
+        "sheet 'Roster', row 2, column B (2027-01-04): found a formula '=IF(1,\"D\",\"L\")'; "
+        "type the code itself",
+        "sheet 'Roster', row 3, column A (Name): empty, but the row holds shift codes; "
+        "expected a staff code",
+    ]
