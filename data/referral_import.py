@@ -180,6 +180,13 @@ def referrals_from_grids(grids: Sequence[Grid], scenario: Scenario, file: str) -
                         ok = False
                 if product_code is None and ok:
                     product_code = trial.product_code
+                elif product_code is not None and product_code != trial.product_code:
+                    fail(
+                        where("product"),
+                        f"expected {trial.product_code} (the product of trial {trial.code}) or "
+                        f"blank, found {show(values['product'])}",
+                    )
+                    ok = False
         elif not blank(values.get("cohort")):
             fail(where("cohort"), "a cohort needs a trial; expected the trial column filled in")
             ok = False

@@ -297,7 +297,10 @@ def is_legend(grid: Grid) -> bool:
     if any(word in title for word in LEGEND_TITLES):
         return True
     columns = _legend_columns(grid)
-    return columns is not None and "start" in columns[1]
+    if columns is None or "start" not in columns[1]:
+        return False
+    # A long roster may carry times too; a legend has no dates.
+    return not any(normal(v) in DATE_HEADERS for v in grid.rows[columns[0] - 1] if not blank(v))
 
 
 def _legend_columns(grid: Grid) -> tuple[int, dict[str, int]] | None:
@@ -429,13 +432,14 @@ class _Collect:
     days: dict[date, None] = field(default_factory=dict)
     covered: dict[tuple[str, date], str] = field(default_factory=dict)
 
+    staff: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.staff = {s.code.casefold(): s.code for s in self.scenario.staff}
+
     def fail(self, where: str, message: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(Problem(where, message))
-
-    @property
-    def staff(self) -> dict[str, str]:
-        return {s.code.casefold(): s.code for s in self.scenario.staff}
 
     def person(self, value: object, where: str) -> str | None:
         code = self.staff.get(text_of(value).casefold())

@@ -134,3 +134,17 @@ def test_dates_in_the_wrong_order_name_the_row(tmp_path: Path) -> None:
         "sheet 'Remisser', row 4: Patient 'N1': earliest apheresis (2027-01-09) is before the "
         "referral (2027-01-10)."
     ]
+
+
+def test_a_product_other_than_the_trials_is_refused(tmp_path: Path) -> None:
+    """A trial patient's product, when given, must be the trial's."""
+    path = referral_book(
+        tmp_path / "mismatch.xlsx",
+        [["N1", "CART", "TR-1", "DL1", "2027-01-10", "2027-01-12", "2027-01-20", None, 1]],
+    )
+    with pytest.raises(ScenarioFileError) as error:
+        read_referrals(path, rich_scenario())
+    assert [str(p) for p in error.value.problems] == [
+        "sheet 'Remisser', row 4, column B (Product): expected TIL (the product of trial TR-1) "
+        'or blank, found "CART"'
+    ]

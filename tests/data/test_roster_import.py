@@ -332,3 +332,19 @@ def test_a_formula_for_a_code_and_a_row_without_a_person_are_refused(tmp_path: P
         "sheet 'Roster', row 3, column A (Name): empty, but the row holds shift codes; "
         "expected a staff code",
     ]
+
+
+def test_a_long_roster_with_times_is_not_taken_for_a_legend(tmp_path: Path) -> None:
+    """Exports often carry each shift's times; the codes still decide."""
+    path = workbook(
+        tmp_path / "times.xlsx",
+        {
+            "Shifts": [
+                ["Person", "Date", "Shift", "Start", "End"],
+                ["OP2", "2027-01-06", "L", None, None],
+            ]
+        },
+    )
+    change = read_roster(path, tiny_scenario())
+    assert (change.layout, change.new_shift_codes) == ("long", ())
+    assert change.entries == (RosterEntry("OP2", date(2027, 1, 6), "L"),)
