@@ -46,14 +46,19 @@ LEGEND_HEADERS = {
     "start": ("start", "från", "fra", "from", "begin", "starttid", "start time"),
     "end": ("end", "slut", "till", "til", "to", "sluttid", "end time", "stop"),
 }
-# Swedish, Norwegian/Danish, English; short and long.
-_DAY_WORDS = (
-    "mån tis ons tor fre lör sön måndag tisdag onsdag torsdag fredag lördag söndag "
-    "man tir lør søn mandag tirsdag onsdag torsdag fredag lørdag søndag "
-    "mon tue wed thu fri sat sun monday tuesday wednesday thursday friday saturday sunday "
-    "ti on to lö sö lø sø mo tu we th fr sa su"
+#: Day names, Monday first: Swedish, Norwegian/Danish, English; long and short.
+_WEEKDAYS = (
+    "måndag mandag monday mån man mon mo ma",
+    "tisdag tirsdag tuesday tis tir tue ti tu",
+    "onsdag wednesday ons wed on we",
+    "torsdag thursday tor thu to th",
+    "fredag friday fre fri fr",
+    "lördag lørdag saturday lör lør sat lö lø sa",
+    "söndag søndag sunday sön søn sun sö sø su",
 )
-DAY_NAMES = frozenset(_DAY_WORDS.split())
+#: The weekday (Monday 0) each day name means, to check day-name rows against the dates.
+WEEKDAY_OF = {word: i for i, names in enumerate(_WEEKDAYS) for word in names.split()}
+DAY_NAMES = frozenset(WEEKDAY_OF)
 TOTAL_LABELS = frozenset(
     ("summa", "sum", "total", "totalt", "totals", "i alt", "antal", "count", "timmar", "hours")
 )
@@ -547,6 +552,7 @@ def _read_matrix(grid: Grid, out: _Collect, header: int, found: dict[int, date |
             continue
         seen[day] = index
         columns[index] = day
+    _check_day_names(grid, out, columns)
     first = min(found)
     person_col = _person_column(grid, out, header, first)
     if person_col is None:
@@ -600,6 +606,28 @@ def _read_matrix(grid: Grid, out: _Collect, header: int, found: dict[int, date |
             out.put(person, day, code, where)
         if not columns:
             out.people.setdefault(person)
+
+
+def _check_day_names(grid: Grid, out: _Collect, columns: dict[int, date]) -> None:
+    """Day-name rows must agree with the dates: a disagreement means a misread date."""
+    for number in range(1, min(len(grid.rows), HEADER_SEARCH_ROWS) + 1):
+        names = {
+            c: text_of(v).casefold().rstrip(".")
+            for c in columns
+            if not blank(v := grid.value(number, c))
+        }
+        if len(names) < 2 or not all(n in WEEKDAY_OF for n in names.values()):
+            continue
+        if any(n in out.shifts for n in names.values()):
+            continue  # a row of shift codes that happen to read as day names
+        for column, name in names.items():
+            day = columns[column]
+            if WEEKDAY_OF[name] != day.weekday():
+                out.fail(
+                    place(grid.title, number, column, day.isoformat()),
+                    f"expected the day name of {day} (a {day:%A}), found "
+                    f"{show(grid.value(number, column))}; is the date read as it was meant?",
+                )
 
 
 def _person_column(grid: Grid, out: _Collect, header: int, first: int) -> int | None:

@@ -348,3 +348,19 @@ def test_a_long_roster_with_times_is_not_taken_for_a_legend(tmp_path: Path) -> N
     change = read_roster(path, tiny_scenario())
     assert (change.layout, change.new_shift_codes) == ("long", ())
     assert change.entries == (RosterEntry("OP2", date(2027, 1, 6), "L"),)
+
+
+def test_day_names_that_disagree_with_the_dates_are_refused(tmp_path: Path, demo: Scenario) -> None:
+    """Month-first dates ("1/4" for 4 January) read day-first clash with their day names."""
+    path = workbook(
+        tmp_path / "us.xlsx",
+        {"Rota": [["Rota 2027"], ["Name", "1/4", "1/5"], [None, "Mon", "Tue"], ["OP01", "D", "D"]]},
+    )
+    with pytest.raises(ScenarioFileError) as error:
+        read_roster(path, demo)
+    assert [str(p) for p in error.value.problems] == [
+        "sheet 'Rota', row 3, column B (2027-04-01): expected the day name of 2027-04-01 (a "
+        'Thursday), found "Mon"; is the date read as it was meant?',
+        "sheet 'Rota', row 3, column C (2027-05-01): expected the day name of 2027-05-01 (a "
+        'Saturday), found "Tue"; is the date read as it was meant?',
+    ]
