@@ -681,11 +681,14 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
     if args.replace:
         raise CliError(f"--replace is for whole scenarios; a {kind} is merged into one")
     repo = _open(args)
-    scenario = _load(repo, args.scenario)
+    _load_name(repo, args.scenario)
+    # Saved only if nobody saved the scenario while the file was read (not a lost update).
+    loaded = repo.scenario_version(args.scenario)
+    scenario = repo.load_scenario(args.scenario)
     if kind == "roster":
         change = read_roster(args.file, scenario)
         merged, report = merge_roster(scenario, change)
-        version = repo.save_scenario(merged)
+        version = repo.save_scenario(merged, loaded)
         print(
             f"Merged a {change.layout} roster (sheets {', '.join(change.sheets)}) into "
             f"{scenario.name!r} (version {version}): {report.people} people, {report.days} days "
@@ -703,7 +706,7 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
             )
         return 0
     referrals = read_referrals(args.file, scenario)
-    version = repo.save_scenario(add_referrals(scenario, referrals))
+    version = repo.save_scenario(add_referrals(scenario, referrals), loaded)
     codes = ", ".join(p.code for p in referrals.patients) or "none"
     print(
         f"Added {len(referrals.patients)} referred patients from sheet '{referrals.sheet}' to "

@@ -186,3 +186,22 @@ def test_a_workbook_of_nothing_known_is_refused(
     path = book(tmp_path / "notes.xlsx", "Notes", [["Just notes"]])
     assert run(url, "import", str(path), "--scenario", "rich") == 1
     assert "neither a scenario, a roster nor a referral list" in capsys.readouterr().err
+
+
+def test_a_scenario_saved_meanwhile_is_not_overwritten(
+    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone saving the scenario while the roster is read wins; the merge is refused."""
+    import data.roster_import
+
+    path = book(tmp_path / "schema.xlsx", "Januari", MATRIX)
+    real = data.roster_import.read_roster
+
+    def read_while_someone_saves(file: Any, scenario: Any) -> Any:
+        Repository(open_database(url)).save_scenario(scenario)  # the other user's save
+        return real(file, scenario)
+
+    monkeypatch.setattr(data.roster_import, "read_roster", read_while_someone_saves)
+    assert run(url, "import", str(path), "--as", "roster", "--scenario", "rich") == 1
+    assert "was changed by someone else" in capsys.readouterr().err
+    assert Repository(open_database(url)).load_scenario("rich") == rich_scenario()
