@@ -21,13 +21,15 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from data.scenario_json import MAX_PROBLEMS, Problem, ScenarioFileError
-from data.scenario_xlsx import MAX_CELLS, MAX_ROWS, open_checked_workbook
+from data.scenario_xlsx import MAX_ROWS, open_checked_workbook
 from planner import RosterEntry, Scenario, ShiftCode
 from planner.imports import RosterChange
 from planner.validation import ValidationError
 
 #: Most columns read on one sheet of a roster or referral list: a year of days and labels.
 MAX_ROSTER_COLUMNS = 400
+#: Most cells in a roster or referral workbook: it is loaded whole to see merged cells.
+MAX_ROSTER_CELLS = 250_000
 #: Rows searched for a header (titles, periods and week rows come above it).
 HEADER_SEARCH_ROWS = 40
 
@@ -133,39 +135,49 @@ def text_of(value: object) -> str:
     return str(value).strip()
 
 
+def _refuse(file: str, message: str) -> ScenarioFileError:
+    return ScenarioFileError(file, [Problem("", message)])
+
+
+def _prescan(path: str | Path, file: str) -> None:
+    """Count rows, columns and cells streaming, before the whole workbook is loaded."""
+    wb = open_checked_workbook(path, read_only=True)
+    try:
+        cells = 0
+        for ws in wb.worksheets:
+            ws.reset_dimensions()  # the declared size may lie; count what is there
+            for number, row in enumerate(ws.iter_rows(), start=1):
+                if number > MAX_ROWS:
+                    raise _refuse(
+                        file, f"sheet '{ws.title}' is too long: more than {MAX_ROWS:,} rows"
+                    )
+                if len(row) > MAX_ROSTER_COLUMNS:
+                    raise _refuse(
+                        file,
+                        f"sheet '{ws.title}' is too wide: more than {MAX_ROSTER_COLUMNS} columns",
+                    )
+                cells += len(row)
+                if cells > MAX_ROSTER_CELLS:
+                    raise _refuse(file, f"too many cells: more than {MAX_ROSTER_CELLS:,} in all")
+    except ScenarioFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, SyntaxError, ValueError, TypeError, KeyError) as error:
+        raise _refuse(
+            file, f"not a readable xlsx workbook ({type(error).__name__}: {error})"
+        ) from None
+    finally:
+        wb.close()
+
+
 def load_grids(path: str | Path) -> list[Grid]:
     """Every sheet of a workbook as values, within the limits of scenario workbooks."""
     file = str(path)
+    _prescan(path, file)
+    # Loaded whole (not streamed) because only then does openpyxl tell merged cells.
     wb = open_checked_workbook(path, read_only=False)
     try:
         grids: list[Grid] = []
-        cells = 0
         for ws in wb.worksheets:
-            if ws.max_row > MAX_ROWS:
-                raise ScenarioFileError(
-                    file,
-                    [
-                        Problem(
-                            "", f"sheet '{ws.title}' is too long: more than {MAX_ROWS - 1:,} rows"
-                        )
-                    ],
-                )
-            if ws.max_column > MAX_ROSTER_COLUMNS:
-                raise ScenarioFileError(
-                    file,
-                    [
-                        Problem(
-                            "",
-                            f"sheet '{ws.title}' is too wide: more than "
-                            f"{MAX_ROSTER_COLUMNS} columns",
-                        )
-                    ],
-                )
-            cells += ws.max_row * ws.max_column
-            if cells > MAX_CELLS:
-                raise ScenarioFileError(
-                    file, [Problem("", f"too many cells: more than {MAX_CELLS:,} in all")]
-                )
             rows: list[list[Any]] = []
             for row in ws.iter_rows():
                 values: list[Any] = []
@@ -181,8 +193,8 @@ def load_grids(path: str | Path) -> list[Grid]:
             grids.append(Grid(ws.title, rows, ws.sheet_state != "visible", merged))
         return grids
     except (zipfile.BadZipFile, EOFError, SyntaxError, ValueError, TypeError, KeyError) as error:
-        raise ScenarioFileError(
-            file, [Problem("", f"not a readable xlsx workbook ({type(error).__name__}: {error})")]
+        raise _refuse(
+            file, f"not a readable xlsx workbook ({type(error).__name__}: {error})"
         ) from None
     finally:
         wb.close()

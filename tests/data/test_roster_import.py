@@ -364,3 +364,19 @@ def test_day_names_that_disagree_with_the_dates_are_refused(tmp_path: Path, demo
         "sheet 'Rota', row 3, column C (2027-05-01): expected the day name of 2027-05-01 (a "
         'Saturday), found "Tue"; is the date read as it was meant?',
     ]
+
+
+def test_files_beyond_the_limits_are_refused_in_one_line(tmp_path: Path) -> None:
+    """The scenario workbooks' file checks guard rosters too; at most 400 columns a sheet."""
+    from data.roster_import import MAX_ROSTER_COLUMNS
+
+    wide = workbook(tmp_path / "wide.xlsx", {"Wide": [["Name", *range(MAX_ROSTER_COLUMNS)]]})
+    with pytest.raises(ScenarioFileError) as error:
+        read_roster(wide, tiny_scenario())
+    assert error.value.lines() == [
+        f"{wide}: sheet 'Wide' is too wide: more than {MAX_ROSTER_COLUMNS} columns"
+    ]
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("Name;2027-01-04\nOP1;D\n")
+    with pytest.raises(ScenarioFileError, match="not an xlsx workbook"):
+        read_roster(fake, tiny_scenario())
