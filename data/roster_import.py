@@ -245,30 +245,58 @@ def as_date(value: object) -> date | DayMonth | None:
     return None
 
 
-def years_in(values: Iterable[object]) -> list[int]:
-    """Years named in title or period cells, in the order found."""
+@dataclass(frozen=True)
+class YearHint:
+    """What the rows above a header say about the year: years named, and a period if any."""
+
+    years: tuple[int, ...]
+    period: tuple[date, date] | None = None
+
+
+_DATE_IN_TEXT = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4}")
+
+
+def years_in(values: Iterable[object]) -> YearHint:
+    """The years and the period (first to last full date) named in title or period cells."""
     found: list[int] = []
+    dates: list[date] = []
     for value in values:
         if isinstance(value, datetime | date):
-            years = [value.year]
+            day = value.date() if isinstance(value, datetime) else value
+            dates.append(day)
+            years = [day.year]
         elif isinstance(value, str):
             years = [int(y) for y in _YEAR.findall(value)]
+            for token in _DATE_IN_TEXT.findall(value):
+                parsed = as_date(token)
+                if isinstance(parsed, date):
+                    dates.append(parsed)
         else:
             continue
         found += [y for y in years if y not in found]
-    return found
+    period = (min(dates), max(dates)) if len(dates) >= 2 else None
+    return YearHint(tuple(found), period)
 
 
-def with_year(value: DayMonth, years: Sequence[int], scenario: Scenario) -> date | None:
-    """A yearless date in the year the title or period rows give (None if not one)."""
+def with_year(value: DayMonth, hint: YearHint, scenario: Scenario) -> date | None:
+    """A yearless date in the year the title or period rows give (None if not one).
+
+    With several years (a period over New Year) the one inside the period decides, else
+    the one inside the horizon.
+    """
     dates = []
-    for year in years:
+    for year in hint.years:
         try:
             dates.append(date(year, value.month, value.day))
         except ValueError:
             continue
     if len(dates) == 1:
         return dates[0]
+    if hint.period is not None:
+        lo, hi = hint.period
+        inside = [d for d in dates if lo <= d <= hi]
+        if len(inside) == 1:
+            return inside[0]
     inside = [d for d in dates if scenario.horizon_start <= d <= scenario.horizon_end]
     return inside[0] if len(inside) == 1 else None
 
@@ -536,12 +564,16 @@ def _read_long(grid: Grid, out: _Collect, columns: tuple[int, int, int, int]) ->
         out.put(person, day, code, place(grid.title, number))
 
 
-def _day_cell(value: object, years: Sequence[int], out: _Collect, where: str) -> date | None:
+def _day_cell(value: object, years: YearHint, out: _Collect, where: str) -> date | None:
     found = as_date(value)
     if isinstance(found, DayMonth):
         found = with_year(found, years, out.scenario)
         if found is None:
-            out.fail(where, f"found {show(value)} without a year, and no one year above the header")
+            out.fail(
+                where,
+                f"found {show(value)} without a year, and the rows above the header name "
+                f"{'no year' if not years.years else 'no one year it falls in'}",
+            )
             return None
     if found is None:
         out.fail(where, f"expected a date (YYYY-MM-DD, DD.MM.YYYY or D/M), found {show(value)}")
@@ -551,7 +583,9 @@ def _day_cell(value: object, years: Sequence[int], out: _Collect, where: str) ->
 
 def _read_matrix(grid: Grid, out: _Collect, header: int, found: dict[int, date | DayMonth]) -> None:
     above = [v for row in grid.rows[: header - 1] for v in row]
-    years = years_in([*above, *(d for d in found.values() if isinstance(d, date))])
+    hint = years_in(above)
+    header_years = {d.year for d in found.values() if isinstance(d, date)}
+    years = YearHint((*hint.years, *sorted(header_years - set(hint.years))), hint.period)
     columns: dict[int, date] = {}
     seen: dict[date, int] = {}
     for index in found:

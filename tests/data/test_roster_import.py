@@ -380,3 +380,25 @@ def test_files_beyond_the_limits_are_refused_in_one_line(tmp_path: Path) -> None
     fake.write_text("Name;2027-01-04\nOP1;D\n")
     with pytest.raises(ScenarioFileError, match="not an xlsx workbook"):
         read_roster(fake, tiny_scenario())
+
+
+def test_a_period_over_new_year_gives_each_date_its_year(tmp_path: Path, demo: Scenario) -> None:
+    """28/12 is in 2026 and 4/1 in 2027 when the period row runs from one to the other."""
+    path = workbook(
+        tmp_path / "newyear.xlsx",
+        {
+            "Jul": [
+                ["Schema jul och nyår"],
+                ["Period 2026-12-28 – 2027-01-10"],
+                ["Namn", "28/12", "29/12", "4/1"],
+                ["OP01", "L", "L", "D"],
+            ]
+        },
+    )
+    with pytest.raises(ScenarioFileError) as error:
+        read_roster(path, demo)
+    assert [str(p) for p in error.value.problems] == [
+        f"sheet 'Jul', row 3, column {c}: expected a date in the scenario's horizon 2027-01-04 to "
+        f"2027-07-04, found 2026-12-{d}"
+        for c, d in (("B", 28), ("C", 29))
+    ]
