@@ -205,3 +205,30 @@ def test_a_scenario_saved_meanwhile_is_not_overwritten(
     assert run(url, "import", str(path), "--as", "roster", "--scenario", "rich") == 1
     assert "was changed by someone else" in capsys.readouterr().err
     assert Repository(open_database(url)).load_scenario("rich") == rich_scenario()
+
+
+def test_a_long_roster_with_a_legend_adds_its_codes(
+    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--as roster` on a long sheet with a legend: the new code is stored and used."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Pass"
+    for row in [["Personal", "Datum", "Pass"], ["NU1", "2027-01-07", "AF"]]:
+        ws.append(row)
+    legend = wb.create_sheet("Koder")
+    for row in [["Kod", "Beskrivning", "Start", "Slut"], ["AF", "Aferes", "07:00", "15:00"]]:
+        legend.append(row)
+    path = tmp_path / "pass.xlsx"
+    wb.save(path)
+    assert run(url, "import", str(path), "--as", "roster", "--scenario", "rich") == 0
+    out = capsys.readouterr().out
+    assert "detected" not in out
+    assert "New shift codes from the legend: AF" in out
+    assert "  NU1: 1 added, 0 removed, 0 changed, 0 unchanged" in out
+    after = Repository(open_database(url)).load_scenario("rich")
+    assert after.shift_codes[-1].code == "AF"
+    assert (after.shift_codes[-1].start_hour, after.shift_codes[-1].hours) == (7, 8)
+    assert {(e.staff_code, e.day, e.shift_code) for e in after.roster} >= {
+        ("NU1", date(2027, 1, 7), "AF")
+    }
