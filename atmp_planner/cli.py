@@ -245,7 +245,18 @@ def build_parser() -> argparse.ArgumentParser:
         "valid.",
     )
     load.add_argument("file", type=Path, help="scenario file (.xlsx or .json)")
-    load.add_argument("--scenario", metavar="NAME", help="store under this name instead")
+    load.add_argument(
+        "--as",
+        dest="kind",
+        choices=("scenario", "roster", "referrals"),
+        help="what the file holds (default: detected); a roster or referral list is merged "
+        "into the stored scenario --scenario names",
+    )
+    load.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help="store under this name instead (a roster or referrals: the scenario to merge into)",
+    )
     load.add_argument(
         "--replace", action="store_true", help="replace a stored scenario of the same name"
     )
@@ -668,14 +679,20 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Check a scenario file and store it (all or nothing)."""
+    """Check a scenario, roster or referral file and store it (all or nothing)."""
     from dataclasses import replace
 
     from data.repository import ScenarioExistsError
-    from data.scenario_files import SUFFIXES, read_scenario
+    from data.scenario_files import SUFFIXES, detect_kind, read_scenario
 
     if args.file.suffix.lower() not in SUFFIXES:
         raise CliError(f"expected a .xlsx or .json file: {args.file}")
+    kind = args.kind
+    if kind is None:
+        kind = detect_kind(args.file)
+        print(f"{args.file}: detected a {_KIND_NAMES[kind]}")
+    if kind != "scenario":
+        return _merge_import(args, kind)
     scenario = read_scenario(args.file)
     if args.scenario is not None:
         if not 1 <= len(args.scenario.strip()) <= 200:
@@ -695,6 +712,56 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"Imported {scenario.name!r}{replaced} from {args.file}: {len(scenario.patients)} "
         f"patients, {len(scenario.products)} products, {len(scenario.cleanrooms)} cleanrooms, "
         f"{len(scenario.staff)} staff, {scenario.horizon_start} to {scenario.horizon_end}."
+    )
+    return 0
+
+
+_KIND_NAMES = {"scenario": "scenario", "roster": "roster", "referrals": "referral list"}
+
+
+def _merge_import(args: argparse.Namespace, kind: str) -> int:
+    """Merge a roster or referral list into a stored scenario and report what changed."""
+    from data.referral_import import read_referrals
+    from data.roster_import import read_roster
+    from planner.imports import add_referrals, merge_roster
+
+    if args.file.suffix.lower() != ".xlsx":
+        raise CliError(f"a {_KIND_NAMES[kind]} is read from a workbook (.xlsx): {args.file}")
+    if args.scenario is None:
+        raise CliError(f"give --scenario NAME: the stored scenario to merge the {kind} into")
+    if args.replace:
+        raise CliError(f"--replace is for whole scenarios; a {kind} is merged into one")
+    repo = _open(args)
+    _load_name(repo, args.scenario)
+    # Saved only if nobody saved the scenario while the file was read (not a lost update).
+    loaded = repo.scenario_version(args.scenario)
+    scenario = repo.load_scenario(args.scenario)
+    if kind == "roster":
+        change = read_roster(args.file, scenario)
+        merged, report = merge_roster(scenario, change)
+        version = repo.save_scenario(merged, loaded)
+        print(
+            f"Merged a {change.layout} roster (sheets {', '.join(change.sheets)}) into "
+            f"{scenario.name!r} (version {version}): {report.people} people, {report.days} days "
+            f"({change.days[0]} to {change.days[-1]}); shifts {report.added} added, "
+            f"{report.removed} removed, {report.changed} changed, {report.unchanged} unchanged."
+            if change.days
+            else f"Merged an empty roster into {scenario.name!r}: nothing changed."
+        )
+        if report.new_shift_codes:
+            print(f"New shift codes from the legend: {', '.join(report.new_shift_codes)}")
+        for person in report.per_person:
+            print(
+                f"  {person.staff_code}: {person.added} added, {person.removed} removed, "
+                f"{person.changed} changed, {person.unchanged} unchanged"
+            )
+        return 0
+    referrals = read_referrals(args.file, scenario)
+    version = repo.save_scenario(add_referrals(scenario, referrals), loaded)
+    codes = ", ".join(p.code for p in referrals.patients) or "none"
+    print(
+        f"Added {len(referrals.patients)} referred patients from sheet '{referrals.sheet}' to "
+        f"{scenario.name!r} (version {version}): {codes}."
     )
     return 0
 

@@ -32,3 +32,44 @@ def write_scenario(path: str | Path, scenario: Scenario) -> Path:
     if suffix == ".xlsx":
         return write_scenario_xlsx(path, scenario)
     raise ValueError(f"expected a .xlsx or .json file name, not {path}")
+
+
+def detect_kind(path: str | Path) -> str:
+    """What a file to import holds: scenario, roster or referrals (ScenarioFileError if none).
+
+    JSON is a scenario; a workbook with the template's sheets is one; otherwise a sheet
+    headed like a long roster, then one headed like a referral list, then a row of dates
+    (a roster matrix) decide.
+    """
+    from data.referral_import import referral_columns
+    from data.roster_import import is_legend, load_grids, long_columns, matrix_header
+    from data.scenario_xlsx import SHEETS, open_checked_workbook
+
+    source = Path(path)
+    if source.suffix.lower() == ".json":
+        return "scenario"
+    wb = open_checked_workbook(source)
+    try:
+        titles = {t.strip().casefold() for t in wb.sheetnames}
+    finally:
+        wb.close()
+    template = {s.name.casefold() for s in SHEETS}
+    if {"scenario", "site"} <= titles or len(titles & template) * 2 > len(template):
+        return "scenario"
+    grids = [g for g in load_grids(source) if not is_legend(g)]
+    if any(long_columns(g) is not None for g in grids):
+        return "roster"
+    if any(referral_columns(g) is not None for g in grids):
+        return "referrals"
+    if any(matrix_header(g) is not None for g in grids):
+        return "roster"
+    raise ScenarioFileError(
+        str(path),
+        [
+            Problem(
+                "",
+                "neither a scenario, a roster nor a referral list; see docs/scenario-format.md "
+                "for the layouts, or say which with --as scenario|roster|referrals",
+            )
+        ],
+    )

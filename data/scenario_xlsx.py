@@ -1268,3 +1268,27 @@ def _read_workbook(wb: Any, file: str) -> Scenario:
             merged.sort(key=lambda item: item[0])
             raise ScenarioFileError(file, [p for _, p in merged]) from None
     raise ScenarioFileError(file, [Problem(place.text(), m) for place, m in problems])
+
+
+def open_checked_workbook(path: str | Path, *, read_only: bool = True) -> Any:
+    """A workbook that passed the file checks above (ScenarioFileError if it did not).
+
+    The caller closes it. Other readers of staff-office workbooks use this so that one
+    set of limits guards every workbook opened.
+    """
+    source = Path(path)
+    file = str(path)
+    if not source.is_file():
+        raise ScenarioFileError(file, [Problem("", "no such file")])
+    try:
+        _check_archive(source)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return load_workbook(source, read_only=read_only, data_only=False, keep_links=False)
+        except Exception as error:
+            raise _Refused(
+                f"not a readable xlsx workbook ({type(error).__name__}: {error})"
+            ) from None
+    except _Refused as refused:
+        raise ScenarioFileError(file, [Problem("", str(refused))]) from None
