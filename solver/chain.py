@@ -40,6 +40,10 @@ class ChainTimes:
         """Days from apheresis to infusion."""
         return self.infusion_day - self.apheresis_day
 
+    def wait(self, instance: Instance) -> int:
+        """Days from the earliest apheresis the patient could have to the infusion."""
+        return self.infusion_day - instance.jobs[self.job].earliest_day
+
 
 def apheresis_end(instance: Instance, job: Job, day: int) -> int:
     """Hour apheresis ends when done on a day (if already done: its recorded end, ceiled)."""
@@ -84,8 +88,9 @@ def shelf_step(job: Job) -> int:
 
 
 def scheduled_scale(instance: Instance) -> int:
-    """Objective value of one unit of priority weight; outranks any lateness and vein-to-vein."""
-    per_patient = (LATENESS_WEIGHT + 1) * (instance.days + HOURS_PER_DAY)
+    """Objective value of one unit of priority weight; outranks any lateness and waiting."""
+    before = max([0] + [-job.earliest_day for job in instance.jobs])
+    per_patient = (LATENESS_WEIGHT + 1) * (instance.days + HOURS_PER_DAY + before)
     return per_patient * max(1, len(instance.jobs)) + 1
 
 
@@ -95,7 +100,7 @@ def objective(instance: Instance, chains: list[ChainTimes]) -> int:
     value = 0
     for chain in chains:
         value += instance.jobs[chain.job].weight * scale
-        value -= LATENESS_WEIGHT * chain.lateness(instance) + chain.vein_to_vein()
+        value -= LATENESS_WEIGHT * chain.lateness(instance) + chain.wait(instance)
     return value
 
 

@@ -36,7 +36,7 @@ class JobVars:
     infusion: cp_model.IntVar
     end_day: cp_model.IntVar
     lateness: cp_model.IntVar
-    v2v: cp_model.IntVar
+    wait: cp_model.IntVar
     rooms: dict[int, cp_model.IntVar] = field(default_factory=dict)
     devices: dict[int, cp_model.IntVar] = field(default_factory=dict)
 
@@ -161,9 +161,9 @@ class ChainModel:
         infusion = m.new_int_var(0, inst.days - 1, f"{name}.infusion")
         horizon_days = inst.days
         lateness = m.new_int_var(0, horizon_days + 400, f"{name}.lateness")
-        v2v = m.new_int_var(0, horizon_days + 400, f"{name}.v2v")
+        wait = m.new_int_var(0, horizon_days + 800, f"{name}.wait")
         return JobVars(
-            job, present, apheresis, step_days, step_hours, infusion, end_day, lateness, v2v
+            job, present, apheresis, step_days, step_hours, infusion, end_day, lateness, wait
         )
 
     def _staffable(self, step: StepSpec, day: int) -> bool:
@@ -246,7 +246,9 @@ class ChainModel:
                 m.add(shelf_end - 1 <= HOURS_PER_DAY * shelf_day + HOURS_PER_DAY - 1)
                 shelf = product.fresh_shelf_days
                 m.add(jv.infusion <= shelf_day + shelf).only_enforce_if(on)
-            m.add(jv.v2v >= jv.infusion - jv.apheresis).only_enforce_if(on)
+            # The wait counts from the earliest apheresis the patient could have: a chain
+            # pushed later for no reason costs days, not only a long vein-to-vein time.
+            m.add(jv.wait >= jv.infusion - job.earliest_day).only_enforce_if(on)
             if job.needed_day is not None:
                 m.add(jv.lateness >= jv.infusion - job.needed_day).only_enforce_if(on)
 
@@ -455,11 +457,12 @@ class ChainModel:
                 )
 
     def add_objective(self) -> None:
-        """Most patients by priority, then least lateness, then least vein-to-vein."""
+        """Most patients by priority, then least lateness, then least waiting (from the
+        earliest possible apheresis to infusion)."""
         scale = scheduled_scale(self.instance)
         self.model.maximize(
             sum(jv.job.weight * scale * jv.present for jv in self.jobs)
-            - sum(LATENESS_WEIGHT * jv.lateness + jv.v2v for jv in self.jobs)
+            - sum(LATENESS_WEIGHT * jv.lateness + jv.wait for jv in self.jobs)
         )
 
     # Hints and extraction -----------------------------------------------------------------
@@ -485,7 +488,7 @@ class ChainModel:
             m.add_hint(jv.infusion, chain.infusion_day)
             m.add_hint(jv.end_day, (chain.manufacturing_end(inst) - 1) // HOURS_PER_DAY)
             m.add_hint(jv.lateness, chain.lateness(inst))
-            m.add_hint(jv.v2v, chain.vein_to_vein())
+            m.add_hint(jv.wait, chain.wait(inst))
 
     def require(self, jobs: set[int]) -> None:
         """Force these jobs into the plan (e.g. patients already in process)."""

@@ -214,3 +214,33 @@ def test_overlapping_room_and_device_downtime_keeps_the_model_feasible() -> None
     assert plan.solver.cp_sat_status in ("OPTIMAL", "FEASIBLE")
     assert plan.kpis.scheduled == 2
     assert any(a.resource_code == "DEV1" for a in plan.assignments)
+
+
+def test_waiting_costs_even_when_vein_to_vein_is_the_same() -> None:
+    """The same chain started a week later scores lower: delay for nothing is not free."""
+    from solver.chain import ChainTimes, objective
+    from solver.instance import compile_instance
+
+    instance = compile_instance(tiny_scenario(n_patients=1))
+    plan = solve(tiny_scenario(n_patients=1), SolveSettings(deterministic_time=0.5))
+    first = plan.schedules[0]
+    week = 7 * 24
+    early = ChainTimes(0, instance.day_index(first.apheresis_day), (200, 300, 400), 0, None, 20)
+    late = ChainTimes(0, early.apheresis_day + 7, (200 + week, 300 + week, 400 + week), 0, None, 27)
+    assert early.vein_to_vein() == late.vein_to_vein()
+    assert objective(instance, [early]) - objective(instance, [late]) == 7
+
+
+def test_a_free_centre_infuses_as_early_as_a_slot_would() -> None:
+    """Without the greedy hint, CP-SAT still gives a lone patient the earliest infusion."""
+    from planner.slot import Referral
+    from solver import earliest_slot
+
+    s = tiny_scenario(n_patients=1)
+    patient = s.patients[0]
+    plan = solve(s, SolveSettings(deterministic_time=2.0, use_greedy_hint=False))
+    offer = earliest_slot(
+        replace(s, patients=()), None, Referral("CART", patient.earliest_apheresis), ""
+    )
+    assert offer.infusion_day is not None
+    assert plan.schedules[0].infusion_day <= offer.infusion_day
