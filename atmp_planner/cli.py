@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan a stored scenario and save the plan",
         description="Plan a stored scenario, save the plan and print its KPI summary.",
     )
-    solve.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    solve.add_argument("--scenario", help=SCENARIO_HELP)
     solver_options(solve)
 
     export = sub.add_parser(
@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "objective). The current plan is the one `export` and the window use by default: "
         "the last one a finished solve saved, or the one chosen with --use.",
     )
-    plans.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    plans.add_argument("--scenario", help=SCENARIO_HELP)
     plans.add_argument(
         "--use", type=_plan_id, metavar="ID", help="make this plan the scenario's current plan"
     )
@@ -225,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="earliest apheresis (default: today, or the horizon's start if later)",
     )
     slot.add_argument("--priority", type=int, default=3, choices=range(1, 10), metavar="1-9")
-    slot.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    slot.add_argument("--scenario", help=SCENARIO_HELP)
     slot.add_argument("--plan", type=_plan_id, metavar="ID", help="plan to book around")
     slot.add_argument("--json", action="store_true", help="print the answer as JSON")
 
@@ -268,13 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
         "unchanged: .xlsx or .json, by the file's suffix.",
     )
     dump.add_argument("file", type=Path, help="file path (.xlsx or .json)")
-    dump.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    dump.add_argument("--scenario", help=SCENARIO_HELP)
 
     scenarios = sub.add_parser("scenarios", help="list stored scenarios")
     scenarios.set_defaults()
 
     gui = sub.add_parser("gui", help="open the desktop window on a stored scenario")
-    gui.add_argument("--scenario", default=DEMO_NAME, help="scenario name")
+    gui.add_argument("--scenario", help=SCENARIO_HELP)
     gui.add_argument(
         "--plan", type=_plan_id, metavar="ID", help="plan to show first (default: current)"
     )
@@ -456,9 +456,9 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Repository:
     return repo
 
 
-def _check_out(path: Path, suffix: str) -> None:
+def _check_out(path: Path, suffix: str, option: str | None = None) -> None:
     """Refuse an output path that cannot be written, before anything is solved or saved."""
-    option = "--screenshot" if suffix == ".png" else "--out"
+    option = option or ("--screenshot" if suffix == ".png" else "--out")
     if path.suffix.lower() != suffix:
         raise CliError(f"{option} must end in {suffix}: {path}")
     if not path.parent.is_dir():
@@ -480,6 +480,21 @@ def _check_out(path: Path, suffix: str) -> None:
         raise CliError(
             f"{option} {path}: cannot write to {path.parent} ({error.strerror})"
         ) from None
+
+
+SCENARIO_HELP = "scenario name (default: the only one stored, else the demo's)"
+
+
+def _pick(repo: Repository, name: str | None) -> str:
+    """The scenario asked for; without --scenario the only one stored, else the demo."""
+    if name is not None:
+        return name
+    stored = repo.list_scenarios()
+    if len(stored) == 1:
+        return stored[0]
+    if DEMO_NAME in stored or not stored:
+        return DEMO_NAME
+    raise CliError(f"{len(stored)} scenarios are stored ({', '.join(stored)}); give --scenario")
 
 
 def _load_name(repo: Repository, name: str) -> None:
@@ -551,6 +566,7 @@ def _renamed(scenario: Scenario) -> Scenario:
 def cmd_solve(args: argparse.Namespace) -> int:
     """Plan a stored scenario."""
     repo = _open(args)
+    args.scenario = _pick(repo, args.scenario)
     repo.check_writable()
     plan, _ = _solve_and_save(repo, _load(repo, args.scenario), args)
     print(format_plan(plan))
@@ -562,13 +578,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.end < args.start:
         raise CliError(f"--to {args.end} is before --from {args.start}")
     _check_out(args.out, ".xlsx")
+    if args.ical is not None and not args.ical.parent.is_dir():
+        raise CliError(
+            f"--ical {args.ical}: the directory {args.ical.parent} does not exist; create it"
+        )
     repo = _open(args)
     plan_id = args.plan
     if plan_id is not None:
         plan = repo.load_plan(plan_id, args.scenario)
         scenario = _load(repo, plan.scenario_name)
     else:
-        name = args.scenario or DEMO_NAME
+        name = _pick(repo, args.scenario)
         scenario = _load(repo, name)
         plan_id = next((p.plan_id for p in repo.plan_summaries(name) if p.current), None)
         if plan_id is None:
@@ -592,6 +612,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_plans(args: argparse.Namespace) -> int:
     """List a scenario's plans, or make one current."""
     repo = _open(args)
+    args.scenario = _pick(repo, args.scenario)
     _load_name(repo, args.scenario)
     if args.use is not None:
         repo.make_current(args.use, args.scenario)
@@ -606,6 +627,7 @@ def cmd_slot(args: argparse.Namespace) -> int:
     from solver import earliest_slot
 
     repo = _open(args)
+    args.scenario = _pick(repo, args.scenario)
     scenario = _load(repo, args.scenario)
     if (args.trial is None) != (args.cohort is None):
         raise CliError("--trial and --cohort go together")
@@ -673,7 +695,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
     if args.file.suffix.lower() != ".xlsx":
         raise CliError(f"the template is a workbook: the file name must end in .xlsx: {args.file}")
-    args.file.parent.mkdir(parents=True, exist_ok=True)
+    _check_out(args.file, ".xlsx", "the file")
     print(f"Wrote {write_template(args.file)}")
     return 0
 
@@ -772,8 +794,9 @@ def cmd_export_scenario(args: argparse.Namespace) -> int:
 
     if args.file.suffix.lower() not in SUFFIXES:
         raise CliError(f"the file name must end in .xlsx or .json: {args.file}")
-    scenario = _load(_open(args), args.scenario)
-    args.file.parent.mkdir(parents=True, exist_ok=True)
+    repo = _open(args)
+    scenario = _load(repo, _pick(repo, args.scenario))
+    _check_out(args.file, args.file.suffix.lower(), "the file")
     print(f"Wrote {write_scenario(args.file, scenario)}")
     return 0
 
@@ -812,6 +835,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
             "under `xvfb-run atmp-planner gui`, or render with `gui --screenshot FILE.png`"
         )
     repo = _open(args)
+    args.scenario = _pick(repo, args.scenario)
     scenario = _load(repo, args.scenario)
     plan_id = args.plan
     if plan_id is None:

@@ -225,6 +225,11 @@ def _summary(ws: Worksheet, scenario: Scenario, plan: Plan, lo: date, hi: date) 
             cell.alignment = _LEFT
             if isinstance(value, float) and abs(value) >= 1000:
                 cell.number_format = "#,##0"
+            if label == "Note" and isinstance(value, str):
+                # A note spans columns B and C; spreadsheets do not grow rows themselves.
+                ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
+                cell.alignment = _WRAP
+                ws.row_dimensions[row].height = 13.5 * _wrapped_lines(value, 110) + 2
         row += 1
     row += 1
     _put(ws, row, 1, f"Unscheduled patients ({len(plan.unscheduled)})").font = _BOLD
@@ -233,9 +238,10 @@ def _summary(ws: Worksheet, scenario: Scenario, plan: Plan, lo: date, hi: date) 
     title_row = row
     for item in sorted(plan.unscheduled, key=lambda u: u.patient_code):
         row += 1
-        _put(ws, row, 1, item.patient_code)
-        _put(ws, row, 2, item.reason.value)
+        _put(ws, row, 1, item.patient_code).alignment = _WRAP
+        _put(ws, row, 2, item.reason.value).alignment = _WRAP
         _put(ws, row, 3, item.detail).alignment = _WRAP
+        ws.row_dimensions[row].height = 13.5 * _wrapped_lines(item.detail, 80) + 2
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 34
     ws.column_dimensions["C"].width = 90

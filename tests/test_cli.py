@@ -161,3 +161,50 @@ def test_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     assert main(["--db", url, "scenarios"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "secret" not in err[0]
+
+
+def test_the_only_stored_scenario_needs_no_scenario_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One scenario stored (not the demo): solve and plans use it; with two, say which exist."""
+    from dataclasses import replace
+
+    from data.db import open_database
+    from data.repository import Repository
+    from tests.factories import tiny_scenario
+
+    url = f"sqlite:///{tmp_path / 'own.sqlite'}"
+    repo = Repository(open_database(url))
+    repo.save_scenario(tiny_scenario())
+    assert main(["--db", url, "solve", *FAST]) == 0
+    assert main(["--db", url, "plans"]) == 0
+    assert "current" in capsys.readouterr().out
+    repo.save_scenario(replace(tiny_scenario(), name="other"))
+    assert main(["--db", url, "plans"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["atmp-planner: error: 2 scenarios are stored (other, tiny); give --scenario"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["template", "{missing}/t.xlsx"],
+        ["export-scenario", "{missing}/s.json"],
+    ],
+)
+def test_file_commands_do_not_make_missing_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """A mistyped folder is refused in one line, not silently created."""
+    from data.db import open_database
+    from data.repository import Repository
+    from tests.factories import tiny_scenario
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    Repository(open_database(url)).save_scenario(tiny_scenario())
+    missing = tmp_path / "no" / "such"
+    args = [a.replace("{missing}", str(missing)) for a in argv]
+    assert main(["--db", url, *args]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not exist; create it" in err[0]
+    assert not (tmp_path / "no").exists()

@@ -48,7 +48,7 @@ def run(url: str, *args: str) -> int:
 
 def test_template_writes_the_workbook(tmp_path: Path, url: str) -> None:
     """`template` writes the workbook with Instructions and every sheet."""
-    path = tmp_path / "sub" / "centre.xlsx"
+    path = tmp_path / "centre.xlsx"
     assert run(url, "template", str(path)) == 0
     assert openpyxl.load_workbook(path).sheetnames == ["Instructions", *(s.name for s in SHEETS)]
 
