@@ -318,7 +318,7 @@ class _Row:
     numeric: bool = False
 
 
-def _wrapped_lines(value: object, width: int = _DAY_WIDTH - 3) -> int:
+def _wrapped_lines(value: object, width: int = _DAY_WIDTH - 1) -> int:
     """Lines a value takes in a day column once wrapped."""
     text = "" if value is None else str(value)
     return sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
@@ -600,27 +600,32 @@ def _shift_text(shift: ShiftCode | None, code: str) -> str:
 def _staff_rows(
     scenario: Scenario, assignments: Sequence[Assignment], days: Sequence[date]
 ) -> list[_Row]:
-    """A row per person: the shift rostered and any steps assigned to them by name."""
-    shifts = {s.code: s for s in scenario.shift_codes}
+    """A row per person: the shift code rostered (times in the legend), then one line per
+    step assigned to them by name ('P004 seed 08–14'), so a week of a whole staff list
+    fits one printed page."""
     shown = set(days)
     roster: dict[str, dict[date, str]] = defaultdict(dict)
     for entry in scenario.roster:
         if entry.day in shown:
-            roster[entry.staff_code][entry.day] = _shift_text(
-                shifts.get(entry.shift_code), entry.shift_code
-            )
+            roster[entry.staff_code][entry.day] = entry.shift_code
     busy = _busy((a for a in assignments if a.resource_type is ResourceType.STAFF), days)
     rows: list[_Row] = []
     for person in scenario.staff:
         row = _Row(person.code, {})
         for day in days:
-            parts = [
-                roster.get(person.code, {}).get(day, ""),
-                _describe(busy.get(person.code, {}).get(day, []), day),
+            steps = [
+                f"{a.patient_code} {a.step_code} {_short(_when(a.start, a.end, day))}"
+                for a in busy.get(person.code, {}).get(day, [])
             ]
+            parts = [roster.get(person.code, {}).get(day, ""), *steps]
             row.values[day] = "\n".join(p for p in parts if p)
         rows.append(row)
     return rows
+
+
+def _short(times: str) -> str:
+    """'08:00–14:00' as '08–14' where the minutes are round."""
+    return times.replace(":00", "")
 
 
 def _pool_rows(assignments: Sequence[Assignment], days: Sequence[date]) -> list[_Row]:

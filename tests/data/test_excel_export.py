@@ -257,7 +257,7 @@ def test_grids_are_printable(tmp_path: Path, scenario: Scenario, plan: Plan) -> 
     cells = _grid_cells(ws)
     assert cells[("OP1", "2027-01-09")].fill.fgColor.rgb == "FFD9D9D9"
     assert cells[("OP1", "2027-01-11")].fill.fill_type is None
-    assert _by_date(ws, "OP1")["2027-01-06"] == "D 08:00–16:00\nP1 CART\nseed 08:00–14:00"
+    assert _by_date(ws, "OP1")["2027-01-06"] == "D\nP1 seed 08–14"
 
 
 def test_two_writes_are_byte_identical(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
