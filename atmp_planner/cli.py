@@ -735,7 +735,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"patients, {len(scenario.products)} products, {len(scenario.cleanrooms)} cleanrooms, "
         f"{len(scenario.staff)} staff, {scenario.horizon_start} to {scenario.horizon_end}."
     )
+    _warn_never_feasible(scenario)
     return 0
+
+
+def _warn_never_feasible(scenario: Scenario) -> None:
+    """Say on stderr what no plan of this scenario can satisfy (it was stored anyway)."""
+    from planner.sanity import never_feasible
+
+    for sentence in never_feasible(scenario):
+        print(f"atmp-planner: warning: {sentence}", file=sys.stderr)
 
 
 _KIND_NAMES = {"scenario": "scenario", "roster": "roster", "referrals": "referral list"}

@@ -14,6 +14,7 @@ from ortools.sat.python import cp_model
 
 from planner import DoneStepConflict, Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
 from planner.plan import CP_SAT_NOT_RUN
+from planner.sanity import never_feasible
 from solver.chain import ChainTimes, objective, trivial_bound
 from solver.extract import build_plan, explain
 from solver.greedy import Failure, greedy
@@ -113,7 +114,8 @@ def solve(
     chains, engine = base.booking.chains, f"greedy-{base.order}"
     bound = float(trivial_bound(instance))
     cp_status, stopped = CP_SAT_NOT_RUN, False
-    notes: list[str] = []
+    # Said first: what no plan can satisfy, so the reader fixes the input, not the plan.
+    notes: list[str] = never_feasible(scenario)
     if instance.jobs and not (cancel is not None and cancel()):
         cp_chains, cp_status, cp_bound = _cp_sat(
             instance, settings, base.booking.chains, started, on_progress, cancel

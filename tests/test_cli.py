@@ -208,3 +208,19 @@ def test_file_commands_do_not_make_missing_folders(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not exist; create it" in err[0]
     assert not (tmp_path / "no").exists()
+
+
+def test_import_warns_of_what_can_never_be_planned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A centre without a roster imports (exit 0) with a warning saying what to fix."""
+    from dataclasses import replace
+
+    from data.scenario_files import write_scenario
+    from tests.factories import tiny_scenario
+
+    path = write_scenario(tmp_path / "bare.json", replace(tiny_scenario(), roster=()))
+    assert main(["--db", f"sqlite:///{tmp_path / 'db.sqlite'}", "import", str(path)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and all(line.startswith("atmp-planner: warning: ") for line in err)
+    assert any("No operator trained on CART is on the roster" in line for line in err)

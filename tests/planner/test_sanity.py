@@ -1,0 +1,82 @@
+"""Inputs no plan can satisfy are named before solving, with what to fix."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from data.demo import build_demo_scenario
+from planner import Role, SolveSettings, StaffMember
+from planner.sanity import never_feasible
+from solver import solve
+from tests.factories import patient, product, tiny_scenario
+
+
+def test_sound_centres_have_nothing_to_say() -> None:
+    assert never_feasible(tiny_scenario(3)) == []
+    assert never_feasible(build_demo_scenario()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            lambda s: replace(
+                s,
+                cleanrooms=(replace(s.cleanrooms[0], products=("TIL",)),),
+                products=(*s.products, product("TIL")),
+            ),
+            "No cleanroom runs CART, so 2 patients of CART cannot be planned",
+        ),
+        (
+            lambda s: replace(
+                s,
+                products=(*s.products, product("TIL")),
+                staff=tuple(replace(m, trained_products=("TIL",)) for m in s.staff),
+            ),
+            "No operator trained on CART in the staff list",
+        ),
+        (lambda s: replace(s, roster=()), "No operator trained on CART is on the roster"),
+        (
+            lambda s: replace(
+                s,
+                staff=(StaffMember("OP1", (Role.OPERATOR,), ("CART",)),),
+                roster=tuple(r for r in s.roster if r.staff_code == "OP1"),
+                products=(
+                    replace(
+                        s.products[0],
+                        steps=tuple(
+                            replace(st, staff=tuple(replace(n, count=2) for n in st.staff))
+                            for st in s.products[0].steps
+                        ),
+                    ),
+                ),
+            ),
+            "needs 2 operator trained on CARTs at once but the staff list has 1",
+        ),
+        (
+            lambda s: replace(
+                s,
+                patients=(
+                    *s.patients,
+                    patient(
+                        "LATE",
+                        0,
+                        earliest_apheresis=date(2028, 1, 3),
+                        latest_apheresis=date(2028, 1, 9),
+                        referral_date=date(2028, 1, 1),
+                    ),
+                ),
+            ),
+            "Patient LATE's apheresis window starts 2028-01-03, after the horizon ends",
+        ),
+    ],
+)
+def test_each_impossibility_is_named_and_noted_by_the_solver(change, words: str) -> None:
+    s = change(tiny_scenario(2))
+    found = never_feasible(s)
+    assert any(words in f for f in found), found
+    plan = solve(s, SolveSettings(deterministic_time=0.2))
+    assert any(words in note for note in plan.notes)
