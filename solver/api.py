@@ -20,6 +20,7 @@ from solver.extract import build_plan, explain
 from solver.greedy import Failure, greedy
 from solver.instance import Instance, compile_instance
 from solver.model import ChainModel
+from solver.slot import with_competition_named
 from solver.staffing import assign_staff
 
 ProgressHook = Callable[[SolveProgress], None]
@@ -151,6 +152,7 @@ def solve(
     )
     report("extract", value, len(chains))
     plan = build_plan(instance, chains, info, datetime.now(UTC), tuple(notes))
+    plan = with_competition_named(instance, plan)
     report("staff", value, len(plan.schedules))
     plan = _name_staff(scenario, plan, settings)
     report("done", value, len(plan.schedules))

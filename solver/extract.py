@@ -176,6 +176,18 @@ _DETAIL = {
 }
 
 
+#: Reasons that name a resource the other patients of a plan may have taken.
+CAPACITY_REASONS = frozenset(
+    {
+        UnscheduledReason.NO_APHERESIS_SLOT,
+        UnscheduledReason.NO_MANUFACTURING_CAPACITY,
+        UnscheduledReason.NO_STAFF,
+        UnscheduledReason.NO_BED,
+        UnscheduledReason.TRIAL_STAGGER,
+    }
+)
+
+
 def explain(instance: Instance, job: Job, failure: Failure) -> Unscheduled:
     """A reason code and a sentence for an unscheduled job."""
     if job.blocked is not None:

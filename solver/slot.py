@@ -6,10 +6,10 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from planner import Patient, Plan, ResourceType, Scenario
+from planner import Patient, Plan, ResourceType, Scenario, Unscheduled, UnscheduledReason
 from planner.slot import Referral, SlotOffer
 from solver.chain import ChainTimes
-from solver.extract import explain
+from solver.extract import CAPACITY_REASONS, explain
 from solver.greedy import Booking, rebook
 from solver.instance import Instance, Job, compile_instance
 from solver.model import ChainModel
@@ -54,6 +54,33 @@ def chains_from_plan(instance: Instance, plan: Plan) -> list[ChainTimes]:
             )
         )
     return chains
+
+
+def fits_alone(instance: Instance, job: Job) -> bool:
+    """Whether the job's whole chain fits the centre with no other patient planned (found by
+    CP-SAT within the job's own window; steps already done keep their capacity)."""
+    chain, _ = _earliest_by_model(_left_over(instance, Booking(instance), job), None)
+    return chain is not None
+
+
+def with_competition_named(instance: Instance, plan: Plan) -> Plan:
+    """The plan with each patient left out for lack of a resource that the centre could have
+    planned alone re-labelled not_chosen: the resource went to others. Saying 'no staff'
+    there would send a director to hire staff the centre has."""
+    jobs = {job.code: job for job in instance.jobs}
+    relabelled = []
+    for item in plan.unscheduled:
+        job = jobs.get(item.patient_code)
+        if job is not None and item.reason in CAPACITY_REASONS and fits_alone(instance, job):
+            item = Unscheduled(
+                item.patient_code,
+                UnscheduledReason.NOT_CHOSEN,
+                "The centre could plan this patient on its own; in this plan "
+                f"{item.detail[0].lower()}{item.detail[1:].rstrip('.')}, because that "
+                "capacity went to patients of higher priority or earlier need.",
+            )
+        relabelled.append(item)
+    return replace(plan, unscheduled=tuple(relabelled))
 
 
 def _new_code(scenario: Scenario) -> str:

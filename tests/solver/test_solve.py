@@ -244,3 +244,22 @@ def test_a_free_centre_infuses_as_early_as_a_slot_would() -> None:
     )
     assert offer.infusion_day is not None
     assert plan.schedules[0].infusion_day <= offer.infusion_day
+
+
+def test_a_patient_who_lost_out_to_others_is_told_so_not_sent_to_hire_staff() -> None:
+    """Two patients for one apheresis slot on their only day: the one left out could be
+    planned alone, so its reason is not_chosen and names the capacity that went elsewhere;
+    a patient who cannot be planned even alone keeps the resource as its reason."""
+    from tests.factories import patient
+
+    both = (patient("P1", 0, window_days=0), patient("P2", 0, window_days=0))
+    plan = solve(replace(tiny_scenario(), patients=both), SolveSettings(deterministic_time=0.5))
+    (left,) = plan.unscheduled
+    assert left.reason.value == "not_chosen"
+    assert "could plan this patient on its own" in left.detail
+    assert "apheresis" in left.detail.lower()
+    sunday = patient("P3", 6, window_days=0)  # no apheresis slots at weekends
+    alone = solve(
+        replace(tiny_scenario(), patients=(sunday,)), SolveSettings(deterministic_time=0.5)
+    )
+    assert [u.reason.value for u in alone.unscheduled] == ["no_apheresis_slot"]
