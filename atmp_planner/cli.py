@@ -631,6 +631,16 @@ def cmd_slot(args: argparse.Namespace) -> int:
     scenario = _load(repo, args.scenario)
     if (args.trial is None) != (args.cohort is None):
         raise CliError("--trial and --cohort go together")
+    if args.trial is not None:
+        trials = {t.code: t for t in scenario.trials}
+        if args.trial not in trials:
+            known = ", ".join(trials) or "none"
+            raise CliError(f"no trial {args.trial!r} in {args.scenario!r} (trials: {known})")
+        cohorts = [c.code for c in trials[args.trial].cohorts]
+        if args.cohort not in cohorts:
+            raise CliError(
+                f"trial {args.trial} has no cohort {args.cohort!r} (cohorts: {', '.join(cohorts)})"
+            )
     if args.product not in {p.code for p in scenario.products}:
         known = ", ".join(p.code for p in scenario.products)
         raise CliError(f"no product {args.product!r} in {args.scenario!r} (products: {known})")

@@ -250,6 +250,8 @@ def test_slot_answers_without_changing_anything(
         (["--product", "NOPE"], "no product 'NOPE'"),
         (["--product", "CART19", "--trial", "CAR101"], "--trial and --cohort go together"),
         (["--product", "CART19", "--from", "2031-01-01"], "outside the scenario's horizon"),
+        (["--product", "CART19", "--trial", "XX", "--cohort", "DL1"], "no trial 'XX'"),
+        (["--product", "CART19", "--trial", "CAR101", "--cohort", "DL9"], "no cohort 'DL9'"),
     ],
 )
 def test_slot_bad_requests_get_one_line(
