@@ -260,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--replace", action="store_true", help="replace a stored scenario of the same name"
     )
+    load.add_argument(
+        "--public-holidays",
+        action="store_true",
+        help="when the file lists no holidays, add the public holidays of the site's country",
+    )
 
     dump = sub.add_parser(
         "export-scenario",
@@ -726,6 +731,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if kind != "scenario":
         return _merge_import(args, kind)
     scenario = read_scenario(args.file)
+    scenario, holiday_note = _with_public_holidays(scenario, args.public_holidays)
     if args.scenario is not None:
         if not 1 <= len(args.scenario.strip()) <= 200:
             raise CliError("--scenario must be a name of 1-200 characters")
@@ -745,8 +751,35 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"patients, {len(scenario.products)} products, {len(scenario.cleanrooms)} cleanrooms, "
         f"{len(scenario.staff)} staff, {scenario.horizon_start} to {scenario.horizon_end}."
     )
+    if holiday_note:
+        warning = holiday_note.startswith("atmp-planner: warning")
+        print(holiday_note, file=sys.stderr if warning else sys.stdout)
     _warn_never_feasible(scenario)
     return 0
+
+
+def _with_public_holidays(scenario: Scenario, add: bool) -> tuple[Scenario, str]:
+    """The scenario, with its country's public holidays if it lists none and they are
+    wanted, and a line to print once it is stored (or a warning saying how to get them)."""
+    from dataclasses import replace
+
+    from data.demo import public_holidays
+
+    if scenario.holidays:
+        return scenario, ""
+    country = scenario.site.country
+    try:
+        found = public_holidays(country, scenario.horizon_start, scenario.horizon_end)
+    except ValueError as error:
+        return scenario, f"atmp-planner: warning: {error}; list them in the Holidays sheet"
+    if not add:
+        return scenario, (
+            f"atmp-planner: warning: the file lists no public holidays; {country} has "
+            f"{len(found)} in the horizon (add --public-holidays, or list them in the "
+            "Holidays sheet)"
+        )
+    note = f"Added {len(found)} public holidays of {country} (the holidays package)."
+    return replace(scenario, holidays=found), note
 
 
 def _warn_never_feasible(scenario: Scenario) -> None:

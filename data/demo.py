@@ -73,7 +73,16 @@ def demo_site() -> Site:
 
 def swedish_holidays(start: date, end: date) -> tuple[Holiday, ...]:
     """Swedish public holidays from start to end, without the plain Sundays."""
-    calendar = holidays_lib.country_holidays("SE", years=range(start.year, end.year + 1))
+    return public_holidays("SE", start, end)
+
+
+def public_holidays(country: str, start: date, end: date) -> tuple[Holiday, ...]:
+    """A country's public holidays from start to end (the `holidays` package), without the
+    plain Sundays some countries list; KeyError-free: an unknown country raises ValueError."""
+    try:
+        calendar = holidays_lib.country_holidays(country, years=range(start.year, end.year + 1))
+    except NotImplementedError:
+        raise ValueError(f"no public holidays known for country {country!r}") from None
     result = []
     for day, names in sorted(calendar.items()):
         if not start <= day <= end:

@@ -123,7 +123,12 @@ SHEETS: tuple[Sheet, ...] = (
         (
             _code(f"Site code: {_CODE_RULE}."),
             Column("name", "text", "Site name.", True, width=36),
-            Column("country", "text", "Country code for holidays (blank: SE)."),
+            Column(
+                "country",
+                "text",
+                "Country code, e.g. SE (blank: SE). With the Holidays sheet empty, "
+                "`atmp-planner import --public-holidays` adds this country's public holidays.",
+            ),
             Column("timezone", "text", "Time zone (blank: Europe/Stockholm).", width=20),
             Column(
                 "day_start_hour",

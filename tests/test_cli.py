@@ -224,3 +224,26 @@ def test_import_warns_of_what_can_never_be_planned(
     err = capsys.readouterr().err.strip().splitlines()
     assert err and all(line.startswith("atmp-planner: warning: ") for line in err)
     assert any("No operator trained on CART is on the roster" in line for line in err)
+
+
+def test_import_adds_the_countrys_public_holidays_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file without holidays: a warning naming --public-holidays; with it, Sweden's
+    holidays in the horizon are stored (Epiphany, 6 January 2027)."""
+    from datetime import date
+
+    from data.db import open_database
+    from data.repository import Repository
+    from data.scenario_files import write_scenario
+    from tests.factories import tiny_scenario
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    path = write_scenario(tmp_path / "c.json", tiny_scenario())
+    assert main(["--db", url, "import", str(path)]) == 0
+    assert "add --public-holidays" in capsys.readouterr().err
+    repo = Repository(open_database(url))
+    assert repo.load_scenario("tiny").holidays == ()
+    assert main(["--db", url, "import", str(path), "--replace", "--public-holidays"]) == 0
+    assert "Added 1 public holidays of SE" in capsys.readouterr().out
+    assert [h.day for h in repo.load_scenario("tiny").holidays] == [date(2027, 1, 6)]
