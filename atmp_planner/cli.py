@@ -784,9 +784,9 @@ def _with_public_holidays(scenario: Scenario, add: bool) -> tuple[Scenario, str]
 
 def _warn_never_feasible(scenario: Scenario) -> None:
     """Say on stderr what no plan of this scenario can satisfy (it was stored anyway)."""
-    from planner.sanity import never_feasible
+    from planner.sanity import ignored_inputs, never_feasible
 
-    for sentence in never_feasible(scenario):
+    for sentence in [*never_feasible(scenario), *ignored_inputs(scenario)]:
         print(f"atmp-planner: warning: {sentence}", file=sys.stderr)
 
 

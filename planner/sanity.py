@@ -62,3 +62,19 @@ def never_feasible(scenario: Scenario) -> list[str]:
                 f"{patient.earliest_apheresis}, after the horizon ends ({scenario.horizon_end})."
             )
     return list(dict.fromkeys(found))
+
+
+def ignored_inputs(scenario: Scenario) -> list[str]:
+    """Sentences naming data the planner will not use (it lies outside the horizon)."""
+    outside = [
+        e for e in scenario.roster if not scenario.horizon_start <= e.day <= scenario.horizon_end
+    ]
+    if not outside:
+        return []
+    first, last = min(e.day for e in outside), max(e.day for e in outside)
+    many = len(outside) != 1
+    return [
+        f"{len(outside)} roster entr{'ies' if many else 'y'} from {first} to {last} "
+        f"{'fall' if many else 'falls'} outside the horizon ({scenario.horizon_start} to "
+        f"{scenario.horizon_end}) and {'are' if many else 'is'} not used."
+    ]

@@ -8,15 +8,23 @@ from datetime import date
 import pytest
 
 from data.demo import build_demo_scenario
-from planner import Role, SolveSettings, StaffMember
-from planner.sanity import never_feasible
+from planner import Role, RosterEntry, SolveSettings, StaffMember
+from planner.sanity import ignored_inputs, never_feasible
 from solver import solve
 from tests.factories import patient, product, tiny_scenario
 
 
 def test_sound_centres_have_nothing_to_say() -> None:
-    assert never_feasible(tiny_scenario(3)) == []
+    assert never_feasible(tiny_scenario(3)) == [] and ignored_inputs(tiny_scenario(3)) == []
     assert never_feasible(build_demo_scenario()) == []
+    assert ignored_inputs(build_demo_scenario()) == []
+
+
+def test_roster_days_outside_the_horizon_are_said_to_be_unused() -> None:
+    s = tiny_scenario(1)
+    stray = RosterEntry("OP1", date(2026, 1, 5), "D")
+    (sentence,) = ignored_inputs(replace(s, roster=(*s.roster, stray)))
+    assert sentence.startswith("1 roster entry from 2026-01-05 to 2026-01-05 falls outside")
 
 
 @pytest.mark.parametrize(
