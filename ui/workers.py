@@ -19,48 +19,7 @@ SolveFunction = Callable[..., Plan]
 PROGRESS_INTERVAL_S = 0.1
 
 
-class ThreadWorker(QObject):
-    """Runs `run()` once in its own QThread; `finished(result)` or `failed(str)` end it."""
-
-    finished = Signal(object)
-    failed = Signal(str)
-    #: The thread's name, for debuggers and crash reports.
-    thread_name = "worker"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._thread: QThread | None = None
-
-    def start(self) -> None:
-        """Run `run()` in a new QThread that ends when it does."""
-        if self._thread is not None:
-            raise RuntimeError(f"A {type(self).__name__} runs once; make a new one.")
-        thread = QThread()
-        thread.setObjectName(self.thread_name)
-        self._thread = thread
-        self.moveToThread(thread)
-        thread.started.connect(self.run)
-        # Direct: quit must not wait for a GUI event loop that may be blocked in wait().
-        self.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        self.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.start()
-
-    def is_running(self) -> bool:
-        """Whether the thread is alive."""
-        return self._thread is not None and self._thread.isRunning()
-
-    def wait(self, timeout_ms: int = -1) -> bool:
-        """Block until the thread has ended (True) or the timeout passed (False)."""
-        if self._thread is None:
-            return True
-        return self._thread.wait(timeout_ms) if timeout_ms >= 0 else self._thread.wait()
-
-    def run(self) -> None:
-        """The work; emits finished or failed."""
-        raise NotImplementedError
-
-
-class SolveWorker(ThreadWorker):
+class SolveWorker(QObject):
     """Solves one scenario in its own QThread.
 
     Signals arrive on the thread of the receiver (queued): `progress(SolveProgress)`
@@ -69,7 +28,8 @@ class SolveWorker(ThreadWorker):
     """
 
     progress = Signal(object)
-    thread_name = "solve"
+    finished = Signal(object)
+    failed = Signal(str)
 
     def __init__(
         self,
@@ -84,6 +44,7 @@ class SolveWorker(ThreadWorker):
         self._settings = settings
         self._solve = solve_fn
         self._cancelled = threading.Event()
+        self._thread: QThread | None = None
         self._last_phase: str | None = None
         self._last_emit = 0.0
 
@@ -95,6 +56,30 @@ class SolveWorker(ThreadWorker):
     def cancel(self) -> None:
         """Ask the solver to stop and return the best plan found so far."""
         self._cancelled.set()
+
+    def start(self) -> None:
+        """Run `run()` in a new QThread that ends when the solve does."""
+        if self._thread is not None:
+            raise RuntimeError("A SolveWorker runs once; make a new one.")
+        thread = QThread()
+        thread.setObjectName("solve")
+        self._thread = thread
+        self.moveToThread(thread)
+        thread.started.connect(self.run)
+        # Direct: quit must not wait for a GUI event loop that may be blocked in wait().
+        self.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        self.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.start()
+
+    def is_running(self) -> bool:
+        """Whether the solving thread is alive."""
+        return self._thread is not None and self._thread.isRunning()
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        """Block until the thread has ended (True) or the timeout passed (False)."""
+        if self._thread is None:
+            return True
+        return self._thread.wait(timeout_ms) if timeout_ms >= 0 else self._thread.wait()
 
     @Slot()
     def run(self) -> None:
@@ -122,14 +107,35 @@ class SolveWorker(ThreadWorker):
         self.progress.emit(report)
 
 
-class TaskWorker(ThreadWorker):
+class TaskWorker(QObject):
     """Runs one short function in its own QThread: `finished(result)` or `failed(str)`."""
 
-    thread_name = "task"
+    finished = Signal(object)
+    failed = Signal(str)
 
     def __init__(self, task: Callable[[], object]) -> None:
         super().__init__()
         self._task = task
+        self._thread: QThread | None = None
+
+    def start(self) -> None:
+        """Run the task in a new QThread that ends with it."""
+        if self._thread is not None:
+            raise RuntimeError("A TaskWorker runs once; make a new one.")
+        thread = QThread()
+        thread.setObjectName("task")
+        self._thread = thread
+        self.moveToThread(thread)
+        thread.started.connect(self.run)
+        self.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        self.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.start()
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        """Block until the thread has ended (True) or the timeout passed (False)."""
+        if self._thread is None:
+            return True
+        return self._thread.wait(timeout_ms) if timeout_ms >= 0 else self._thread.wait()
 
     @Slot()
     def run(self) -> None:
