@@ -502,6 +502,11 @@ def _pick(repo: Repository, name: str | None) -> str:
     raise CliError(f"{len(stored)} scenarios are stored ({', '.join(stored)}); give --scenario")
 
 
+def _current_id(repo: Repository, name: str) -> int | None:
+    """The id of the scenario's current plan, if it has one."""
+    return next((p.plan_id for p in repo.plan_summaries(name) if p.current), None)
+
+
 def _load_name(repo: Repository, name: str) -> None:
     """Check that a scenario of this name is stored."""
     if not repo.has_scenario(name):
@@ -595,7 +600,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         name = _pick(repo, args.scenario)
         scenario = _load(repo, name)
-        plan_id = next((p.plan_id for p in repo.plan_summaries(name) if p.current), None)
+        plan_id = _current_id(repo, name)
         if plan_id is None:
             raise CliError(
                 f"scenario {name!r} has no current plan; run `atmp-planner solve`, or pick "
@@ -651,7 +656,7 @@ def cmd_slot(args: argparse.Namespace) -> int:
         raise CliError(f"no product {args.product!r} in {args.scenario!r} (products: {known})")
     plan_id = args.plan
     if plan_id is None:
-        plan_id = next((p.plan_id for p in repo.plan_summaries(args.scenario) if p.current), None)
+        plan_id = _current_id(repo, args.scenario)
     plan = None if plan_id is None else repo.load_plan(plan_id, args.scenario)
     start = args.start or max(date.today(), scenario.horizon_start)
     if not scenario.horizon_start <= start <= scenario.horizon_end:
@@ -891,7 +896,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     scenario = _load(repo, args.scenario)
     plan_id = args.plan
     if plan_id is None:
-        plan_id = next((p.plan_id for p in repo.plan_summaries(args.scenario) if p.current), None)
+        plan_id = _current_id(repo, args.scenario)
     plan = None if plan_id is None else repo.load_plan(plan_id, args.scenario)
     from ui.app import grab_screenshot, run_gui
 

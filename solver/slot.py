@@ -113,9 +113,10 @@ def earliest_slot(
     chains = chains_from_plan(instance, plan) if plan is not None else []
     booking = rebook(instance, chains)
     job = next(j for j in instance.jobs if j.code == code)
+    # Taken before the greedy's trial booking of the referral changes the booking.
+    rest = _left_over(instance, booking, job)
     greedy_found = booking.insert(job)
     hint = greedy_found if isinstance(greedy_found, ChainTimes) else None
-    rest = _left_over(instance, rebook(instance, chains), job)
     by_model, proved = _earliest_by_model(rest, hint)
     found = by_model or hint
     if found is None:
