@@ -524,7 +524,8 @@ def demo_apheresis() -> ApheresisCapacity:
 
 
 def demo_trials() -> tuple[Trial, ...]:
-    """A phase I CAR-T dose escalation (14-day stagger) and a phase II TIL trial."""
+    """A phase I CAR-T dose escalation (14-day stagger, each dose level opening 28 days
+    after the last infusion of the one below) and a phase II TIL trial."""
     return (
         Trial(
             PHASE1,
@@ -532,8 +533,8 @@ def demo_trials() -> tuple[Trial, ...]:
             CART,
             cohorts=(
                 Cohort("DL1", 3, 14),
-                Cohort("DL2", 3, 14),
-                Cohort("DL3", 6, 14),
+                Cohort("DL2", 3, 14, escalation_gate_days=28),
+                Cohort("DL3", 6, 14, escalation_gate_days=28),
             ),
             enrolment_start=date(2026, 11, 1),
             enrolment_end=date(2027, 6, 30),

@@ -310,6 +310,7 @@ class CohortRow(Versioned, Base):
     code: Mapped[str] = mapped_column(CODE)
     cap: Mapped[int]
     min_days_between_infusions: Mapped[int]
+    escalation_gate_days: Mapped[int | None]
 
 
 class PatientRow(Versioned, Base):
@@ -333,6 +334,8 @@ class PatientRow(Versioned, Base):
         ForeignKey("cohort.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[str] = mapped_column(String(16))
+    enrolled_on: Mapped[date | None]
+    infused_on: Mapped[date | None]
 
 
 class DoneStepRow(Versioned, Base):

@@ -684,6 +684,7 @@ def _insert_trials(
                 code=cohort.code,
                 cap=cohort.cap,
                 min_days_between_infusions=cohort.min_days_between_infusions,
+                escalation_gate_days=cohort.escalation_gate_days,
             ),
         )
         for row, trial in zip(trial_rows, trials, strict=True)
@@ -720,6 +721,8 @@ def _insert_patients(
                     else cohort_ids[(p.trial_code, p.cohort_code)]
                 ),
                 status=p.status.value,
+                enrolled_on=p.enrolled_on,
+                infused_on=p.infused_on,
             )
             for i, p in enumerate(patients)
         ],
@@ -816,6 +819,8 @@ def _load_scenario(session: Session, row: ScenarioRow) -> Scenario:
                 trial_code=trial_code,
                 cohort_code=cohort_code,
                 status=_enum(PatientStatus, p, "status"),
+                enrolled_on=p.enrolled_on,
+                infused_on=p.infused_on,
                 done_steps=tuple(
                     DoneStep(d.step_code, d.starts_at, d.ends_at, d.resource_code)
                     for d in done[p.id]
@@ -932,7 +937,8 @@ def _load_trials(
             name=t.name,
             product_code=product_codes[t.product_id],
             cohorts=tuple(
-                Cohort(c.code, c.cap, c.min_days_between_infusions) for c in cohorts[t.id]
+                Cohort(c.code, c.cap, c.min_days_between_infusions, c.escalation_gate_days)
+                for c in cohorts[t.id]
             ),
             enrolment_start=t.enrolment_start,
             enrolment_end=t.enrolment_end,

@@ -383,6 +383,7 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
                         "code": c.code,
                         "cap": c.cap,
                         "min_days_between_infusions": c.min_days_between_infusions,
+                        "escalation_gate_days": c.escalation_gate_days,
                     }
                     for c in t.cohorts
                 ],
@@ -401,6 +402,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
                 "earliest_apheresis": p.earliest_apheresis.isoformat(),
                 "latest_apheresis": p.latest_apheresis.isoformat(),
                 "needed_infusion": p.needed_infusion.isoformat() if p.needed_infusion else None,
+                "enrolled_on": p.enrolled_on.isoformat() if p.enrolled_on else None,
+                "infused_on": p.infused_on.isoformat() if p.infused_on else None,
                 "priority": p.priority,
                 "trial_code": p.trial_code,
                 "cohort_code": p.cohort_code,
@@ -830,10 +833,12 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
         dates = [
             b.day(p, k, path) for k in ("referral_date", "earliest_apheresis", "latest_apheresis")
         ]
-        needed = b.day(p, "needed_infusion", path)
+        optional_days = {
+            k: b.day(p, k, path) for k in ("needed_infusion", "enrolled_on", "infused_on")
+        }
         if None in dates or None in done:
             continue
-        if p.get("needed_infusion") is not None and needed is None:
+        if any(p.get(k) is not None and v is None for k, v in optional_days.items()):
             continue
         status = PatientStatus(p["status"]) if "status" in p else PatientStatus.REFERRED
         patients.append(
@@ -845,7 +850,9 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
                 referral_date=dates[0],
                 earliest_apheresis=dates[1],
                 latest_apheresis=dates[2],
-                needed_infusion=needed,
+                needed_infusion=optional_days["needed_infusion"],
+                enrolled_on=optional_days["enrolled_on"],
+                infused_on=optional_days["infused_on"],
                 trial_code=trial,
                 cohort_code=cohort,
                 status=status,

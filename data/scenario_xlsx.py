@@ -407,7 +407,7 @@ SHEETS: tuple[Sheet, ...] = (
             Column(
                 "apheresis_within_days",
                 "int",
-                "Apheresis within this many days of referral (blank: no limit).",
+                "Apheresis within this many days of enrolment (blank: no limit).",
             ),
         ),
     ),
@@ -422,6 +422,12 @@ SHEETS: tuple[Sheet, ...] = (
                 "min_days_between_infusions",
                 "int",
                 "Least days between two infusions in the cohort (blank: 0).",
+            ),
+            Column(
+                "escalation_gate_days",
+                "int",
+                "Dose escalation: first infusion at least this many days after the previous "
+                "cohort's last (blank: no gate; leave the first cohort blank).",
             ),
         ),
     ),
@@ -446,6 +452,16 @@ SHEETS: tuple[Sheet, ...] = (
                 "referred, in_process, infused or withdrawn (blank: referred).",
                 False,
                 _STATUS,
+            ),
+            Column(
+                "enrolled_on",
+                "date",
+                "Trial enrolment date; trial windows count from it (blank: referral date).",
+            ),
+            Column(
+                "infused_on",
+                "date",
+                "Infused patients: the infusion date (keeps their bed days and cohort stagger).",
             ),
         ),
     ),

@@ -47,6 +47,32 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[str]:
     for code, rows in sorted(rows_by_patient.items()):
         problems += _check_chain(scenario, code, rows, done.get(code, {}))
     problems += _check_trials(scenario, plan)
+    problems += _check_apheresis_windows(scenario, plan, done)
+    return problems
+
+
+def _check_apheresis_windows(scenario: Scenario, plan: Plan, done: _Done) -> list[str]:
+    """A new apheresis falls in the patient's window and, for a trial patient, within the
+    trial's days of enrolment."""
+    problems = []
+    patients = {p.code: p for p in scenario.patients}
+    for s in plan.schedules:
+        p = patients[s.patient_code]
+        if "apheresis" in done.get(p.code, {}):
+            continue
+        if not p.earliest_apheresis <= s.apheresis_day <= p.latest_apheresis:
+            problems.append(
+                f"{p.code}'s apheresis on {s.apheresis_day} is outside its window "
+                f"{p.earliest_apheresis} to {p.latest_apheresis}."
+            )
+        if p.trial_code is None:
+            continue
+        within = scenario.trial(p.trial_code).apheresis_within_days
+        if within is not None and (s.apheresis_day - p.enrolment).days > within:
+            problems.append(
+                f"{p.code}'s apheresis on {s.apheresis_day} is more than {within} days after "
+                f"enrolment ({p.enrolment}) in trial {p.trial_code}."
+            )
     return problems
 
 
@@ -170,6 +196,11 @@ def _check_ward(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
         if a.resource_type is ResourceType.BED:
             for day in _days_covered(a.start, a.end):
                 per_day[day] += a.quantity
+    # Patients infused before this plan still lie in their beds.
+    for p in scenario.patients:
+        if p.status is PatientStatus.INFUSED and p.infused_on is not None:
+            for k in range(scenario.product(p.product_code).inpatient_days):
+                per_day[p.infused_on + timedelta(days=k)] += 1
     return [
         f"Ward has {n} in-patients on {day} but {scenario.ward.beds_on(day)} beds."
         for day, n in sorted(per_day.items())
@@ -399,7 +430,8 @@ def _day_of_end(end: datetime) -> date:
 
 
 def _check_trials(scenario: Scenario, plan: Plan) -> list[str]:
-    """Cohort caps and the minimum gap between infusions within a cohort."""
+    """Cohort caps, the minimum gap between infusions within a cohort (infused patients
+    included) and dose-escalation gates between cohorts."""
     problems = []
     patients = {p.code: p for p in scenario.patients}
     by_cohort: dict[tuple[str, str], list[date]] = defaultdict(list)
@@ -407,13 +439,20 @@ def _check_trials(scenario: Scenario, plan: Plan) -> list[str]:
     for p in scenario.patients:
         if p.status is PatientStatus.INFUSED and p.trial_code and p.cohort_code:
             infused[(p.trial_code, p.cohort_code)] += 1
+            if p.infused_on is not None:
+                by_cohort[(p.trial_code, p.cohort_code)].append(p.infused_on)
     for s in plan.schedules:
         p = patients[s.patient_code]
         if p.trial_code and p.cohort_code:
             by_cohort[(p.trial_code, p.cohort_code)].append(s.infusion_day)
+    planned = {s.patient_code for s in plan.schedules}
     for (trial_code, cohort_code), days in sorted(by_cohort.items()):
         cohort = scenario.trial(trial_code).cohort(cohort_code)
-        count = len(days) + infused[(trial_code, cohort_code)]
+        count = infused[(trial_code, cohort_code)] + sum(
+            1
+            for c in planned
+            if (patients[c].trial_code, patients[c].cohort_code) == (trial_code, cohort_code)
+        )
         if count > cohort.cap:
             problems.append(
                 f"Cohort {trial_code}/{cohort_code} has {count} > {cohort.cap} patients "
@@ -425,5 +464,19 @@ def _check_trials(scenario: Scenario, plan: Plan) -> list[str]:
                 problems.append(
                     f"Cohort {trial_code}/{cohort_code} infuses on {d1} and {d2}, closer than "
                     f"{cohort.min_days_between_infusions} days."
+                )
+    for trial in scenario.trials:
+        for cohort in trial.cohorts:
+            previous = trial.previous_cohort(cohort.code)
+            before = by_cohort.get((trial.code, previous.code), []) if previous else []
+            after = by_cohort.get((trial.code, cohort.code), [])
+            if previous is None or not before or not after:
+                continue
+            gate = cohort.escalation_gate_days or 0
+            if (min(after) - max(before)).days < gate:
+                problems.append(
+                    f"Trial {trial.code}: cohort {cohort.code}'s first infusion ({min(after)}) "
+                    f"comes less than {gate} days after cohort {previous.code}'s last "
+                    f"({max(before)})."
                 )
     return problems

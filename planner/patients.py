@@ -11,11 +11,17 @@ from planner.validation import check, check_code, check_non_negative, check_posi
 
 @dataclass(frozen=True)
 class Cohort:
-    """A trial cohort (e.g. a dose level) with a cap and a stagger between infusions."""
+    """A trial cohort (e.g. a dose level) with a cap and a stagger between infusions.
+
+    escalation_gate_days: in a dose escalation, the cohort's first infusion comes at least
+    this many days after the previous cohort's last one (None: no gate, cohorts run side
+    by side).
+    """
 
     code: str
     cap: int
     min_days_between_infusions: int = 0
+    escalation_gate_days: int | None = None
 
     def __post_init__(self) -> None:
         check_code("Cohort", self.code)
@@ -23,6 +29,10 @@ class Cohort:
         check_non_negative(
             f"Cohort '{self.code}': days between infusions", self.min_days_between_infusions
         )
+        if self.escalation_gate_days is not None:
+            check_non_negative(
+                f"Cohort '{self.code}': escalation gate days", self.escalation_gate_days
+            )
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,21 @@ class Trial:
             f"starts ({self.enrolment_start}).",
         )
         check(1 <= self.priority <= 9, f"Trial '{self.code}': priority must be 1-9.")
+        check(
+            self.cohorts[0].escalation_gate_days is None,
+            f"Trial '{self.code}': the first cohort ({self.cohorts[0].code}) has no previous "
+            "cohort to wait for; leave its escalation gate empty.",
+        )
+
+    def previous_cohort(self, code: str) -> Cohort | None:
+        """The cohort whose last infusion gates this one's first (dose escalation), if any."""
+        codes = [c.code for c in self.cohorts]
+        k = codes.index(code)
+        return (
+            self.cohorts[k - 1]
+            if k > 0 and self.cohorts[k].escalation_gate_days is not None
+            else None
+        )
 
     def cohort(self, code: str) -> Cohort:
         """The cohort with this code."""
@@ -94,6 +119,11 @@ class Patient:
     cohort_code: str | None = None
     status: PatientStatus = PatientStatus.REFERRED
     done_steps: tuple[DoneStep, ...] = ()
+    #: Trial enrolment (default: the referral date); trial windows count from it.
+    enrolled_on: date | None = None
+    #: For an infused patient: the day of infusion, which keeps its bed days and its place
+    #: in its cohort's stagger and escalation gate.
+    infused_on: date | None = None
 
     def __post_init__(self) -> None:
         check_code("Patient", self.code)
@@ -117,3 +147,27 @@ class Patient:
             self.status is not PatientStatus.REFERRED or not self.done_steps,
             f"Patient '{self.code}' has steps done, so the status cannot be 'referred'.",
         )
+        check(
+            self.infused_on is None or self.status is PatientStatus.INFUSED,
+            f"Patient '{self.code}' has an infusion date but the status is "
+            f"'{self.status}', not 'infused'.",
+        )
+        check(
+            self.infused_on is None or self.infused_on >= self.earliest_apheresis,
+            f"Patient '{self.code}': infused on {self.infused_on}, before the earliest "
+            f"apheresis ({self.earliest_apheresis}).",
+        )
+        check(
+            self.enrolled_on is None or self.trial_code is not None,
+            f"Patient '{self.code}' has an enrolment date but no trial.",
+        )
+        check(
+            self.enrolled_on is None or self.enrolled_on <= self.earliest_apheresis,
+            f"Patient '{self.code}': enrolled on {self.enrolled_on}, after the earliest "
+            f"apheresis ({self.earliest_apheresis}).",
+        )
+
+    @property
+    def enrolment(self) -> date:
+        """The day the patient entered the trial (the referral date unless recorded)."""
+        return self.enrolled_on or self.referral_date

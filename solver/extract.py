@@ -167,7 +167,8 @@ _DETAIL = {
     UnscheduledReason.NO_BED: "no ward bed is free for the in-patient stay after release",
     UnscheduledReason.COHORT_FULL: "trial cohort {cohort} has reached its cap",
     UnscheduledReason.TRIAL_STAGGER: (
-        "the minimum gap between infusions in cohort {cohort} leaves no infusion day in the horizon"
+        "the minimum gap between infusions in cohort {cohort}, or its dose-escalation gate, "
+        "leaves no infusion day in the horizon"
     ),
     UnscheduledReason.OUTSIDE_HORIZON: (
         "the chain from apheresis ({first} to {last}) to infusion does not fit in the horizon"

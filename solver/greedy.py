@@ -99,12 +99,28 @@ class Booking:
             for d in range(max(0, day), min(inst.bed_days, day + job.product.inpatient_days))
         )
 
+    def cohort_held(self, key: tuple[str, str]) -> list[int]:
+        """Infusion days a cohort holds: booked here, or held outside the instance's jobs."""
+        return [*self.instance.stagger_blocked.get(key, ()), *self.cohort_days.get(key, [])]
+
     def stagger_fits(self, job: Job, day: int) -> bool:
-        """Whether an infusion day keeps the cohort's minimum gap to other infusions."""
-        if job.cohort is None or job.stagger_days == 0:
+        """Whether an infusion day keeps the cohort's minimum gap to other infusions and its
+        dose-escalation gates (after the previous cohort's last, before the next's first)."""
+        if job.cohort is None:
             return True
+        if job.stagger_days and any(
+            abs(day - other) < job.stagger_days for other in self.cohort_held(job.cohort)
+        ):
+            return False
+        inst = self.instance
+        gate = inst.cohort_gates.get(job.cohort)
+        if gate is not None and any(day < d + gate[1] for d in self.cohort_held(gate[0])):
+            return False
         return all(
-            abs(day - other) >= job.stagger_days for other in self.cohort_days.get(job.cohort, [])
+            day <= d - days
+            for nxt, (prev, days) in inst.cohort_gates.items()
+            if prev == job.cohort
+            for d in self.cohort_held(nxt)
         )
 
     def cohort_full(self, job: Job) -> bool:

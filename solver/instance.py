@@ -154,8 +154,12 @@ class Instance:
     release_table: tuple[int, ...] = ()
     #: Per product, whether each horizon day may be its infusion day (clinical calendar).
     infusion_days: dict[str, tuple[bool, ...]] = field(default_factory=dict)
-    #: Infusion days per cohort held by patients outside `jobs` (the stagger keeps off them).
+    #: Infusion days per cohort held by patients outside `jobs` (already infused, or booked
+    #: elsewhere): the stagger keeps off them and escalation gates count them. May be < 0.
     stagger_blocked: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
+    #: Dose escalation: cohort -> (previous cohort, days its first infusion waits after the
+    #: previous cohort's last).
+    cohort_gates: dict[tuple[str, str], tuple[tuple[str, str], int]] = field(default_factory=dict)
     #: Downtime and the stays of steps already done, merged: what no planned stay may overlap.
     room_blocked: tuple[tuple[tuple[int, int], ...], ...] = ()
     device_blocked: tuple[tuple[tuple[int, int], ...], ...] = ()
@@ -265,9 +269,7 @@ def compile_instance(scenario: Scenario) -> Instance:
                 pool_hours[(role, product)][day] += hours
                 pool_people[(role, product)][day] += 1
 
-    beds = tuple(
-        scenario.ward.beds_on(scenario.horizon_start + timedelta(days=d)) for d in range(bed_days)
-    )
+    beds = _beds_left(scenario, bed_days)
     slots = tuple(
         scenario.apheresis.slots_on(scenario.horizon_start + timedelta(days=d), holidays)
         for d in range(days)
@@ -275,13 +277,24 @@ def compile_instance(scenario: Scenario) -> Instance:
 
     cohort_caps: dict[tuple[str, str], int] = {}
     cohort_used: dict[tuple[str, str], int] = {}
+    gates: dict[tuple[str, str], tuple[tuple[str, str], int]] = {}
     for trial in scenario.trials:
         for cohort in trial.cohorts:
             cohort_caps[(trial.code, cohort.code)] = cohort.cap
             cohort_used[(trial.code, cohort.code)] = 0
+            previous = trial.previous_cohort(cohort.code)
+            if previous is not None and cohort.escalation_gate_days is not None:
+                gates[(trial.code, cohort.code)] = (
+                    (trial.code, previous.code),
+                    cohort.escalation_gate_days,
+                )
+    infused: dict[tuple[str, str], list[int]] = {}
     for p in scenario.patients:
         if p.status is PatientStatus.INFUSED and p.trial_code and p.cohort_code:
             cohort_used[(p.trial_code, p.cohort_code)] += 1
+            if p.infused_on is not None:
+                day = (p.infused_on - scenario.horizon_start).days
+                infused.setdefault((p.trial_code, p.cohort_code), []).append(day)
 
     instance = Instance(
         scenario=scenario,
@@ -302,6 +315,8 @@ def compile_instance(scenario: Scenario) -> Instance:
         pool_people={p: tuple(v) for p, v in pool_people.items()},
         cohort_caps=cohort_caps,
         cohort_used=cohort_used,
+        stagger_blocked={key: tuple(sorted(v)) for key, v in infused.items()},
+        cohort_gates=gates,
         staff_groups=staff_groups(scenario, days, pools),
         release_table=_release_table(scenario, days),
         infusion_days={
@@ -317,6 +332,21 @@ def compile_instance(scenario: Scenario) -> Instance:
         instance.jobs.append(_job(instance, len(instance.jobs), patient))
     _take_done_capacity(instance)
     return instance
+
+
+def _beds_left(scenario: Scenario, bed_days: int) -> tuple[int, ...]:
+    """Ward beds per day, less those of patients already infused and still in their stay."""
+    beds = [
+        scenario.ward.beds_on(scenario.horizon_start + timedelta(days=d)) for d in range(bed_days)
+    ]
+    for p in scenario.patients:
+        if p.status is not PatientStatus.INFUSED or p.infused_on is None:
+            continue
+        first = (p.infused_on - scenario.horizon_start).days
+        stay = scenario.product(p.product_code).inpatient_days
+        for d in range(max(0, first), min(bed_days, first + stay)):
+            beds[d] = max(0, beds[d] - 1)
+    return tuple(beds)
 
 
 def step_pool_hours(step: StepSpec) -> dict[Pool, int]:
@@ -405,15 +435,16 @@ def _job(instance: Instance, index: int, patient: Patient) -> Job:
         cohort = (trial.code, patient.cohort_code)
         stagger = trial.cohort(patient.cohort_code).min_days_between_infusions
         if trial.apheresis_within_days is not None:
-            limit = patient.referral_date + timedelta(days=trial.apheresis_within_days)
+            limit = patient.enrolment + timedelta(days=trial.apheresis_within_days)
             latest = min(latest, instance.day_index(limit))
         if (
-            not trial.enrolment_start <= patient.referral_date <= trial.enrolment_end
+            not trial.enrolment_start <= patient.enrolment <= trial.enrolment_end
             and not patient.done_steps
         ):
+            how = "Enrolled" if patient.enrolled_on else "Referred"
             blocked = (
                 UnscheduledReason.OUTSIDE_HORIZON,
-                f"Referred on {patient.referral_date}, outside trial {trial.code}'s enrolment "
+                f"{how} on {patient.enrolment}, outside trial {trial.code}'s enrolment "
                 f"window {trial.enrolment_start} to {trial.enrolment_end}.",
             )
     rooms = tuple(i for i, r in enumerate(scenario.cleanrooms) if product.code in r.products)

@@ -99,6 +99,10 @@ class ChainModel:
         self.instance = instance
         self.model = cp_model.CpModel()
         self.jobs: list[JobVars] = []
+        #: Escalation gates: (previous cohort's last infusion, this cohort's first, keys).
+        self.gates: list[
+            tuple[cp_model.IntVar, cp_model.IntVar, tuple[str, str], tuple[str, str]]
+        ] = []
         for job in instance.jobs:
             jv = self._job_vars(job)
             if jv is not None:
@@ -455,6 +459,30 @@ class ChainModel:
                     )
                     for jv in members
                 )
+        self._add_escalation_gates(cohorts)
+
+    def _add_escalation_gates(self, cohorts: dict[tuple[str, str], list[JobVars]]) -> None:
+        """A gated cohort's first infusion waits its days after the previous one's last."""
+        inst, m = self.instance, self.model
+        far = inst.days + inst.bed_days + 10_000
+        for key, (prev, days) in sorted(inst.cohort_gates.items()):
+            before, after = cohorts.get(prev, []), cohorts.get(key, [])
+            held_before = inst.stagger_blocked.get(prev, ())
+            held_after = inst.stagger_blocked.get(key, ())
+            if not (before or held_before) or not (after or held_after):
+                continue
+            last = m.new_int_var(-far, far, f"{prev[1]}.last")
+            first = m.new_int_var(-far, far, f"{key[1]}.first")
+            for jv in before:
+                m.add(last >= jv.infusion).only_enforce_if(jv.present)
+            for jv in after:
+                m.add(first <= jv.infusion).only_enforce_if(jv.present)
+            for d in held_before:
+                m.add(last >= d)
+            for d in held_after:
+                m.add(first <= d)
+            m.add(first >= last + days)
+            self.gates.append((last, first, prev, key))
 
     def add_objective(self) -> None:
         """Most patients by priority, then least lateness, then least waiting (from the
@@ -489,6 +517,15 @@ class ChainModel:
             m.add_hint(jv.end_day, (chain.manufacturing_end(inst) - 1) // HOURS_PER_DAY)
             m.add_hint(jv.lateness, chain.lateness(inst))
             m.add_hint(jv.wait, chain.wait(inst))
+        for last, first, prev, key in self.gates:
+            days = {
+                k: [c.infusion_day for c in chains if inst.jobs[c.job].cohort == k]
+                for k in (prev, key)
+            }
+            before = [*inst.stagger_blocked.get(prev, ()), *days[prev]]
+            after = [*inst.stagger_blocked.get(key, ()), *days[key]]
+            m.add_hint(last, max(before, default=last.proto.domain[0]))
+            m.add_hint(first, min(after, default=first.proto.domain[-1]))
 
     def require(self, jobs: set[int]) -> None:
         """Force these jobs into the plan (e.g. patients already in process)."""

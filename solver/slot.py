@@ -163,7 +163,10 @@ def _left_over(instance: Instance, booking: Booking, job: Job) -> Instance:
             for i, g in enumerate(instance.staff_groups)
         ),
         cohort_used=cohort_used,
-        stagger_blocked={key: tuple(days) for key, days in booking.cohort_days.items()},
+        stagger_blocked={
+            key: tuple(booking.cohort_held(key))
+            for key in {*instance.stagger_blocked, *booking.cohort_days}
+        },
     )
 
 

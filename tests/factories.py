@@ -166,7 +166,7 @@ def rich_scenario(name: str = "rich") -> Scenario:
         "TR-1",
         "A phase I trial",
         "TIL",
-        (Cohort("DL2", 3, 14), Cohort("DL1", 6)),
+        (Cohort("DL2", 3, 14), Cohort("DL1", 6, escalation_gate_days=7)),
         START,
         START + timedelta(days=40),
         priority=2,
@@ -192,9 +192,12 @@ def rich_scenario(name: str = "rich") -> Scenario:
             cohort_code="DL1",
             needed_infusion=START + timedelta(days=30),
             priority=1,
+            enrolled_on=START,
         ),
         patient("T2", 3, product_code="TIL", trial_code="TR-1", cohort_code="DL2"),
-        patient("DONE", status=PatientStatus.INFUSED, priority=9),
+        patient(
+            "DONE", status=PatientStatus.INFUSED, priority=9, infused_on=START + timedelta(days=2)
+        ),
     )
     return replace(
         base,

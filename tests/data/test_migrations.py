@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from data.db import DatabaseError, alembic_config, downgrade, open_database, res
 from data.orm import Base
 from data.repository import Repository
 from planner import Storage
-from tests.factories import product, tiny_scenario
+from tests.factories import product, rich_scenario, tiny_scenario
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -191,6 +192,27 @@ def test_0004_keeps_products_and_makes_infusions_clinical_days_only(empty_engine
     loaded = {p.code: p for p in Repository(empty_engine).load_scenario("tiny").products}
     assert (loaded["CART"].infusion_any_day, loaded["TIL"].infusion_any_day) == (False, False)
     assert loaded["TIL"].steps == scenario.products[1].steps
+
+
+def test_0007_keeps_trials_and_patients_and_adds_empty_dates(empty_engine: Engine) -> None:
+    """Cohorts and patients stored before 0007 come back without gates or dates, the rest
+    intact; after it the fields are stored."""
+    scenario = rich_scenario()
+    upgrade(empty_engine, "head")
+    Repository(empty_engine).save_scenario(scenario)
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0007").down_revision
+    downgrade(empty_engine, str(before))
+    with empty_engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("patient")}
+    assert not {"enrolled_on", "infused_on"} & columns
+    upgrade(empty_engine, "head")
+    loaded = Repository(empty_engine).load_scenario(scenario.name)
+    assert loaded.patients == tuple(
+        replace(p, enrolled_on=None, infused_on=None) for p in scenario.patients
+    )
+    assert [c.escalation_gate_days for c in loaded.trials[0].cohorts] == [None, None]
+    Repository(empty_engine).save_scenario(scenario)
+    assert Repository(empty_engine).load_scenario(scenario.name) == scenario
 
 
 def test_open_database_without_create_refuses_a_missing_file_and_makes_none(
