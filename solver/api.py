@@ -20,6 +20,7 @@ from solver.extract import build_plan, explain
 from solver.greedy import Failure, greedy
 from solver.instance import Instance, compile_instance
 from solver.model import ChainModel
+from solver.repair import reinsert
 from solver.slot import with_competition_named
 from solver.staffing import assign_staff
 
@@ -136,6 +137,13 @@ def solve(
         stopped = True
     if stopped:
         notes.append("Stopped early on request: this is the best plan found so far.")
+    else:
+        report("repair", float(objective(instance, chains)), len(chains))
+        repair = reinsert(instance, list(chains), stop=cancel)
+        if repair.describe() is not None:
+            chains = repair.chains
+            engine += "+reinsert"
+            notes.append(str(repair.describe()))
     value = float(objective(instance, chains))
     bound = max(bound, value)
     info = SolverInfo(

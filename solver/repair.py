@@ -1,0 +1,95 @@
+"""A cheap pass after solving: re-insert patients one at a time where that helps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from solver.chain import LATENESS_WEIGHT, ChainTimes, objective
+from solver.greedy import rebook
+from solver.instance import Instance
+
+#: Scheduled patients tried per pass, costliest first (lateness, then waiting).
+_CANDIDATES = 60
+_PASSES = 2
+
+
+@dataclass(frozen=True)
+class Repair:
+    """The chains after re-insertion, with who was added and who moved."""
+
+    chains: list[ChainTimes]
+    added: tuple[str, ...]
+    moved: tuple[str, ...]
+
+    def describe(self) -> str | None:
+        """A sentence for the plan's notes, or None when nothing changed."""
+        parts = []
+        if self.added:
+            parts.append(f"added {len(self.added)} patient(s) ({', '.join(self.added)})")
+        if self.moved:
+            parts.append(f"moved {len(self.moved)} earlier ({', '.join(self.moved)})")
+        if not parts:
+            return None
+        return "Re-insertion after solving " + " and ".join(parts) + "."
+
+
+def reinsert(
+    instance: Instance,
+    chains: list[ChainTimes],
+    keep: frozenset[int] = frozenset(),
+    stop: Callable[[], bool] | None = None,
+) -> Repair:
+    """Try each unscheduled patient, then the latest and longest-waiting ones, alone at
+    their earliest feasible place with everyone else held; keep each change that raises
+    the objective. Jobs in `keep` (and patients in process) never move."""
+    current = list(chains)
+    value = objective(instance, current)
+    added: list[str] = []
+    moved: list[str] = []
+    fixed = keep | {job.index for job in instance.jobs if job.in_process}
+    for _ in range(_PASSES):
+        improved = False
+        planned = {c.job for c in current}
+        missing = [j for j in instance.jobs if j.index not in planned and j.blocked is None]
+        for job in missing:
+            if stop is not None and stop():
+                return Repair(current, tuple(added), tuple(moved))
+            found = rebook(instance, current).insert(job)
+            if isinstance(found, ChainTimes):
+                trial = [*current, found]
+                trial_value = objective(instance, trial)
+                if trial_value > value:
+                    current, value, improved = trial, trial_value, True
+                    added.append(job.code)
+        for chain in _costliest(instance, current, fixed):
+            if stop is not None and stop():
+                return Repair(current, tuple(added), tuple(moved))
+            job = instance.jobs[chain.job]
+            others = [c for c in current if c.job != chain.job]
+            found = rebook(instance, others).insert(job)
+            if not isinstance(found, ChainTimes) or found == chain:
+                continue
+            trial = [*others, found]
+            trial_value = objective(instance, trial)
+            if trial_value > value:
+                current, value, improved = trial, trial_value, True
+                if job.code not in moved:
+                    moved.append(job.code)
+        if not improved:
+            break
+    current.sort(key=lambda c: c.job)
+    return Repair(current, tuple(added), tuple(moved))
+
+
+def _costliest(
+    instance: Instance, chains: list[ChainTimes], fixed: frozenset[int]
+) -> list[ChainTimes]:
+    """Movable chains with lateness or waiting, costliest first (ties by patient code)."""
+
+    def cost(c: ChainTimes) -> int:
+        return LATENESS_WEIGHT * c.lateness(instance) + c.wait(instance)
+
+    movable = [c for c in chains if c.job not in fixed and cost(c) > 0]
+    movable.sort(key=lambda c: (-cost(c), instance.jobs[c.job].code))
+    return movable[:_CANDIDATES]
