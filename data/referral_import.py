@@ -37,6 +37,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "needed by", "infusion needed",
     ),
     "priority": ("priority", "prio", "prioritet"),
+    "enrolled": ("enrolment date", "enrollment date", "enrolled", "enrolled on", "inklusion"),
 }  # fmt: skip
 REQUIRED = ("code", "referral", "earliest", "latest")
 
@@ -127,7 +128,7 @@ def referrals_from_grids(grids: Sequence[Grid], scenario: Scenario, file: str) -
             else:
                 rows[code.casefold()] = number
         dates: dict[str, Any] = {}
-        for key in ("referral", "earliest", "latest", "needed"):
+        for key in ("referral", "earliest", "latest", "needed", "enrolled"):
             value = values.get(key)
             if blank(value):
                 continue
@@ -219,6 +220,7 @@ def referrals_from_grids(grids: Sequence[Grid], scenario: Scenario, file: str) -
                     earliest_apheresis=dates["earliest"],
                     latest_apheresis=dates["latest"],
                     needed_infusion=dates.get("needed"),
+                    enrolled_on=dates.get("enrolled"),
                     priority=priority,
                     trial_code=trial_code,
                     cohort_code=cohort_code,

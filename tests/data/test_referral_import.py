@@ -25,6 +25,7 @@ HEADER = [
     "Latest apheresis",
     "Clinically needed date",
     "Priority",
+    "Enrolment date",
 ]
 
 
@@ -60,6 +61,7 @@ def test_referrals_are_added(tmp_path: Path) -> None:
                 "2027-01-25",
                 "2027-02-20",
                 None,
+                "11.01.2027",
             ],
         ],
     )
@@ -76,6 +78,7 @@ def test_referrals_are_added(tmp_path: Path) -> None:
             needed_infusion=date(2027, 2, 20),
             trial_code="TR-1",
             cohort_code="DL2",
+            enrolled_on=date(2027, 1, 11),
         ),
     )
     merged = add_referrals(scenario, change)
