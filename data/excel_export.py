@@ -27,7 +27,16 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planner import Assignment, PatientSchedule, Plan, ResourceType, Scenario, ShiftCode, Window
+from planner import (
+    Assignment,
+    PatientSchedule,
+    PatientStatus,
+    Plan,
+    ResourceType,
+    Scenario,
+    ShiftCode,
+    Window,
+)
 from planner.kpis import format_created
 
 #: First columns of the Assignments sheet, in this order (a contract with readers).
@@ -637,10 +646,32 @@ def _pool_rows(assignments: Sequence[Assignment], days: Sequence[date]) -> list[
     ]
 
 
+def _infused_stays(scenario: Scenario) -> list[Assignment]:
+    """Bed rows of patients infused before the plan, still on the ward (not in any plan)."""
+    stays = []
+    for p in scenario.patients:
+        days = scenario.product(p.product_code).inpatient_days
+        if p.status is PatientStatus.INFUSED and p.infused_on is not None and days > 0:
+            start = datetime.combine(p.infused_on, time())
+            stays.append(
+                Assignment(
+                    p.code,
+                    p.product_code,
+                    "inpatient",
+                    ResourceType.BED,
+                    scenario.ward.code,
+                    start,
+                    start + timedelta(days=days),
+                )
+            )
+    return stays
+
+
 def _ward_rows(
     scenario: Scenario, assignments: Sequence[Assignment], days: Sequence[date]
 ) -> list[_Row]:
     beds = [a for a in assignments if a.resource_type is ResourceType.BED]
+    beds += _infused_stays(scenario)
     busy = _busy(beds, days)
     used = _Row("beds used", {}, numeric=True)
     available = _Row("beds available", {}, numeric=True)

@@ -17,6 +17,7 @@ from planner import (
     Holiday,
     Kpis,
     PatientSchedule,
+    PatientStatus,
     Plan,
     ResourceType,
     Scenario,
@@ -232,6 +233,24 @@ def test_ward_counts_beds_per_day(tmp_path: Path, scenario: Scenario, plan: Plan
     assert [used[f"2027-01-{d}"] for d in range(13, 19)] == [0, 1, 2, 2, 1, 0]
     assert _by_date(ws, "beds available")["2027-01-15"] == 2
     assert _by_date(ws, "patients")["2027-01-15"] == "P1 CART\nP2 CART in"
+
+
+def test_ward_shows_patients_infused_before_the_plan(
+    tmp_path: Path, scenario: Scenario, plan: Plan
+) -> None:
+    """A patient infused on 15 Jan (3-day stay, not in the plan) fills a bed that week."""
+    infused = replace(
+        scenario.patients[0],
+        code="P0",
+        status=PatientStatus.INFUSED,
+        infused_on=date(2027, 1, 15),
+    )
+    with_infused = replace(scenario, patients=(infused, *scenario.patients))
+    path = write_plan_workbook(tmp_path / "plan.xlsx", with_infused, plan)
+    ws = load_workbook(path)["Ward"]
+    used = _by_date(ws, "beds used")
+    assert [used[f"2027-01-{d}"] for d in range(13, 19)] == [0, 1, 3, 3, 2, 0]
+    assert _by_date(ws, "patients")["2027-01-15"] == "P0 CART in\nP1 CART\nP2 CART in"
 
 
 def test_patients_sheet_milestones(tmp_path: Path, scenario: Scenario, plan: Plan) -> None:
