@@ -22,9 +22,9 @@ from ortools.sat.python import cp_model
 from planner import SolveSettings
 from planner.plan import MAX_SEED
 from solver.chain import ChainTimes, objective
-from solver.greedy import Booking, rebook
+from solver.greedy import Booking, min_chain_days, rebook
 from solver.hints import complete_hint
-from solver.instance import Instance, Job
+from solver.instance import HOURS_PER_DAY, Instance, Job
 from solver.model import ChainModel
 from solver.params import search_parameters
 
@@ -61,36 +61,67 @@ class LnsResult:
     used: float
 
 
-def left_over(instance: Instance, booking: Booking, jobs: Sequence[Job]) -> Instance:
+def left_over(
+    instance: Instance,
+    booking: Booking,
+    jobs: Sequence[Job],
+    days: tuple[int, int] | None = None,
+) -> Instance:
     """The instance holding only `jobs` (re-indexed from 0), with what the booking holds
-    taken away from the centre's capacity."""
+    taken away from the centre's capacity.
+
+    With `days` (first, last), the jobs are known to use nothing outside those days
+    (the caller caps their infusion): capacity outside them is left whole and the stays
+    outside them dropped, so the sub-model carries no blocks no job can meet.
+    """
+    first, last = days if days is not None else (0, instance.bed_days)
     cohort_used = dict(instance.cohort_used)
     stagger = {key: list(days) for key, days in instance.stagger_blocked.items()}
-    for key, days in booking.cohort_days.items():
-        cohort_used[key] = cohort_used.get(key, 0) + len(days)
-        stagger.setdefault(key, []).extend(days)
+    for key, taken in booking.cohort_days.items():
+        cohort_used[key] = cohort_used.get(key, 0) + len(taken)
+        stagger.setdefault(key, []).extend(taken)
+
+    def less(capacity: tuple[int, ...], used: list[int]) -> tuple[int, ...]:
+        top = max(capacity, default=0)
+        return tuple(
+            max(0, c - u) if first <= d <= last else top
+            for d, (c, u) in enumerate(zip(capacity, used + [0] * len(capacity), strict=False))
+        )
+
+    lo, hi = first * HOURS_PER_DAY, (last + 1) * HOURS_PER_DAY
+
+    def busy(stays: list[list[tuple[int, int]]]) -> tuple[tuple[tuple[int, int], ...], ...]:
+        # What the others hold becomes blocked time, as steps already done are.
+        return tuple(tuple((s, e) for s, e in held if e > lo and s < hi) for held in stays)
+
     return replace(
         instance,
         jobs=[replace(job, index=k) for k, job in enumerate(jobs)],
-        apheresis_slots=_less(instance.apheresis_slots, booking.apheresis),
-        beds=_less(instance.beds, booking.beds),
-        # What the others hold becomes blocked time, as steps already done are.
-        room_blocked=tuple(tuple(busy) for busy in booking.rooms),
-        device_blocked=tuple(tuple(busy) for busy in booking.devices),
-        pool_hours={p: _less(c, booking.pool_hours[p]) for p, c in instance.pool_hours.items()},
+        apheresis_slots=less(instance.apheresis_slots, booking.apheresis),
+        beds=less(instance.beds, booking.beds),
+        room_blocked=busy(booking.rooms),
+        device_blocked=busy(booking.devices),
+        pool_hours={p: less(c, booking.pool_hours[p]) for p, c in instance.pool_hours.items()},
         staff_groups=tuple(
-            replace(g, people=_less(g.people, booking.group_people[i]))
+            replace(g, people=less(g.people, booking.group_people[i]))
             for i, g in enumerate(instance.staff_groups)
         ),
         cohort_used=cohort_used,
-        stagger_blocked={key: tuple(sorted(days)) for key, days in stagger.items()},
+        stagger_blocked={key: tuple(sorted(taken)) for key, taken in stagger.items()},
     )
 
 
-def _less(capacity: tuple[int, ...], used: list[int]) -> tuple[int, ...]:
-    return (
-        tuple(max(0, c - u) for c, u in zip(capacity, used, strict=False)) + capacity[len(used) :]
-    )
+def _reach(instance: Instance, jobs: Sequence[Job], chains: dict[int, ChainTimes]) -> int:
+    """Last infusion day the freed jobs may take: their current one, or for an unscheduled
+    job some weeks past its last apheresis day (a heuristic limit of the neighbourhood)."""
+    last = 0
+    for job in jobs:
+        chain = chains.get(job.index)
+        if chain is not None:
+            last = max(last, chain.infusion_day)
+        else:
+            last = max(last, job.latest_day + 2 * min_chain_days(instance, job) + 14)
+    return min(instance.days - 1, last)
 
 
 class _Neighbourhoods:
@@ -178,14 +209,21 @@ def improve(
             break
         kind, freed = hoods.pick(step, best, min(size, len(hoods.free_jobs)))
         step += 1
+        if not freed:
+            used += STEP_OVERHEAD
+            continue
         freed_ids = {j.index for j in freed}
         kept = [c for j, c in sorted(best.items()) if j not in freed_ids]
-        sub = left_over(instance, rebook(instance, kept), freed)
+        first = max(0, min(j.earliest_day for j in freed))
+        reach = _reach(instance, freed, best)
+        stay = max(j.product.inpatient_days for j in freed)
+        sub = left_over(instance, rebook(instance, kept), freed, (first, reach + stay))
         start = [replace(best[j.index], job=k) for k, j in enumerate(freed) if j.index in best]
         found, status, spent = _sub_solve(
             sub,
             start,
             replace(settings, seed=(settings.seed + step) % MAX_SEED),
+            reach,
             min(step_budget, budget - used - STEP_OVERHEAD),
             cancel,
         )
@@ -212,12 +250,16 @@ def _sub_solve(
     sub: Instance,
     start: list[ChainTimes],
     settings: SolveSettings,
+    reach: int,
     budget: float,
     cancel: Callable[[], bool] | None,
 ) -> tuple[list[ChainTimes] | None, str, float]:
-    """Re-plan the freed jobs from their current chains; their chains, status, budget spent."""
+    """Re-plan the freed jobs from their current chains, infused by day `reach`; their
+    chains, status and the budget spent."""
     began = time.monotonic()
     chain_model = ChainModel(sub)
+    for jv in chain_model.jobs:
+        chain_model.model.add(jv.infusion <= reach)
     chain_model.hint(start)
     complete_hint(chain_model.model, settings.seed)
     solver = cp_model.CpSolver()
