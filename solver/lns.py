@@ -263,7 +263,7 @@ def _sub_solve(
     chain_model.hint(start)
     complete_hint(chain_model.model, settings.seed)
     solver = cp_model.CpSolver()
-    solver.parameters.copy_from(search_parameters(settings, budget))
+    solver.parameters.copy_from(search_parameters(settings, budget, portfolio=False))
     done = threading.Event()
     watcher: threading.Thread | None = None
     if cancel is not None:
