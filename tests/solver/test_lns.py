@@ -64,3 +64,36 @@ def test_large_centres_plan_by_lns_and_pass_the_checker(monkeypatch) -> None:
     assert plan.solver.cp_sat_status == "NOT_RUN"
     assert plan.solver.objective >= plan.solver.greedy_objective
     assert check_plan(scenario, plan) == []
+
+
+def test_lns_stops_at_the_step_after_cancel_turns_true() -> None:
+    """Cancelled after its first improvement, the search ends with that step."""
+    instance, start = _start()
+    seen: list[int] = []
+    result = improve(
+        instance,
+        start,
+        50.0,
+        cancel=lambda: bool(seen),
+        on_improve=lambda _c, v: seen.append(v),
+    )
+    assert len(seen) <= 1 and result.used < 50.0
+    assert result.steps and (not seen or result.steps[-1].improved)
+
+
+def test_solve_by_lns_honours_cancel(monkeypatch) -> None:
+    """A solve by LNS alone, cancelled at its first improvement, stops with a checked plan."""
+    import solver.api as api
+
+    monkeypatch.setattr(api, "FULL_MODEL_MAX", 5)
+    scenario = generate("S", 1)
+    seen: list[str] = []
+    plan = solve(
+        scenario,
+        SolveSettings(deterministic_time=50.0),
+        on_progress=lambda p: seen.append(p.phase),
+        cancel=lambda: "cp-sat" in seen,
+    )
+    assert plan.solver.stopped
+    assert plan.solver.objective >= plan.solver.greedy_objective
+    assert check_plan(scenario, plan) == []
