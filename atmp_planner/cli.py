@@ -802,7 +802,7 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
     """Merge a roster or referral list into a stored scenario and report what changed."""
     from data.referral_import import read_referrals
     from data.roster_import import read_roster
-    from planner.imports import add_referrals, merge_roster
+    from planner.imports import add_referrals, merge_roster, roster_summary
 
     if args.file.suffix.lower() != ".xlsx":
         raise CliError(f"a {_KIND_NAMES[kind]} is read from a workbook (.xlsx): {args.file}")
@@ -820,12 +820,8 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
         merged, report = merge_roster(scenario, change)
         version = repo.save_scenario(merged, loaded)
         print(
-            f"Merged a {change.layout} roster (sheets {', '.join(change.sheets)}) into "
-            f"{scenario.name!r} (version {version}): {report.people} people, {report.days} days "
-            f"({change.days[0]} to {change.days[-1]}); shifts {report.added} added, "
-            f"{report.removed} removed, {report.changed} changed, {report.unchanged} unchanged."
-            if change.days
-            else f"Merged an empty roster into {scenario.name!r}: nothing changed."
+            f"Merged into {scenario.name!r} (version {version}) "
+            f"{roster_summary(change, report)}."
         )
         if report.new_shift_codes:
             print(f"New shift codes from the legend: {', '.join(report.new_shift_codes)}")

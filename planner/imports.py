@@ -95,6 +95,18 @@ def merge_roster(scenario: Scenario, change: RosterChange) -> tuple[Scenario, Ro
     return merged, report
 
 
+def roster_summary(change: RosterChange, report: RosterReport) -> str:
+    """What merging a roster file does, in one sentence fragment (no trailing period)."""
+    if not change.days:
+        return "an empty roster: nothing changes"
+    return (
+        f"a {change.layout} roster (sheets {', '.join(change.sheets)}): {report.people} "
+        f"people, {report.days} days ({change.days[0]} to {change.days[-1]}); shifts "
+        f"{report.added} added, {report.removed} removed, {report.changed} changed, "
+        f"{report.unchanged} unchanged"
+    )
+
+
 @dataclass(frozen=True)
 class ReferralChange:
     """Patients a referral list adds to a scenario."""

@@ -72,7 +72,7 @@ def test_a_roster_is_detected_merged_and_reported(
     out = capsys.readouterr().out
     assert f"{path}: detected a roster" in out
     assert (
-        "Merged a matrix roster (sheets Januari) into 'rich' (version 2): 2 people, 3 days " in out
+        "Merged into 'rich' (version 2) a matrix roster (sheets Januari): 2 people, 3 days " in out
     )
     # OP1: D, D, D -> L, L, blank; QC1: N, L, none -> D, D, N.
     assert "shifts 1 added, 1 removed, 4 changed, 0 unchanged." in out

@@ -30,12 +30,13 @@ from PySide6.QtWidgets import (
 
 from data.excel_export import write_plan_workbook
 from data.ical_export import write_staff_calendars
+from data.repository import ConcurrentEditError
 from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
 from planner.kpis import format_plan, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME
 from ui.export_dialog import ExportDialog, default_window
 from ui.gantt import GanttView
-from ui.import_dialog import ImportDialog
+from ui.import_dialog import ImportDialog, referrals_reader, roster_reader
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
 from ui.slot_dialog import SlotDialog
 from ui.workers import SolveFunction, SolveWorker
@@ -64,8 +65,15 @@ class PlanStore(Protocol):
         """Whether a scenario of this name is stored."""
         ...
 
-    def save_scenario(self, scenario: Scenario, *, replace: bool = True) -> int:
-        """Store a scenario (refused if the name is taken and replace is False)."""
+    def save_scenario(
+        self, scenario: Scenario, expected_version: int | None = None, *, replace: bool = True
+    ) -> int:
+        """Store a scenario (refused if the name is taken and replace is False, or if it is
+        no longer at expected_version)."""
+        ...
+
+    def scenario_version(self, name: str) -> int:
+        """The stored version of a scenario."""
         ...
 
 
@@ -399,6 +407,14 @@ class MainWindow(QMainWindow):
             "Bring a centre in from a filled template (.xlsx) or a scenario file (.json)"
         )
         self.import_action.triggered.connect(self.ask_import)
+        self.roster_action = QAction("Import roster…", self)
+        self.roster_action.setToolTip(
+            "Merge a staffing office's roster workbook into this scenario (long or matrix layout)"
+        )
+        self.roster_action.triggered.connect(lambda: self.ask_merge("roster"))
+        self.referrals_action = QAction("Import referrals…", self)
+        self.referrals_action.setToolTip("Add the patients of a referral list to this scenario")
+        self.referrals_action.triggered.connect(lambda: self.ask_merge("referrals"))
         self.export_action = QAction("Export plan…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.setToolTip("Write the weekly plan workbook to print (Ctrl+E)")
@@ -436,6 +452,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.import_action)
+        file_menu.addAction(self.roster_action)
+        file_menu.addAction(self.referrals_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
@@ -466,6 +484,43 @@ class MainWindow(QMainWindow):
         if dialog.exec() != ImportDialog.DialogCode.Accepted or dialog.scenario is None:
             return None
         return self.import_scenario(dialog.scenario)
+
+    def merge_dialog(self, kind: str) -> ImportDialog:
+        """The dialog that checks a roster or referral workbook against this scenario."""
+        reader = roster_reader if kind == "roster" else referrals_reader
+        what = "a roster" if kind == "roster" else "referrals"
+        return ImportDialog(
+            self,
+            reader=reader(self._scenario),
+            title=f"Import {what} into '{self._scenario.name}'",
+            hint=f"A workbook (.xlsx) of {what}",
+            file_filter="Workbooks (*.xlsx)",
+        )
+
+    def ask_merge(self, kind: str) -> Scenario | None:
+        """Check a roster or referral workbook, then merge it into this scenario if wanted."""
+        if self._store is None or self.solving or self._pending is not None:
+            return None
+        loaded = self._store.scenario_version(self._scenario.name)
+        dialog = self.merge_dialog(kind)
+        if dialog.exec() != ImportDialog.DialogCode.Accepted or dialog.scenario is None:
+            return None
+        return self.store_merged(dialog.scenario, loaded, dialog.summary.text())
+
+    def store_merged(self, scenario: Scenario, loaded: int, what: str) -> Scenario | None:
+        """Save a scenario with a roster or referrals merged in, unless someone saved it
+        since it was loaded at version `loaded`; show it."""
+        if self._store is None:
+            return None
+        try:
+            self._store.save_scenario(scenario, loaded)
+        except ConcurrentEditError as error:
+            self._show_error(f"{error} Nothing was imported; open the file again to merge it.")
+            return None
+        self.set_scenario(scenario)
+        done = what.replace(" Nothing is stored until you press Import.", "")
+        self._show_info(f"Imported. {done} Press Solve to re-plan.")
+        return scenario
 
     def import_scenario(self, scenario: Scenario) -> Scenario | None:
         """Store a checked scenario under a free name and switch the window to it."""
