@@ -256,7 +256,10 @@ def test_a_patient_who_lost_out_to_others_is_told_so_not_sent_to_hire_staff() ->
     plan = solve(replace(tiny_scenario(), patients=both), SolveSettings(deterministic_time=0.5))
     (left,) = plan.unscheduled
     assert left.reason.value == "not_chosen"
-    assert "could plan this patient on its own" in left.detail
+    assert (
+        f"could plan {left.patient_code} (priority 3, referred 2027-01-04) on its own"
+        in left.detail
+    )
     assert "apheresis" in left.detail.lower()
     sunday = patient("P3", 6, window_days=0)  # no apheresis slots at weekends
     alone = solve(
