@@ -169,7 +169,9 @@ def describe(
         if len(names) == 1:
             head = f"It would fit only with {names[0]} freed"
     else:
-        head = f"It would fit with {' or with '.join(names)} freed (any one of them)"
+        head = f"It would fit with {' or with '.join(names)} freed"
+        if len(names) > 1:
+            head += " (any one of them)"
     held = [_held(instance, job, b) for b in bindings if b.holders]
     return f"{head}. " + " ".join(held) if held else f"{head}."
 

@@ -83,15 +83,46 @@ def with_competition_named(instance: Instance, plan: Plan) -> Plan:
                 f"planned. {competition(instance, booking, job)}",
             )
         relabelled.append(item)
-    return replace(plan, unscheduled=tuple(relabelled))
+    return replace(plan, unscheduled=tuple(relabelled), notes=plan.notes + _late(instance, plan))
 
 
-def competition(instance: Instance, booking: Booking, job: Job) -> str:
-    """What keeps a job out of a booking that it would fit alone: the resource families
-    that, freed one at a time in the model, let it in, and who holds them."""
+#: Late patients whose lateness is explained in a plan's notes, latest first.
+_LATE_NOTES = 10
+
+
+def _late(instance: Instance, plan: Plan) -> tuple[str, ...]:
+    """For the latest patients: what would let each be infused on time, and who holds it."""
+    jobs = {job.code: job for job in instance.jobs}
+    late = sorted(
+        (s for s in plan.schedules if s.lateness_days > 0 and s.patient_code in jobs),
+        key=lambda s: (-s.lateness_days, s.patient_code),
+    )
+    if not late:
+        return ()
+    chains = chains_from_plan(instance, plan)
+    notes = []
+    for schedule in late[:_LATE_NOTES]:
+        job = jobs[schedule.patient_code]
+        if job.needed_day is None:
+            continue
+        others = rebook(instance, [c for c in chains if c.job != job.index])
+        why = competition(instance, others, job, by_day=job.needed_day)
+        notes.append(
+            f"{job.code} is {schedule.lateness_days} days late (needed by "
+            f"{instance.to_date(job.needed_day)}). On time: {why[0].lower()}{why[1:]}"
+        )
+    if len(late) > _LATE_NOTES:
+        notes.append(f"... and {len(late) - _LATE_NOTES} more late patients.")
+    return tuple(notes)
+
+
+def competition(instance: Instance, booking: Booking, job: Job, by_day: int | None = None) -> str:
+    """What keeps a job out of a booking (or, with by_day, from being infused by then): the
+    resource families that, freed one at a time in the model, let it in, and who holds
+    them."""
 
     def probe(free: frozenset[str]) -> ChainTimes | None:
-        return _earliest_by_model(_left_over(instance, booking, job, free), None)[0]
+        return _earliest_by_model(_left_over(instance, booking, job, free), None, by_day)[0]
 
     found = binding_families(probe)
     if found is None:
@@ -196,8 +227,11 @@ def _left_over(
     )
 
 
-def _earliest_by_model(rest: Instance, hint: ChainTimes | None) -> tuple[ChainTimes | None, bool]:
-    """The chain with the earliest apheresis (then infusion) that fits, found by CP-SAT.
+def _earliest_by_model(
+    rest: Instance, hint: ChainTimes | None, by_day: int | None = None
+) -> tuple[ChainTimes | None, bool]:
+    """The chain with the earliest apheresis (then infusion) that fits, found by CP-SAT;
+    with by_day, only one infused by that day.
 
     The greedy's placement puts each step as early as it can, which can miss a chain that
     starts a step later to clear a weekend; the model does not. The flag says whether the
@@ -209,6 +243,8 @@ def _earliest_by_model(rest: Instance, hint: ChainTimes | None) -> tuple[ChainTi
     (jv,) = chain_model.jobs
     m = chain_model.model
     m.add(jv.present == 1)
+    if by_day is not None:
+        m.add(jv.infusion <= by_day)
     if hint is not None:
         chain_model.hint([replace(hint, job=0)])
     m.clear_objective()

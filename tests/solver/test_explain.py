@@ -48,5 +48,31 @@ def test_two_resources_binding_together_are_named_with_the_holder() -> None:
 def test_a_single_binding_room_is_named() -> None:
     """Two slots a day and one room: the room alone keeps P2 out."""
     detail = _left_out(solve(_two_on_one_day(apheresis=TWO_SLOTS), FAST))
-    assert "It would fit with cleanrooms (CR1) freed (any one of them)." in detail
+    assert "It would fit with cleanrooms (CR1) freed." in detail
     assert "apheresis" not in detail
+
+
+def test_a_late_patient_is_told_what_would_make_it_on_time() -> None:
+    """One room, both needed on the first day either could be infused: one is late, and
+    the note says the room would have made it on time and who had it."""
+    needed = START + timedelta(days=14)
+    both = tuple(
+        patient(code, window_days=7, needed_infusion=needed, priority=priority)
+        for code, priority in (("P1", 1), ("P2", 3))
+    )
+    plan = solve(tiny_scenario(days=40, patients=both, apheresis=TWO_SLOTS), FAST)
+    assert plan.kpis.scheduled == 2
+    (late,) = [s for s in plan.schedules if s.lateness_days > 0]
+    (note,) = [n for n in plan.notes if " days late " in n]
+    other = "P1" if late.patient_code == "P2" else "P2"
+    assert note.startswith(f"{late.patient_code} is {late.lateness_days} days late")
+    assert "On time: it would fit with cleanrooms (CR1) freed." in note
+    assert f"cleanrooms go to {other} (priority" in note
+
+
+def test_unavoidable_lateness_is_said_to_be_so() -> None:
+    """Needed two days after collection: no plan could make it; the note says so."""
+    rushed = patient("P1", window_days=0, needed_infusion=START + timedelta(days=2))
+    plan = solve(tiny_scenario(days=40, patients=(rushed,)), FAST)
+    (note,) = [n for n in plan.notes if " days late " in n]
+    assert "it does not fit even with every other patient removed" in note
