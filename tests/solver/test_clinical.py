@@ -339,6 +339,20 @@ def test_shelf_life_counts_from_the_configured_step(engine: Engine) -> None:
     assert planned(engine, from_seed).kpis.scheduled == 0
 
 
+def test_greedy_keeps_the_last_day_of_shelf_life(engine: Engine) -> None:
+    """The only bed is taken on every day of P1's natural shelf life (3 days from harvest):
+    P1 moves, and is never infused the day after its shelf life ends."""
+    s = fresh(fresh_shelf_days=3, ld_before_release=True, infusion_any_day=True)
+    s = replace(s, ward=Ward("W1", "Ward", beds=1))
+    alone = planned(engine, s)
+    _, made = row(alone, "P1", "harvest")
+    natural = _infusion(alone, "P1")
+    assert natural == made.date() + timedelta(days=1)
+    plan = planned(engine, with_patients(s, _infused("P0", natural), *s.patients))
+    _, made = row(plan, "P1", "harvest")
+    assert _infusion(plan, "P1") <= made.date() + timedelta(days=3)
+
+
 # Lymphodepletion and release ----------------------------------------------------------
 
 
@@ -350,6 +364,19 @@ def test_cryopreserved_lymphodepletion_waits_for_release(engine: Engine) -> None
     for schedule in plan.schedules:
         ld_start, _ = row(plan, schedule.patient_code, "lymphodepletion")
         assert ld_start.date() >= schedule.release_day
+
+
+def test_cryopreserved_lymphodepletion_waits_for_the_batch_even_when_released_at_once(
+    engine: Engine,
+) -> None:
+    """QC releases on the day the batch is made (0 days): lymphodepletion, which would
+    start that morning, waits for the next day, once the batch exists."""
+    s = tiny_scenario(1, products=(product(qc_release_days=0, infusion_any_day=True),))
+    plan = planned(engine, s)
+    _, made = row(plan, "P1", "harvest")
+    ld_start, _ = row(plan, "P1", "lymphodepletion")
+    assert ld_start >= made
+    assert ld_start.date() == made.date() + timedelta(days=1)
 
 
 def test_fresh_lymphodepletion_before_release_only_when_allowed(engine: Engine) -> None:
