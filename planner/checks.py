@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from planner.patients import DoneStep, PatientStatus
 from planner.plan import Assignment, Plan, ResourceType
 from planner.products import Storage
-from planner.resources import Cleanroom, Device
+from planner.resources import Cleanroom, Device, RosterEntry
 from planner.scenario import Scenario
 
 _HOUR = timedelta(hours=1)
@@ -43,6 +43,7 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[str]:
     problems += _check_ward(scenario, plan.assignments)
     problems += _check_apheresis(scenario, plan.assignments, done)
     problems += _check_staff(scenario, plan.assignments, done)
+    problems += _check_staff_cover(scenario, plan.assignments, done)
     problems += _check_named_staff(scenario, plan.assignments)
     for code, rows in sorted(rows_by_patient.items()):
         problems += _check_chain(scenario, code, rows, done.get(code, {}))
@@ -265,6 +266,44 @@ def _check_staff(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done) 
         if hours > available:
             problems.append(
                 f"Pool {pool} needs {hours:g} h on {day} but {available} h are rostered."
+            )
+    return problems
+
+
+def _check_staff_cover(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done) -> list[str]:
+    """Each staffed step still to do has, per pooled need, as many people rostered with the
+    role (and training) as it needs whose one working shift covers the whole need: pooled
+    hours of several people do not make one person's long step."""
+    shifts = {s.code: s for s in scenario.shift_codes}
+    members = {s.code: s for s in scenario.staff}
+    by_day: dict[date, list[RosterEntry]] = defaultdict(list)
+    for entry in scenario.roster:
+        by_day[entry.day].append(entry)
+    problems = []
+    for a in rows:
+        if a.resource_type is not ResourceType.STAFF_POOL or _is_done(done, a):
+            continue
+        role, _, product = a.resource_code.partition(":")
+        covering = 0
+        day = a.start.date()
+        for entry in by_day[day - timedelta(days=1)] + by_day[day]:
+            shift = shifts[entry.shift_code]
+            member = members[entry.staff_code]
+            start = datetime.combine(entry.day, time()) + timedelta(hours=shift.start_hour)
+            if (
+                shift.covers_day_work
+                and not shift.is_leave
+                and role in {r.value for r in member.roles}
+                and (not product or product in member.trained_products)
+                and start <= a.start
+                and a.end <= start + timedelta(hours=shift.hours)
+            ):
+                covering += 1
+        if covering < a.quantity:
+            problems.append(
+                f"{a.patient_code} {a.step_code} needs {a.quantity} {a.resource_code} for "
+                f"{_hours(a.end - a.start):g} h from {a.start:%Y-%m-%d %H:%M}, but "
+                f"{covering} rostered shifts cover it."
             )
     return problems
 

@@ -26,6 +26,7 @@ from planner import (
     Role,
     RosterEntry,
     Scenario,
+    ShiftCode,
     SolverInfo,
     SolveSettings,
     StaffMember,
@@ -53,9 +54,15 @@ def product(*args: Any, **kwargs: Any) -> Product:
     return calendar_product(*args, **kwargs)
 
 
+#: Day shifts 08-22: the hand-made plans seed in the afternoon too, and someone's shift
+#: must cover each staffed step (the working day, and so the pooled hours, stay 08-16).
+LONG_DAY = (ShiftCode("D", "Day 08-22", 8, 14), ShiftCode("L", "Leave", 0, 0, False, True))
+
+
 def tiny_scenario(*args: Any, **kwargs: Any) -> Scenario:
-    """tiny_scenario with the any-day product above, unless products are given."""
+    """tiny_scenario with the any-day product above and long day shifts, unless given."""
     kwargs.setdefault("products", (product(),))
+    kwargs.setdefault("shift_codes", LONG_DAY)
     return calendar_scenario(*args, **kwargs)
 
 
@@ -182,7 +189,9 @@ def test_two_patients_overlapping_in_one_room_are_reported() -> None:
 
 
 def test_second_patient_starting_inside_the_changeover_is_reported() -> None:
-    """P2 seeded at 15:00 the day P1's batch leaves CR1 at 14:00 (8 h changeover) is named."""
+    """P2 seeded at 15:00 the day P1's batch leaves CR1 at 14:00 (8 h changeover) is named.
+
+    Operators work 08-22 here, so someone's shift covers P2's seeding from 15:00."""
     s = tiny_scenario(2)
     p2 = chain("P2", at(8, 10), at(11, 15), at(15, 8), date(2027, 1, 20))
     broken = plan_of(s, P1, p2)
@@ -261,14 +270,41 @@ def test_apheresis_on_a_holiday_is_reported() -> None:
 
 
 def test_staff_pool_over_rostered_hours_is_reported() -> None:
-    """Three operators for P2's 6-hour seeding need 18 h; two on day shift give 16 h."""
+    """Three operators for P2's 6-hour seeding need 18 h; two on day shift give 16 h (and
+    are two people, not three)."""
     s, plan = valid_plan()
     broken = edit(plan, of("P2", "seed", STAFF), lambda a: replace(a, quantity=3))
     problems = check_plan(s, broken)
     assert problems == [
         "Pool operator needs 18 h on 2027-01-14 but 16 h are rostered.",
         "Pool operator:CART needs 18 h on 2027-01-14 but 16 h are rostered.",
+        "P2 seed needs 3 operator:CART for 6 h from 2027-01-14 08:00, but 2 rostered shifts "
+        "cover it.",
     ]
+
+
+def test_staff_not_trained_on_the_product_give_its_pool_no_hours() -> None:
+    """OP2 is not trained on CART: P2 seeded the day P1 is needs 12 h of operator:CART,
+    which OP1 alone (8 h) does not have, though the operators together (16 h) do."""
+    base = tiny_scenario(2)
+    staff = (base.staff[0], StaffMember("OP2", (Role.OPERATOR,), ()))
+    s, plan = valid_plan(replace(base, staff=staff))
+    assert check_plan(s, plan) == []
+    same_day = edit(
+        plan, of("P2", "seed", STAFF), lambda a: replace(a, start=at(7, 8), end=at(7, 14))
+    )
+    assert check_plan(s, same_day) == [
+        "Pool operator:CART needs 12 h on 2027-01-07 but 8 h are rostered."
+    ]
+
+
+def test_a_need_longer_than_any_rostered_shift_is_reported() -> None:
+    """P2's seeding needs one operator for 10 h: the pool has 16 h that day, but no one's
+    8-hour shift covers the need, and two people cannot split it."""
+    eight_hours = tuple(replace(c, hours=8) if c.code == "D" else c for c in LONG_DAY)
+    s, plan = valid_plan(tiny_scenario(2, shift_codes=eight_hours))
+    long = edit(plan, of("P2", "seed", STAFF), lambda a: replace(a, end=a.start + 10 * HOUR))
+    only_problem(s, long, "P2 seed needs 1 operator:CART for 10 h", "0 rostered shifts cover it")
 
 
 def test_staff_on_leave_give_no_hours() -> None:
@@ -419,6 +455,16 @@ def test_a_moved_done_step_is_reported() -> None:
     """P1's seeding recorded at 09:30 but planned at 08:00 is named."""
     p1 = done_as_planned("P1", "apheresis", "seed")
     seed = replace(p1.done_steps[1], start=at(7, 9) + 30 * timedelta(minutes=1), end=at(7, 15))
+    s = with_done(replace(p1, done_steps=(p1.done_steps[0], seed)))
+    problems = check_plan(s, valid_plan(s)[1])
+    assert any("P1's done step seed" in p and "not kept as recorded" in p for p in problems)
+
+
+def test_a_done_step_planned_with_another_end_is_reported() -> None:
+    """P1's seeding recorded as ending at 15:00 but planned to end at 14:00 is named,
+    though its start is kept."""
+    p1 = done_as_planned("P1", "apheresis", "seed")
+    seed = replace(p1.done_steps[1], end=at(7, 15))
     s = with_done(replace(p1, done_steps=(p1.done_steps[0], seed)))
     problems = check_plan(s, valid_plan(s)[1])
     assert any("P1's done step seed" in p and "not kept as recorded" in p for p in problems)

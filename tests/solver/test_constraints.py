@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+
+import pytest
 
 from planner import (
     ApheresisCapacity,
@@ -143,6 +146,56 @@ def test_staff_hours_per_day_are_not_exceeded() -> None:
     seeds = rows(plan, ResourceType.STAFF_POOL, "seed")
     assert len(seeds) == 2
     assert seeds[0].start.date() != seeds[1].start.date()
+
+
+def test_staff_hours_stop_at_the_end_of_the_working_day() -> None:
+    """One operator on 12-hour shifts in the site's 8-hour working day gives 8 staff-hours
+    a day: a seeding needing one operator for 10 hours is never staffed."""
+    base = product()
+    long_seed = replace(base.steps[0], duration_hours=10, staff=(StaffNeed(Role.OPERATOR, 1, 10),))
+    s = tiny_scenario(
+        products=(replace(base, steps=(long_seed, *base.steps[1:])),),
+        patients=(patient("P1"),),
+    )
+    twelve = tuple(replace(c, hours=12) if c.code == "D" else c for c in s.shift_codes)
+    one = tuple(e for e in s.roster if e.staff_code == "OP1")
+    s = replace(s, shift_codes=twelve, roster=one)
+    plan = solve(s, FAST)
+    assert check_plan(s, plan) == []
+    assert [u.reason for u in plan.unscheduled] == [UnscheduledReason.NO_STAFF]
+
+
+@pytest.mark.parametrize("cancel", [None, lambda: True], ids=["cp-sat", "greedy"])
+def test_one_persons_step_is_not_split_between_two_shifts(
+    cancel: Callable[[], bool] | None,
+) -> None:
+    """Two operators on 8-hour shifts give 16 staff-hours, but a seeding needing one
+    operator for 10 hours fits no one's shift: it is never planned (it could not be
+    staffed), under either engine."""
+    base = product()
+    long_seed = replace(base.steps[0], duration_hours=10, staff=(StaffNeed(Role.OPERATOR, 1, 10),))
+    s = tiny_scenario(
+        products=(replace(base, steps=(long_seed, *base.steps[1:])),),
+        patients=(patient("P1"),),
+    )
+    plan = solve(s, FAST, cancel=cancel)
+    assert check_plan(s, plan) == []
+    assert [u.reason for u in plan.unscheduled] == [UnscheduledReason.NO_STAFF]
+    long_shifts = tuple(
+        replace(c, start_hour=6, hours=14) if c.code == "D" else c for c in s.shift_codes
+    )
+    assert solve(replace(s, shift_codes=long_shifts), FAST, cancel=cancel).kpis.scheduled == 1
+
+
+def test_shifts_starting_after_the_working_day_starts_staff_no_step() -> None:
+    """Operators rostered 10:00-18:00 only: staffed steps start at 08:00, so seeding never
+    has anyone and the patient is left out for want of staff."""
+    s = tiny_scenario(patients=(patient("P1"),))
+    late = tuple(replace(c, start_hour=10) if c.code == "D" else c for c in s.shift_codes)
+    s = replace(s, shift_codes=late)
+    plan = solve(s, FAST)
+    assert check_plan(s, plan) == []
+    assert [u.reason for u in plan.unscheduled] == [UnscheduledReason.NO_STAFF]
 
 
 def test_staffed_steps_only_on_rostered_days() -> None:
