@@ -146,13 +146,15 @@ def changeovers(scenario: Scenario, rows: Iterable[Assignment]) -> list[Assignme
 
 
 def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done) -> list[str]:
-    """Rooms and devices hold one patient at a time, with changeover, outside downtime.
+    """Rooms and devices hold one patient at a time, with changeover, outside downtime (a
+    device standing in one room is down while its room is).
 
     Steps done are facts: downtime while they ran is not reported. Stays done overlapping
     each other cannot reach here (scenario validation refuses them).
     """
     problems = []
     holders = _holders(scenario)
+    rooms = {r.code: r for r in scenario.cleanrooms}
     spans: dict[tuple[ResourceType, str], dict[str, list[Assignment]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -175,9 +177,15 @@ def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done
             if not all(a.product_code in holder.products for a in parts):
                 problems.append(f"{key[1]} is not approved for {patient}'s product.")
             planned_from = max(facts, default=start)
-            for window in holder.downtime:
+            downtime = [(w, "") for w in holder.downtime]
+            if isinstance(holder, Device) and len(holder.room_codes) == 1:
+                room = holder.room_codes[0]
+                downtime += [(w, f" of its room {room}") for w in rooms[room].downtime]
+            for window, whose in downtime:
                 if not fact and window.start < end and planned_from < window.end:
-                    problems.append(f"{key[1]} holds {patient} during downtime '{window.reason}'.")
+                    problems.append(
+                        f"{key[1]} holds {patient} during downtime '{window.reason}'{whose}."
+                    )
         occupied.sort()
         for k, (_s1, e1, p1, _fact1) in enumerate(occupied):
             for s2, _e2, p2, _fact2 in occupied[k + 1 :]:
@@ -435,6 +443,11 @@ def _check_chain(
         infusion = span["infusion"][0].date()
         if infusion < release:
             problems.append(f"{patient_code} is infused on {infusion} before release {release}.")
+        if infusion <= made:
+            problems.append(
+                f"{patient_code} is infused on {infusion}, not after the day its batch is made "
+                f"({made})."
+            )
         if not scenario.infusion_allowed(product, infusion):
             problems.append(
                 f"{patient_code}'s infusion on {infusion:%a %Y-%m-%d} or its lymphodepletion "
@@ -454,6 +467,11 @@ def _check_chain(
             problems.append(
                 f"{patient_code}'s lymphodepletion starts {ld_start:%Y-%m-%d %H:%M}, before "
                 f"apheresis ends {span['apheresis'][1]:%Y-%m-%d %H:%M}."
+            )
+        if cryo and ld_start < prev_end:
+            problems.append(
+                f"{patient_code}'s lymphodepletion starts {ld_start:%Y-%m-%d %H:%M}, before its "
+                f"cryopreserved batch is made {prev_end:%Y-%m-%d %H:%M}."
             )
         if product.ld_waits_for_release and ld_start.date() < release:
             problems.append(

@@ -13,6 +13,7 @@ from planner import (
     BedChange,
     Cleanroom,
     Cohort,
+    Device,
     DoneStep,
     Grade,
     Holiday,
@@ -653,3 +654,93 @@ def test_release_on_a_day_without_a_qp_is_reported() -> None:
     problems = check_plan(s, plan)
     assert any("P1's batch is released on Wed 2027-01-13, when no QP works" in p for p in problems)
     assert s.release_on(date(2027, 1, 13)) == date(2027, 1, 14)
+
+
+def test_lymphodepletion_waits_for_the_qps_release_day_not_the_qc_ready_day() -> None:
+    """P1's batch is ready on Wednesday 13 January, when no QP works: released Thursday,
+    so lymphodepletion starting on the Wednesday is named (infusion on the 16th is not)."""
+    base = tiny_scenario(2)
+    qp = StaffMember("QP1", (Role.QP,), ())
+    weekdays = [d for d in base.days() if d.weekday() < 5 and d != date(2027, 1, 13)]
+    s = replace(
+        base,
+        staff=(*base.staff, qp),
+        roster=(*base.roster, *(RosterEntry("QP1", d, "D") for d in weekdays)),
+    )
+    problems = check_plan(s, valid_plan(s)[1])
+    assert any(
+        "P1's lymphodepletion starts on 2027-01-13, before release 2027-01-14" in p
+        for p in problems
+    ), problems
+    assert not any("P1 is infused" in p for p in problems)
+
+
+def test_an_infused_patients_last_bed_day_counts() -> None:
+    """One bed; P0 infused on 21 January lies in it 21-23: P2, admitted on the 23rd, is
+    one in-patient too many that day only."""
+    s = tiny_scenario(2, ward=Ward("W1", "Ward", beds=1))
+    assert check_plan(s, valid_plan(s)[1]) == []
+    infused = patient("P0", status=PatientStatus.INFUSED, infused_on=date(2027, 1, 21))
+    crowded = replace(s, patients=(*s.patients, infused))
+    only_problem(crowded, valid_plan(crowded)[1], "2 in-patients on 2027-01-23 but 1 beds")
+
+
+def test_an_escalation_gate_of_exactly_the_days_between_passes() -> None:
+    """P1 (dose level 1) infused on 16 January, P2 (level 2) on the 23rd: a gate of 7 days
+    passes, one of 8 is named."""
+
+    def gated(days: int) -> Scenario:
+        t = Trial(
+            "T1",
+            "Trial",
+            "CART",
+            (Cohort("DL1", 3), Cohort("DL2", 3, escalation_gate_days=days)),
+            START,
+            START + 60 * DAY,
+        )
+        patients = (
+            patient("P1", trial_code="T1", cohort_code="DL1"),
+            patient("P2", trial_code="T1", cohort_code="DL2"),
+        )
+        return tiny_scenario(trials=(t,), patients=patients)
+
+    assert check_plan(*valid_plan(gated(7))) == []
+    only_problem(*valid_plan(gated(8)), "DL2's first infusion (2027-01-23)", "less than 8 days")
+
+
+def test_a_device_used_while_its_room_is_down_is_reported() -> None:
+    """DEV1 stands in CR2: P1's expansion on it while CR2 is fumigated is named, though
+    DEV1 itself has no downtime; a device standing in two rooms is not tied to either."""
+    fumigation = Window(at(8, 0), at(9, 0), "fumigation")
+    cr2 = Cleanroom("CR2", "Room 2", Grade.B, ("CART",), downtime=(fumigation,))
+    base = tiny_scenario(2)
+    s = replace(
+        base,
+        cleanrooms=(*base.cleanrooms, cr2),
+        devices=(Device("DEV1", "Closed system", ("CR2",), ("CART",)),),
+    )
+    expand = next(a for a in P1[0] if a.step_code == "expand" and a.resource_type is CLEANROOM)
+    on_device = replace(expand, resource_type=ResourceType.DEVICE, resource_code="DEV1")
+    plan = replace(valid_plan(s)[1], assignments=(*valid_plan(s)[1].assignments, on_device))
+    only_problem(s, plan, "DEV1 holds P1 during downtime 'fumigation' of its room CR2")
+    movable = replace(s, devices=(Device("DEV1", "Closed system", ("CR1", "CR2"), ("CART",)),))
+    assert check_plan(movable, plan) == []
+
+
+def test_infusion_or_cryopreserved_lymphodepletion_before_the_batch_is_made_is_reported() -> None:
+    """QC releases the day P2's batch is made (0 days): infusing that day, or starting
+    lymphodepletion that morning, before the batch exists, is named."""
+    s = tiny_scenario(2, products=(product(qc_release_days=0),))
+    made = datetime(2027, 1, 18, 14)  # P2's harvest ends
+    same_day = edit(
+        plan_of(s, P1, P2),
+        of("P2", "infusion"),
+        lambda a: replace(a, start=made.replace(hour=16), end=made.replace(hour=18)),
+    )
+    assert any("P2 is infused on 2027-01-18, not after" in p for p in check_plan(s, same_day))
+    early_ld = edit(
+        plan_of(s, P1, P2),
+        of("P2", "lymphodepletion"),
+        lambda a: replace(a, start=made.replace(hour=8)),
+    )
+    only_problem(s, early_ld, "P2's lymphodepletion starts 2027-01-18 08:00", "batch is made")

@@ -81,14 +81,16 @@ def test_apheresis_slots_allow_two_when_two_exist() -> None:
     assert {a.start.date() for a in rows(plan, ResourceType.APHERESIS)} == {START}
 
 
-def test_cleanroom_holds_one_patient_at_a_time_with_changeover() -> None:
-    """One room, two patients: the second batch starts after the first ends plus changeover."""
+@pytest.mark.parametrize("engine", ["cp-sat", "greedy"])
+def test_cleanroom_holds_one_patient_at_a_time_with_changeover(engine: str) -> None:
+    """One room, two patients: the second batch starts after the first ends plus changeover
+    (under CP-SAT, and under the greedy booking alone)."""
     room = Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=40)
     s = tiny_scenario(
         cleanrooms=(room,),
         apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)),
     )
-    plan = solved(s)
+    plan = solved(s) if engine == "cp-sat" else solve(s, FAST, cancel=lambda: True)
     assert plan.kpis.scheduled == 2
     work = [a for a in rows(plan, ResourceType.CLEANROOM) if a.step_code != "changeover"]
     by_patient: dict[str, list] = {}
@@ -131,6 +133,27 @@ def test_closed_device_runs_one_batch_at_a_time() -> None:
     assert len(runs) == 2
     assert runs[1].start >= runs[0].end + timedelta(hours=4)
     assert rows(plan, ResourceType.CLEANROOM) == []
+
+
+def test_a_device_is_down_while_the_room_it_stands_in_is() -> None:
+    """A closed device standing in CR1, which is requalified for two weeks: no run on the
+    device in that time, though the device itself has no downtime."""
+    steps = (
+        ProcessStep(
+            "run", "Closed run", 96, needs_cleanroom=False, needs_device=True, max_lag_hours=480
+        ),
+    )
+    down = Window(datetime(2027, 1, 4), datetime(2027, 1, 18), "requalification")
+    room = Cleanroom("CR1", "Room 1", Grade.B, ("CART",), downtime=(down,))
+    s = tiny_scenario(
+        cleanrooms=(room,),
+        devices=(Device("DEV1", "Closed system", ("CR1",), ("CART",)),),
+        products=(product(steps=steps),),
+        patients=(patient("P1"),),
+    )
+    for plan in (solved(s), solve(s, FAST, cancel=lambda: True)):
+        runs = rows(plan, ResourceType.DEVICE, "run")
+        assert len(runs) == 1 and runs[0].start >= down.end
 
 
 def test_staff_hours_per_day_are_not_exceeded() -> None:
