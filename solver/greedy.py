@@ -18,6 +18,7 @@ from solver.instance import (
     Job,
     Pool,
     StepSpec,
+    enough_people,
     step_group_people,
     step_pool_hours,
 )
@@ -83,7 +84,7 @@ class Booking:
             taken = self.group_people[g][day] + pending.get((_group_key(g), day), 0)
             if taken + count > inst.staff_groups[g].people[day]:
                 return False
-        return all(inst.pool_people[d.pool][day] >= d.count for d in step.staff)
+        return all(enough_people(inst, d, day) for d in step.staff)
 
     @staticmethod
     def conflict(busy: list[tuple[int, int]], start: int, end: int) -> int | None:

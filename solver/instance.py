@@ -150,6 +150,9 @@ class Instance:
     cohort_caps: dict[tuple[str, str], int]
     cohort_used: dict[tuple[str, str], int]
     staff_groups: tuple[StaffGroup, ...] = ()
+    #: Per pool and day, the hours each person on shift can give a need starting at the
+    #: working day's start in one go (0 if the shift starts later): no one splits a need.
+    pool_reach: dict[Pool, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
     #: Release day for a batch ready on day i - RELEASE_OFFSET (the next day a QP works).
     release_table: tuple[int, ...] = ()
     #: Per product, whether each horizon day may be its infusion day (clinical calendar).
@@ -257,6 +260,7 @@ def compile_instance(scenario: Scenario) -> Instance:
     pools |= {(role, None) for role, _ in pools}
     pool_hours = {p: [0] * days for p in pools}
     pool_people = {p: [0] * days for p in pools}
+    pool_reach: dict[Pool, list[list[int]]] = {p: [[] for _ in range(days)] for p in pools}
     for entry in scenario.roster:
         shift = shifts[entry.shift_code]
         day = (entry.day - scenario.horizon_start).days
@@ -264,10 +268,13 @@ def compile_instance(scenario: Scenario) -> Instance:
             continue
         member = staff[entry.staff_code]
         hours = min(shift.hours, site.working_hours)
+        late = shift.start_hour > site.day_start_hour
+        reach = 0 if late else shift.start_hour + shift.hours - site.day_start_hour
         for role, product in pools:
             if role in member.roles and (product is None or product in member.trained_products):
                 pool_hours[(role, product)][day] += hours
                 pool_people[(role, product)][day] += 1
+                pool_reach[(role, product)][day].append(reach)
 
     beds = _beds_left(scenario, bed_days)
     slots = tuple(
@@ -313,6 +320,7 @@ def compile_instance(scenario: Scenario) -> Instance:
         beds=beds,
         pool_hours={p: tuple(v) for p, v in pool_hours.items()},
         pool_people={p: tuple(v) for p, v in pool_people.items()},
+        pool_reach={p: tuple(tuple(sorted(d)) for d in v) for p, v in pool_reach.items()},
         cohort_caps=cohort_caps,
         cohort_used=cohort_used,
         stagger_blocked={key: tuple(sorted(v)) for key, v in infused.items()},
@@ -507,6 +515,13 @@ def _fix_done_steps(instance: Instance, job: Job) -> None:
     if job.done:
         end = job.done_times[max(job.done)][1]
         job.done_end = (instance.hour_of(end), instance.hour_after(end))
+
+
+def enough_people(instance: Instance, demand: StaffDemand, day: int) -> bool:
+    """Whether enough people on shift in the demand's pool on a day (in the horizon) could
+    each take the whole need: their shift covers it from the working day's start."""
+    reach = instance.pool_reach[demand.pool][day]
+    return sum(1 for hours in reach if hours >= demand.hours) >= demand.count
 
 
 def step_group_people(instance: Instance, step: StepSpec) -> dict[int, int]:

@@ -17,6 +17,7 @@ from solver.instance import (
     Job,
     Pool,
     StepSpec,
+    enough_people,
     step_group_people,
     step_pool_hours,
 )
@@ -178,7 +179,7 @@ class ChainModel:
         if not 0 <= day < inst.days:
             return False
         return (
-            all(inst.pool_people[d.pool][day] >= d.count for d in demands)
+            all(enough_people(inst, d, day) for d in demands)
             and all(
                 hours <= inst.pool_hours[pool][day] for pool, hours in step_pool_hours(step).items()
             )
