@@ -270,6 +270,7 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         },
         "holidays": [{"day": h.day.isoformat(), "name": h.name} for h in s.holidays],
         "priority_weights": [{"priority": p, "weight": w} for p, w in s.priority_weights],
+        "frozen_days": s.frozen_days,
         "cleanrooms": [
             {
                 "code": r.code,
@@ -860,6 +861,8 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
     extra = {}
     if weights is not None:
         extra["priority_weights"] = tuple((w["priority"], w["weight"]) for w in weights)
+    if d.get("frozen_days") is not None:
+        extra["frozen_days"] = d["frozen_days"]
     return b.make(
         (),
         Scenario,

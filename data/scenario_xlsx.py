@@ -114,6 +114,12 @@ SHEETS: tuple[Sheet, ...] = (
             Column(
                 "format_version", "int", f"Template format; leave it at {FORMAT_VERSION}.", True
             ),
+            Column(
+                "frozen_days",
+                "int",
+                "Days from the planning date in which a re-plan keeps the published plan's "
+                "steps where they are, 0-366 (blank: 14).",
+            ),
         ),
         single=True,
     ),
@@ -507,6 +513,7 @@ def _rows(d: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 "horizon_start": d["horizon_start"],
                 "horizon_end": d["horizon_end"],
                 "format_version": d["format_version"],
+                "frozen_days": d["frozen_days"],
             }
         ],
         "Site": [d["site"]],

@@ -165,7 +165,8 @@ def format_plan(plan: Plan) -> str:
 
 
 def format_plan_list(plans: Sequence[PlanSummary]) -> str:
-    """A table of stored plans; the current one marked, stopped ones flagged."""
+    """A table of stored plans; the current one marked; published, superseded and stopped
+    ones flagged."""
     if not plans:
         return "No plans stored yet: run `atmp-planner solve`."
     header = (
@@ -175,7 +176,14 @@ def format_plan_list(plans: Sequence[PlanSummary]) -> str:
     lines = [header, "  " + "-" * (len(header) - 2)]
     for p in plans:
         note = ", ".join(
-            word for word, on in (("current", p.current), ("stopped early", p.stopped)) if on
+            word
+            for word, on in (
+                ("current", p.current),
+                ("published", p.published),
+                ("superseded", p.superseded),
+                ("stopped early", p.stopped),
+            )
+            if on
         )
         lines.append(
             f"{'*' if p.current else ' '} {p.plan_id:>5}  {format_created(p.created):<25} "

@@ -267,6 +267,8 @@ class PlanSummary:
     total: int
     objective: float
     total_lateness_days: int
+    published: bool = False
+    superseded: bool = False
 
     @property
     def label(self) -> str:
@@ -274,7 +276,12 @@ class PlanSummary:
         local = self.created.astimezone() if self.created.tzinfo else self.created
         flags = "".join(
             f" · {flag}"
-            for flag, on in (("current", self.current), ("stopped", self.stopped))
+            for flag, on in (
+                ("current", self.current),
+                ("published", self.published),
+                ("superseded", self.superseded),
+                ("stopped", self.stopped),
+            )
             if on
         )
         return (

@@ -35,6 +35,12 @@ DEFAULT_PRIORITY_WEIGHTS: tuple[tuple[int, int], ...] = (
 )
 
 
+#: Days from the planning date a re-plan keeps as published, unless a scenario says otherwise.
+DEFAULT_FROZEN_DAYS = 14
+#: Largest frozen window a scenario may set (a year).
+MAX_FROZEN_DAYS = 366
+
+
 @dataclass(frozen=True)
 class Holiday:
     """A public holiday: no apheresis, and only rostered staff work."""
@@ -63,6 +69,8 @@ class Scenario:
     patients: tuple[Patient, ...] = ()
     holidays: tuple[Holiday, ...] = ()
     priority_weights: tuple[tuple[int, int], ...] = field(default=DEFAULT_PRIORITY_WEIGHTS)
+    #: Days from the planning date in which a re-plan keeps the published plan's steps.
+    frozen_days: int = DEFAULT_FROZEN_DAYS
 
     def __post_init__(self) -> None:
         check(bool(self.name.strip()), "A scenario needs a name.")
@@ -147,6 +155,10 @@ class Scenario:
             _check_done_order(patient, self.product(patient.product_code))
         _check_done_holders(self)
         _check_done_cohorts(self)
+        check(
+            0 <= self.frozen_days <= MAX_FROZEN_DAYS,
+            f"Frozen days must be 0-{MAX_FROZEN_DAYS} (got {self.frozen_days}).",
+        )
         weights = dict(self.priority_weights)
         for priority in range(1, 10):
             check(priority in weights, f"Priority {priority} has no weight.")

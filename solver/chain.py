@@ -87,17 +87,75 @@ def shelf_step(job: Job) -> int:
     return [s.code for s in job.steps].index(job.product.shelf_step)
 
 
-def scheduled_scale(instance: Instance) -> int:
-    """Objective value of one unit of priority weight; outranks any lateness and waiting."""
+def time_scale(instance: Instance) -> int:
+    """Objective value of the last stability unit (one day moved): outranks any lateness
+    and waiting."""
     before = max([0] + [-job.earliest_day for job in instance.jobs])
     per_patient = (LATENESS_WEIGHT + 1) * (instance.days + HOURS_PER_DAY + before)
     return per_patient * max(1, len(instance.jobs)) + 1
 
 
+def moved_days_bound(instance: Instance, job: Job) -> int:
+    """Most days a published patient's apheresis and infusion can move together."""
+    assert job.baseline is not None
+    aph, inf = job.baseline
+    last = instance.days - 1
+    return max(abs(job.earliest_day - aph), abs(job.latest_day - aph)) + max(
+        abs(inf), abs(last - inf)
+    )
+
+
+def stability_scales(instance: Instance) -> tuple[int, int]:
+    """Objective value of one day moved and of one patient moved (0, 0 without a
+    published plan); one moved patient outranks any days moved."""
+    published = [job for job in instance.jobs if job.baseline is not None]
+    if not published:
+        return 0, 0
+    per_day = time_scale(instance)
+    days = sum(moved_days_bound(instance, job) for job in published)
+    return per_day, per_day * (days + 1)
+
+
+def scheduled_scale(instance: Instance) -> int:
+    """Objective value of one unit of priority weight; outranks stability, lateness and
+    waiting."""
+    per_patient = stability_scales(instance)[1]
+    if per_patient == 0:
+        return time_scale(instance)
+    published = sum(job.baseline is not None for job in instance.jobs)
+    return per_patient * (published + 1)
+
+
+def moved(instance: Instance, chain: ChainTimes) -> int:
+    """Days a published patient's apheresis and infusion moved (0 if not published)."""
+    baseline = instance.jobs[chain.job].baseline
+    if baseline is None:
+        return 0
+    return abs(chain.apheresis_day - baseline[0]) + abs(chain.infusion_day - baseline[1])
+
+
+def stability(instance: Instance, chains: list[ChainTimes]) -> tuple[int, int]:
+    """Published patients moved or dropped, and the days moved in all (a dropped patient
+    counts the most days it could have moved, so moving always beats dropping)."""
+    scheduled = {c.job: c for c in chains}
+    patients = days = 0
+    for job in instance.jobs:
+        if job.baseline is None:
+            continue
+        chain = scheduled.get(job.index)
+        shift = moved_days_bound(instance, job) if chain is None else moved(instance, chain)
+        patients += chain is None or shift > 0
+        days += shift
+    return patients, days
+
+
 def objective(instance: Instance, chains: list[ChainTimes]) -> int:
-    """The plan's objective (higher is better): priority-weighted patients, then time."""
+    """The plan's objective (higher is better): priority-weighted patients, then (when
+    re-planning) fewest published patients moved and days moved, then time."""
     scale = scheduled_scale(instance)
-    value = 0
+    per_day, per_patient = stability_scales(instance)
+    patients, days = stability(instance, chains)
+    value = -per_patient * patients - per_day * days
     for chain in chains:
         value += instance.jobs[chain.job].weight * scale
         value -= LATENESS_WEIGHT * chain.lateness(instance) + chain.wait(instance)

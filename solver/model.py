@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from planner import Storage
+from solver import stability
 from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale, shelf_step
 from solver.instance import (
     HOURS_PER_DAY,
@@ -113,6 +114,7 @@ class ChainModel:
         self.add_staff_groups()
         self.add_bed_capacity()
         self.add_trial_rules()
+        self.add_published_plan()
         self.add_objective()
 
     # Variables ----------------------------------------------------------------------------
@@ -456,12 +458,19 @@ class ChainModel:
                     for jv in members
                 )
 
+    def add_published_plan(self) -> None:
+        """Re-planning: kept infusion days; a published patient is dropped only for a
+        newcomer of higher priority (solver/stability.py)."""
+        stability.add_published_plan(self)
+
     def add_objective(self) -> None:
-        """Most patients by priority, then least lateness, then least waiting (from the
-        earliest possible apheresis to infusion)."""
+        """Most patients by priority, then (re-planning) fewest published patients moved
+        and days moved, then least lateness, then least waiting (from the earliest
+        possible apheresis to infusion)."""
         scale = scheduled_scale(self.instance)
         self.model.maximize(
             sum(jv.job.weight * scale * jv.present for jv in self.jobs)
+            - stability.stability_penalty(self)
             - sum(LATENESS_WEIGHT * jv.lateness + jv.wait for jv in self.jobs)
         )
 

@@ -1,0 +1,167 @@
+"""Re-planning against a published plan: one tiny instance per rule, each failing without it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from planner import Plan, ResourceType, Scenario, SolveSettings, Storage
+from planner.plan_diff import compare_plans
+from planner.replan import Pin, Replan
+from solver import solve
+from solver.greedy import greedy
+from solver.instance import compile_instance
+from solver.stability import attach, prepare
+from tests.factories import START, patient, product, tiny_scenario, with_patients
+
+FAST = SolveSettings(deterministic_time=1.0)
+
+
+def _steps(plan: Plan, code: str) -> list[tuple[str, str, object, object]]:
+    """A patient's step rows (not the named or pooled staff), as comparable tuples."""
+    return sorted(
+        (a.step_code, a.resource_code, a.start, a.end)
+        for a in plan.assignments
+        if a.patient_code == code
+        and a.resource_type not in (ResourceType.STAFF, ResourceType.STAFF_POOL)
+    )
+
+
+def _contested() -> tuple[Scenario, Plan, Scenario]:
+    """P1 published on the first apheresis day; then P0 (priority 1) wants only that day."""
+    first = tiny_scenario(patients=(patient("P1"),))
+    published = solve(first, FAST)
+    assert published.schedule_of("P1") is not None
+    urgent = patient("P0", window_days=0, priority=1)
+    return first, published, with_patients(first, urgent, *first.patients)
+
+
+def test_frozen_steps_keep_their_published_times() -> None:
+    """P1's apheresis falls in the 14-day frozen window: the urgent P0 cannot take its day."""
+    _, published, changed = _contested()
+    plan = solve(changed, FAST, replan=Replan(published, START, 14))
+    assert _steps(plan, "P1") == _steps(published, "P1")
+    assert plan.schedule_of("P0") is None
+    # Without the frozen window the urgent patient takes the day and P1 moves.
+    loose = solve(changed, FAST, replan=Replan(published, START, 0))
+    assert loose.schedule_of("P0") is not None
+    assert _steps(loose, "P1") != _steps(published, "P1")
+
+
+def test_a_pinned_patient_keeps_its_chain_outside_the_frozen_window() -> None:
+    """With no frozen days, a pin alone keeps P1 where it was."""
+    _, published, changed = _contested()
+    plan = solve(changed, FAST, replan=Replan(published, START, 0, (Pin("P1"),)))
+    assert _steps(plan, "P1") == _steps(published, "P1")
+    assert plan.schedule_of("P0") is None
+
+
+def test_a_pinned_step_keeps_the_chain_up_to_it() -> None:
+    """Pinning the seeding keeps apheresis and seeding (and the rest of the room stay)."""
+    _, published, changed = _contested()
+    plan = solve(changed, FAST, replan=Replan(published, START, 0, (Pin("P1", "seed"),)))
+    before = {s[0]: s for s in _steps(published, "P1")}
+    after = {s[0]: s for s in _steps(plan, "P1")}
+    for code in ("apheresis", "seed", "expand", "harvest"):
+        assert after[code] == before[code]
+
+
+def test_steps_started_before_the_planning_date_stay() -> None:
+    """Planning three days in, P1's apheresis and seeding have started: its room stay
+    holds, so P0 (priority 1, collected on day 3) finds no room in time."""
+    _, published, changed = _contested()
+    today = START + timedelta(days=3)
+    urgent = patient("P0", day_offset=3, window_days=0, priority=1)
+    changed = with_patients(changed, urgent, changed.patients[1])
+    seed = next(a for a in published.assignments if a.step_code == "seed")
+    assert seed.start.date() < today
+    plan = solve(changed, FAST, replan=Replan(published, today, 0))
+    assert _steps(plan, "P1") == _steps(published, "P1")
+    assert plan.schedule_of("P0") is None
+    # Planned from the horizon start instead, nothing had started: P0 gets the room.
+    assert solve(changed, FAST, replan=Replan(published, START, 0)).schedule_of("P0")
+
+
+def test_stability_comes_before_waiting() -> None:
+    """P1 could now be collected five days earlier; the re-plan leaves it where it was
+    published, a fresh plan moves it forward."""
+    first = tiny_scenario(patients=(patient("P1", day_offset=5),))
+    published = solve(first, FAST)
+    earlier = with_patients(first, patient("P1", window_days=25))
+    kept = solve(earlier, FAST, replan=Replan(published, START, 0))
+    fresh = solve(earlier, FAST)
+    before = published.schedule_of("P1")
+    after, moved = kept.schedule_of("P1"), fresh.schedule_of("P1")
+    assert before is not None and after is not None and moved is not None
+    assert after.apheresis_day == before.apheresis_day
+    assert moved.apheresis_day < before.apheresis_day
+    assert any("Stability: 0 of 1 published patients moved" in n for n in kept.notes)
+
+
+def _one_bed() -> Scenario:
+    """One bed; P1's product stays 20 days, so no other infusion fits beside it, while two
+    ten-day stays fit one after the other without it."""
+    long = product(
+        "LONG",
+        storage=Storage.FRESH,
+        fresh_shelf_days=2,
+        qc_release_days=1,
+        ld_days_before_infusion=0,
+        inpatient_days=20,
+    )
+    base = tiny_scenario(days=26, patients=())
+    rooms = tuple(replace(r, products=("CART", "LONG")) for r in base.cleanrooms)
+    staff = tuple(replace(s, trained_products=("CART", "LONG")) for s in base.staff)
+    return replace(
+        base,
+        products=(product(inpatient_days=10), long),
+        cleanrooms=rooms,
+        staff=staff,
+        ward=replace(base.ward, beds=1),
+        patients=(patient("P1", window_days=0, product_code="LONG"),),
+    )
+
+
+def test_a_published_patient_is_not_dropped_for_newcomers_of_lower_priority() -> None:
+    """Two priority-4 referrals outweigh P1 (priority 3) in patients scheduled, but P1 was
+    published: it stays, and they wait."""
+    first = _one_bed()
+    published = solve(first, FAST)
+    assert published.schedule_of("P1") is not None
+    newcomers = (
+        patient("N1", window_days=15, priority=4),
+        patient("N2", window_days=15, priority=4),
+    )
+    changed = with_patients(first, *first.patients, *newcomers)
+    fresh = solve(changed, FAST)
+    assert fresh.schedule_of("P1") is None  # a plan from scratch takes the two
+    plan = solve(changed, FAST, replan=Replan(published, START, 0))
+    assert plan.schedule_of("P1") is not None
+    assert compare_plans(published, plan).dropped == ()
+
+
+def test_a_published_patient_is_dropped_for_higher_priority_and_the_diff_says_why() -> None:
+    """A priority-1 referral needs P1's bed: P1 is dropped, the notes and the diff say so."""
+    first = _one_bed()
+    published = solve(first, FAST)
+    changed = with_patients(first, *first.patients, patient("N0", window_days=15, priority=1))
+    plan = solve(changed, FAST, replan=Replan(published, START, 0, published_id=7))
+    assert plan.schedule_of("P1") is None and plan.schedule_of("N0") is not None
+    (dropped,) = compare_plans(published, plan).dropped
+    assert dropped.patient_code == "P1"
+    assert "published plan #7, is dropped" in dropped.reason
+    assert "higher priority (N0)" in dropped.reason
+
+
+def test_the_greedy_floor_books_the_published_chains_first() -> None:
+    """The greedy booking (the plan CP-SAT must beat) keeps P1's frozen chain too."""
+    _, published, changed = _contested()
+    replan = Replan(published, START, 14)
+    prepared = prepare(changed, replan)
+    instance = compile_instance(prepared.scenario)
+    attach(instance, replan, prepared)
+    result = greedy(instance)
+    p1 = next(j for j in instance.jobs if j.code == "P1")
+    chain = next(c for c in result.booking.chains if c.job == p1.index)
+    assert chain == p1.published
+    assert all(instance.jobs[c.job].code != "P0" for c in result.booking.chains)
