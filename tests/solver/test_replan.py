@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from planner import Plan, ResourceType, Scenario, SolveSettings, Storage
+import pytest
+
+from planner import Plan, ResourceType, Scenario, SolveSettings, Storage, ValidationError
 from planner.plan_diff import compare_plans
-from planner.replan import Pin, Replan
+from planner.replan import Pin, Replan, fixed_chains
 from solver import solve
 from solver.greedy import greedy
 from solver.instance import compile_instance
@@ -165,3 +167,48 @@ def test_the_greedy_floor_books_the_published_chains_first() -> None:
     chain = next(c for c in result.booking.chains if c.job == p1.index)
     assert chain == p1.published
     assert all(instance.jobs[c.job].code != "P0" for c in result.booking.chains)
+
+
+def test_the_kept_prefix_grows_to_the_whole_room_stay_and_to_the_infusion() -> None:
+    """A frozen seeding keeps the whole stay in the room; the infusion is kept only once
+    its lymphodepletion starts inside the window; a pinned apheresis keeps apheresis only."""
+    scenario = tiny_scenario(patients=(patient("P1"),))
+    published = solve(scenario, FAST)
+    seed = next(a for a in published.assignments if a.step_code == "seed")
+    schedule = published.schedule_of("P1")
+    assert schedule is not None
+    days_to_seed = (seed.start.date() - START).days + 1
+    fixed = fixed_chains(scenario, Replan(published, START, days_to_seed))["P1"]
+    assert [s.step_code for s in fixed.steps] == ["apheresis", "seed", "expand", "harvest"]
+    assert fixed.infusion_day is None
+    days_to_ld = (schedule.ld_start_day - START).days + 1
+    whole = fixed_chains(scenario, Replan(published, START, days_to_ld))["P1"]
+    assert whole.infusion_day == schedule.infusion_day and whole.why == "frozen window"
+    pinned = fixed_chains(scenario, Replan(published, START, 0, (Pin("P1", "apheresis"),)))
+    assert [s.step_code for s in pinned["P1"].steps] == ["apheresis"]
+    assert pinned["P1"].why == "pinned"
+    assert fixed_chains(scenario, Replan(published, START, 0)) == {}
+
+
+def test_compare_plans_counts_moved_added_and_dropped() -> None:
+    """The diff of a plan with itself is empty; a moved patient's days are counted."""
+    first = tiny_scenario(patients=(patient("P1", day_offset=5), patient("P2")))
+    a = solve(first, FAST)
+    assert compare_plans(a, a).changes == () and compare_plans(a, a).unchanged == 2
+    b = solve(with_patients(first, patient("P1", window_days=25), patient("P3")), FAST)
+    diff = compare_plans(a, b)
+    assert {c.patient_code for c in diff.moved} == {"P1"}
+    (moved,) = diff.moved
+    assert moved.apheresis_days < 0 and diff.days_moved == moved.days_moved > 0
+    assert [c.patient_code for c in diff.dropped] == ["P2"]
+    assert "not among plan B's patients" in diff.dropped[0].reason
+    assert [c.patient_code for c in diff.added] == ["P3"]
+
+
+def test_scenario_and_replan_refuse_a_bad_frozen_window() -> None:
+    """Frozen days outside 0-366 are refused with the range."""
+    with pytest.raises(ValidationError, match="Frozen days must be 0-366"):
+        tiny_scenario(frozen_days=-1)
+    plan = solve(tiny_scenario(), FAST)
+    with pytest.raises(ValidationError, match="Frozen days must be 0-366"):
+        Replan(plan, START, 400)
