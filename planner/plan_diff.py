@@ -101,7 +101,7 @@ def compare_plans(a: Plan, b: Plan) -> PlanDiff:
             kind = ADDED
             earlier = why_a.get(code)
             reason = (
-                "not in plan A's patients"
+                "new referral: not among plan A's patients"
                 if earlier is None
                 else f"was unscheduled in A ({earlier.reason}: {earlier.detail})"
             )
