@@ -120,6 +120,8 @@ class _LabelledRect(QGraphicsRectItem):
     pinned: bool = False
     #: Pixels left free before the label (for a pin marker drawn underneath).
     indent_px: float = 0.0
+    #: Whether a pinned rectangle draws the pin's head (only the first of a run does).
+    marker: bool = True
 
     def paint(
         self,
@@ -136,14 +138,14 @@ class _LabelledRect(QGraphicsRectItem):
             painter.setPen(QPen(PIN_COLOUR, 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect.adjusted(1, 1, -1, -1))
-            radius = min(4.0, rect.height() / 3)
-            painter.setBrush(QBrush(PIN_COLOUR))
-            painter.setPen(QPen(QColor("white"), 1))
-            painter.drawEllipse(
-                QPointF(rect.left() + radius + 2, rect.center().y()), radius, radius
-            )
+            if self.marker:
+                radius = min(4.0, rect.height() / 3)
+                painter.setBrush(QBrush(PIN_COLOUR))
+                painter.setPen(QPen(QColor("white"), 1))
+                head = QPointF(rect.left() + radius + 2, rect.center().y())
+                painter.drawEllipse(head, radius, radius)
+                indent = 2 * radius + 3
             painter.restore()
-            indent = 2 * radius + 3
         metrics = QFontMetrics(painter.font())
         room = rect.width() - 6 - indent
         text = next((t for t in self.labels if t and metrics.horizontalAdvance(t) <= room), "")
@@ -563,6 +565,7 @@ class GanttView(QGraphicsView):
             rect = run[0].rect().united(run[-1].rect())
             for bar in run:
                 bar.labels = ()
+                bar.marker = bar is run[0]
             main = max(run, key=lambda b: b.rect().width())
             label = SpanLabel(run[0].assignment.patient_code, rect, main.brush().color())
             if run[0].pinned:
