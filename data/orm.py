@@ -372,6 +372,8 @@ class PriorityWeightRow(Versioned, Base):
     position: Mapped[int]
     priority: Mapped[int]
     weight: Mapped[int]
+    #: Objective weight of one day of lateness of a patient of this priority.
+    lateness_weight: Mapped[int] = mapped_column(default=10)
 
 
 #: Tables owned by a scenario, parents before children (delete in reverse).
@@ -436,6 +438,8 @@ class PlanRow(Versioned, Base):
     published_seq: Mapped[int] = mapped_column(default=0)
     #: When the plan was published, UTC (naive in the column).
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The objective level by level: [name, value, bound or null, maximise].
+    solver_levels: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class PinRow(Versioned, Base):

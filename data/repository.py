@@ -84,6 +84,7 @@ from planner import (
     Ward,
     Window,
 )
+from planner.plan import ObjectiveLevel
 from planner.replan import Pin
 
 RowT = TypeVar("RowT", bound=Versioned)
@@ -489,6 +490,13 @@ class Repository:
 # Scenario: planner -> rows -------------------------------------------------------------------
 
 
+def _level(name: object, value: object, bound: object, maximise: object) -> ObjectiveLevel:
+    """An objective level from its stored JSON list."""
+    return ObjectiveLevel(
+        str(name), int(str(value)), None if bound is None else int(str(bound)), bool(maximise)
+    )
+
+
 def _published_id(rows: Sequence[PlanRow]) -> int | None:
     """The published plan among a scenario's plan rows: the one published last."""
     published = [r for r in rows if r.published_seq > 0]
@@ -665,7 +673,13 @@ def _insert_contents(session: Session, sid: int, scenario: Scenario) -> None:
         session,
         PriorityWeightRow,
         [
-            {"scenario_id": sid, "position": i, "priority": priority, "weight": weight}
+            {
+                "scenario_id": sid,
+                "position": i,
+                "priority": priority,
+                "weight": weight,
+                "lateness_weight": scenario.lateness_weight(priority),
+            }
             for i, (priority, weight) in enumerate(scenario.priority_weights)
         ],
     )
@@ -959,6 +973,9 @@ def _load_scenario(session: Session, row: ScenarioRow) -> Scenario:
             (w.priority, w.weight) for w in _children(session, PriorityWeightRow, sid)
         ),
         frozen_days=row.frozen_days,
+        lateness_weights=tuple(
+            (w.priority, w.lateness_weight) for w in _children(session, PriorityWeightRow, sid)
+        ),
     )
 
 
@@ -1090,6 +1107,7 @@ def _insert_plan(session: Session, scenario_id: int, plan: Plan, chosen_seq: int
                 solver_cp_sat_status=solver.cp_sat_status,
                 solver_stopped=solver.stopped,
                 solver_versions=solver.versions,
+                solver_levels=[[lv.name, lv.value, lv.bound, lv.maximise] for lv in solver.levels],
                 settings_deterministic=settings.deterministic,
                 settings_deterministic_time=settings.deterministic_time,
                 settings_time_limit_s=settings.time_limit_s,
@@ -1245,6 +1263,12 @@ def _load_plan(session: Session, row: PlanRow) -> Plan:
             cp_sat_status=row.solver_cp_sat_status,
             stopped=row.solver_stopped,
             versions=row.solver_versions,
+            levels=tuple(
+                ObjectiveLevel(
+                    str(name), int(value), None if bound is None else int(bound), bool(up)
+                )
+                for name, value, bound, up in row.solver_levels
+            ),
         ),
         notes=tuple(row.notes),
     )

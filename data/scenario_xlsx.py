@@ -160,6 +160,12 @@ SHEETS: tuple[Sheet, ...] = (
         (
             Column("priority", "int", "Priority 1-9 (1 most urgent); each exactly once.", True),
             Column("weight", "int", "Objective weight of one scheduled patient, 0 or more.", True),
+            Column(
+                "lateness_weight",
+                "int",
+                "Objective weight of one day of lateness of a patient of this priority, 0-1000 "
+                "(blank: 10). It counts after patients scheduled and stability, before waiting.",
+            ),
         ),
     ),
     Sheet(

@@ -155,6 +155,12 @@ def format_plan(plan: Plan) -> str:
     ]
     if info.versions:
         lines.append(f"Versions             {info.versions}")
+    if info.levels:
+        lines += ["", "Objective levels (most important first)"]
+        for level in info.levels:
+            bound = "" if level.bound is None else f"   bound {level.bound:,}, gap {level.gap:,}"
+            best = "higher" if level.maximise else "lower"
+            lines.append(f"  {level.name:<34}{level.value:>10,}  ({best} is better){bound}")
     if plan.notes:
         lines += ["", "Notes"] + [f"  {note}" for note in plan.notes]
     lines += ["", f"Unscheduled patients ({len(plan.unscheduled)})"]

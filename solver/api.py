@@ -17,7 +17,7 @@ from planner.plan import CP_SAT_NOT_RUN
 from planner.replan import Replan
 from planner.sanity import never_feasible
 from solver import stability
-from solver.chain import ChainTimes, objective, trivial_bound
+from solver.chain import ChainTimes, objective, objective_levels, trivial_bound
 from solver.extract import build_plan, explain
 from solver.greedy import Failure, greedy
 from solver.instance import Instance, compile_instance
@@ -157,6 +157,7 @@ def solve(
         cp_sat_status=cp_status,
         stopped=stopped,
         versions=versions(),
+        levels=objective_levels(instance, chains, bound),
     )
     report("extract", value, len(chains))
     plan = build_plan(instance, chains, info, datetime.now(UTC), tuple(notes))

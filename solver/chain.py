@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner import Storage
+from planner.plan import ObjectiveLevel
 from solver.instance import HOURS_PER_DAY, Instance, Job
 
-#: Weight of one day of lateness against one day of vein-to-vein time.
+#: Weight of one day of lateness against one day of waiting, unless a scenario sets its own
+#: per priority (Scenario.lateness_weights).
 LATENESS_WEIGHT = 10
 
 
@@ -91,7 +93,8 @@ def time_scale(instance: Instance) -> int:
     """Objective value of the last stability unit (one day moved): outranks any lateness
     and waiting."""
     before = max([0] + [-job.earliest_day for job in instance.jobs])
-    per_patient = (LATENESS_WEIGHT + 1) * (instance.days + HOURS_PER_DAY + before)
+    late = max([LATENESS_WEIGHT] + [job.lateness_weight for job in instance.jobs])
+    per_patient = (late + 1) * (instance.days + HOURS_PER_DAY + before)
     return per_patient * max(1, len(instance.jobs)) + 1
 
 
@@ -158,10 +161,36 @@ def objective(instance: Instance, chains: list[ChainTimes]) -> int:
     value = -per_patient * patients - per_day * days
     for chain in chains:
         value += instance.jobs[chain.job].weight * scale
-        value -= LATENESS_WEIGHT * chain.lateness(instance) + chain.wait(instance)
+        job = instance.jobs[chain.job]
+        value -= job.lateness_weight * chain.lateness(instance) + chain.wait(instance)
     return value
 
 
 def trivial_bound(instance: Instance) -> int:
     """An upper bound on the objective: every patient scheduled with no lateness or wait."""
     return sum(job.weight for job in instance.jobs) * scheduled_scale(instance)
+
+
+def objective_levels(
+    instance: Instance, chains: list[ChainTimes], bound: float | None = None
+) -> tuple[ObjectiveLevel, ...]:
+    """The objective level by level, most important first; the first level's bound is
+    read from the bound of the whole objective (each level outranks all below it)."""
+    scale = scheduled_scale(instance)
+    total = sum(job.weight for job in instance.jobs)
+    weight = sum(instance.jobs[c.job].weight for c in chains)
+    # A value W * scale - r with 0 <= r < scale bounds W by its ceiling over scale.
+    weight_bound = None if bound is None else min(total, -(-round(bound) // scale))
+    levels = [ObjectiveLevel("patients scheduled (priority weight)", weight, weight_bound, True)]
+    if any(job.baseline is not None for job in instance.jobs):
+        patients, days = stability(instance, chains)
+        levels += [
+            ObjectiveLevel("published patients moved or dropped", patients),
+            ObjectiveLevel("days moved (dropped: most possible)", days),
+        ]
+    lateness = sum(instance.jobs[c.job].lateness_weight * c.lateness(instance) for c in chains)
+    levels += [
+        ObjectiveLevel("lateness (weighted days)", lateness),
+        ObjectiveLevel("waiting (days)", sum(c.wait(instance) for c in chains)),
+    ]
+    return tuple(levels)

@@ -82,6 +82,8 @@ class Job:
     fixed_device: int | None = None
     #: Why the job cannot be scheduled at all, if known before solving.
     blocked: tuple[UnscheduledReason, str] | None = None
+    #: Objective weight of one day of lateness (by the patient's priority).
+    lateness_weight: int = 10
     #: Re-planning (solver/stability.py): infusion day kept from the published plan.
     fixed_infusion: int | None = None
     #: Apheresis and infusion day in the published plan (the patient was scheduled there).
@@ -446,6 +448,7 @@ def _job(instance: Instance, index: int, patient: Patient) -> Job:
         patient=patient,
         product=product,
         weight=weight,
+        lateness_weight=scenario.lateness_weight(scenario.effective_priority(patient)),
         earliest_day=earliest,
         latest_day=latest,
         needed_day=needed,

@@ -10,7 +10,7 @@ from ortools.sat.python import cp_model
 
 from planner import Storage
 from solver import stability
-from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale, shelf_step
+from solver.chain import ChainTimes, apheresis_end, scheduled_scale, shelf_step
 from solver.instance import (
     HOURS_PER_DAY,
     RELEASE_OFFSET,
@@ -471,7 +471,7 @@ class ChainModel:
         self.model.maximize(
             sum(jv.job.weight * scale * jv.present for jv in self.jobs)
             - stability.stability_penalty(self)
-            - sum(LATENESS_WEIGHT * jv.lateness + jv.wait for jv in self.jobs)
+            - sum(jv.job.lateness_weight * jv.lateness + jv.wait for jv in self.jobs)
         )
 
     # Hints and extraction -----------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from planner import Plan, ResourceType, Scenario, SolveSettings, Storage, ValidationError
+from planner.kpis import format_plan
 from planner.plan_diff import compare_plans
 from planner.replan import Pin, Replan, fixed_chains
 from solver import solve
@@ -212,3 +213,40 @@ def test_scenario_and_replan_refuse_a_bad_frozen_window() -> None:
     plan = solve(tiny_scenario(), FAST)
     with pytest.raises(ValidationError, match="Frozen days must be 0-366"):
         Replan(plan, START, 400)
+
+
+def test_lateness_weights_per_priority_decide_who_is_late() -> None:
+    """Two late patients, one slot a day: the priority class whose lateness weighs more goes
+    first, whichever that is."""
+    late = (
+        patient("P1", window_days=10, priority=2, needed_infusion=START + timedelta(days=5)),
+        patient("P2", window_days=10, priority=3, needed_infusion=START + timedelta(days=5)),
+    )
+    base = tiny_scenario(patients=late)
+    firsts = []
+    for favoured in (2, 3):
+        weights = tuple((p, 100 if p == favoured else 1) for p in range(1, 10))
+        plan = solve(replace(base, lateness_weights=weights), FAST)
+        first = min(plan.schedules, key=lambda s: (s.apheresis_day, s.patient_code))
+        firsts.append(first.patient_code)
+    assert firsts == ["P1", "P2"]
+
+
+def test_the_plan_reports_each_objective_level() -> None:
+    """A re-plan reports patients scheduled (with its bound), stability, lateness, waiting."""
+    _, published, changed = _contested()
+    plan = solve(changed, FAST, replan=Replan(published, START, 14))
+    names = [level.name for level in plan.solver.levels]
+    assert names == [
+        "patients scheduled (priority weight)",
+        "published patients moved or dropped",
+        "days moved (dropped: most possible)",
+        "lateness (weighted days)",
+        "waiting (days)",
+    ]
+    scheduled, moved, days, *_ = plan.solver.levels
+    assert scheduled.value == 10 and scheduled.bound is not None and scheduled.bound >= 10
+    assert (moved.value, days.value) == (0, 0)
+    fresh = solve(changed, FAST)
+    assert [lv.name for lv in fresh.solver.levels][1] == "lateness (weighted days)"
+    assert "Objective levels (most important first)" in format_plan(plan)

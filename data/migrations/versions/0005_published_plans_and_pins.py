@@ -1,8 +1,10 @@
 """Published plans, the frozen window and pins.
 
-Adds scenario.frozen_days (14 for existing scenarios), plan.published_seq (0: never
+Adds scenario.frozen_days (14 for existing scenarios), priority_weight.lateness_weight
+(10 for existing ones, the weight every priority had), plan.published_seq (0: never
 published; the highest is the scenario's published plan, earlier published ones are
-superseded), plan.published_at, and the pin table (a patient, or a patient's chain up to
+superseded), plan.published_at, plan.solver_levels (the objective level by level; none for older
+plans), and the pin table (a patient, or a patient's chain up to
 a step, kept in re-plans).
 
 Revision ID: 0005
@@ -29,9 +31,16 @@ def upgrade() -> None:
         sa.Column("frozen_days", sa.Integer(), nullable=False, server_default="14"),
     )
     op.add_column(
+        "priority_weight",
+        sa.Column("lateness_weight", sa.Integer(), nullable=False, server_default="10"),
+    )
+    op.add_column(
         "plan", sa.Column("published_seq", sa.Integer(), nullable=False, server_default="0")
     )
     op.add_column("plan", sa.Column("published_at", sa.DateTime(), nullable=True))
+    op.add_column(
+        "plan", sa.Column("solver_levels", sa.JSON(), nullable=False, server_default="[]")
+    )
     op.create_table(
         "pin",
         sa.Column("scenario_id", sa.Integer(), nullable=False),
@@ -60,6 +69,8 @@ def downgrade() -> None:
     """Drop the pin table and the columns."""
     op.drop_index(op.f("ix_pin_scenario_id"), table_name="pin")
     op.drop_table("pin")
+    op.drop_column("plan", "solver_levels")
     op.drop_column("plan", "published_at")
     op.drop_column("plan", "published_seq")
+    op.drop_column("priority_weight", "lateness_weight")
     op.drop_column("scenario", "frozen_days")
