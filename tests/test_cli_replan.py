@@ -170,3 +170,18 @@ def test_bad_replan_input_is_one_line_and_changes_nothing(
     assert message in err
     assert repo.count_rows() == before
     assert repo.published_plan_id(DEMO_NAME) is None
+
+
+def test_a_plan_stopped_early_is_not_published(
+    tiny_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stopped search's plan can be used but not published: one line, nothing changes."""
+    from dataclasses import replace
+
+    repo = Repository(open_database(tiny_url))
+    plan = repo.load_plan(1)
+    stopped = repo.save_plan(replace(plan, solver=replace(plan.solver, stopped=True)))
+    capsys.readouterr()
+    assert main(["--db", tiny_url, "publish", "--plan", str(stopped)]) == 1
+    assert "was stopped early" in capsys.readouterr().err
+    assert repo.published_plan_id(DEMO_NAME) is None
