@@ -23,7 +23,7 @@ from solver.greedy import Failure, greedy
 from solver.instance import Instance, compile_instance
 from solver.model import ChainModel
 from solver.slot import with_competition_named
-from solver.staffing import assign_staff
+from solver.staffing import Preferred, assign_staff
 
 ProgressHook = Callable[[SolveProgress], None]
 CancelHook = Callable[[], bool]
@@ -165,7 +165,7 @@ def solve(
     if replan is not None:
         plan = replace(plan, notes=plan.notes + stability.notes(instance, replan, prepared, plan))
     report("staff", value, len(plan.schedules))
-    plan = _name_staff(scenario, plan, settings)
+    plan = _name_staff(scenario, plan, settings, stability.kept_names(replan, prepared))
     report("done", value, len(plan.schedules))
     return plan
 
@@ -174,9 +174,11 @@ def solve(
 _GAP_NOTES = 20
 
 
-def _name_staff(scenario: Scenario, plan: Plan, settings: SolveSettings) -> Plan:
+def _name_staff(
+    scenario: Scenario, plan: Plan, settings: SolveSettings, prefer: Preferred | None = None
+) -> Plan:
     """The plan with named people beside its staff-pool rows, and notes on any gaps."""
-    staffing = assign_staff(scenario, plan.assignments, seed=settings.seed)
+    staffing = assign_staff(scenario, plan.assignments, seed=settings.seed, prefer=prefer)
     if not staffing.needs:
         return plan
     notes = [staffing.summary()] + [g.describe() for g in staffing.gaps[:_GAP_NOTES]]

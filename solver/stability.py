@@ -13,11 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from planner import DoneStep, DoneStepConflict, Plan, Scenario, UnscheduledReason
+from planner import (
+    DoneStep,
+    DoneStepConflict,
+    Plan,
+    ResourceType,
+    Scenario,
+    UnscheduledReason,
+)
 from planner.replan import FixedChain, Replan, fixed_chains, published_chain, with_fixed_steps
 from solver.chain import (
     ChainTimes,
@@ -35,6 +43,7 @@ from solver.instance import (
     step_group_people,
     step_pool_hours,
 )
+from solver.staffing import Preferred
 
 if TYPE_CHECKING:
     from solver.greedy import Booking
@@ -314,3 +323,15 @@ def notes(instance: Instance, replan: Replan, prepared: Prepared, plan: Plan) ->
 
 def _job_of(instance: Instance, code: str) -> Job | None:
     return next((j for j in instance.jobs if j.code == code), None)
+
+
+def kept_names(replan: Replan | None, prepared: Prepared) -> Preferred:
+    """The people the published plan named for the steps a re-plan keeps."""
+    if replan is None:
+        return {}
+    kept = {(code, s.step_code) for code, chain in prepared.fixed.items() for s in chain.steps}
+    names: dict[tuple[str, str, datetime], set[str]] = {}
+    for a in replan.published.assignments:
+        if a.resource_type is ResourceType.STAFF and (a.patient_code, a.step_code) in kept:
+            names.setdefault((a.patient_code, a.step_code, a.start), set()).add(a.resource_code)
+    return {key: frozenset(codes) for key, codes in names.items()}

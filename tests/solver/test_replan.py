@@ -250,3 +250,28 @@ def test_the_plan_reports_each_objective_level() -> None:
     fresh = solve(changed, FAST)
     assert [lv.name for lv in fresh.solver.levels][1] == "lateness (weighted days)"
     assert "Objective levels (most important first)" in format_plan(plan)
+
+
+def test_kept_steps_keep_the_people_the_published_plan_named() -> None:
+    """The published plan named the other operator for P1's steps (both could do them):
+    the re-plan keeps those names on the frozen steps instead of naming afresh."""
+    _, published, changed = _contested()
+    swap = {"OP1": "OP2", "OP2": "OP1"}
+    rows = tuple(
+        replace(a, resource_code=swap[a.resource_code])
+        if a.resource_type is ResourceType.STAFF and a.patient_code == "P1"
+        else a
+        for a in published.assignments
+    )
+    swapped = replace(published, assignments=rows)
+
+    def names(plan: Plan) -> list[tuple[str, str, object]]:
+        return sorted(
+            (a.step_code, a.resource_code, a.start)
+            for a in plan.assignments
+            if a.resource_type is ResourceType.STAFF and a.patient_code == "P1"
+        )
+
+    assert names(swapped) != names(published)
+    plan = solve(changed, FAST, replan=Replan(swapped, START, 14))
+    assert names(plan) == names(swapped)
