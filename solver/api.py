@@ -163,7 +163,8 @@ def solve(
     plan = build_plan(instance, chains, info, datetime.now(UTC), tuple(notes))
     plan = with_competition_named(instance, plan)
     if replan is not None:
-        plan = replace(plan, notes=plan.notes + stability.notes(instance, replan, prepared, plan))
+        extra = stability.notes(instance, replan, prepared, plan, chains)
+        plan = replace(plan, notes=plan.notes + extra)
     report("staff", value, len(plan.schedules))
     plan = _name_staff(scenario, plan, settings, stability.kept_names(replan, prepared))
     report("done", value, len(plan.schedules))

@@ -267,8 +267,16 @@ def stability_penalty(cm: ChainModel) -> cp_model.LinearExpr:
 # Notes ------------------------------------------------------------------------------------
 
 
-def notes(instance: Instance, replan: Replan, prepared: Prepared, plan: Plan) -> tuple[str, ...]:
+def notes(
+    instance: Instance,
+    replan: Replan,
+    prepared: Prepared,
+    plan: Plan,
+    chains: list[ChainTimes],
+) -> tuple[str, ...]:
     """What the re-plan kept, how many published patients moved, and why any was dropped."""
+    from solver.greedy import rebook  # greedy books published chains with this module
+
     scenario = instance.scenario
     kinds: dict[str, int] = {}
     for kept in prepared.fixed.values():
@@ -307,7 +315,14 @@ def notes(instance: Instance, replan: Replan, prepared: Prepared, plan: Plan) ->
             and other.baseline is None
             and scenario.effective_priority(other.patient) < priority
         )
-        if job.index in instance.kept and higher:
+        # A patient that still fits beside the plan was left out by a search cut short.
+        if isinstance(rebook(instance, chains).insert(job), ChainTimes):
+            out.append(
+                f"{job.code} (priority {priority}), scheduled in {replan.name}, is left out "
+                "although it still fits beside this plan: the search stopped before it found "
+                "that; solve again with a larger budget."
+            )
+        elif job.index in instance.kept and higher:
             out.append(
                 f"{job.code} (priority {priority}), scheduled in {replan.name}, is dropped: its "
                 f"capacity went to newly scheduled patients of higher priority "
