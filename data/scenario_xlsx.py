@@ -38,7 +38,11 @@ from data.scenario_json import (
     scenario_to_dict,
 )
 from planner import Grade, PatientStatus, Role, Scenario, Storage
-from planner.scenario import DEFAULT_PRIORITY_WEIGHTS
+from planner.scenario import (
+    DEFAULT_FROZEN_DAYS,
+    DEFAULT_LATENESS_WEIGHT,
+    DEFAULT_PRIORITY_WEIGHTS,
+)
 
 # Limits on files read (documented in docs/scenario-format.md) ---------------------------------
 
@@ -687,9 +691,10 @@ def build_workbook(scenario: Scenario | None = None) -> Workbook:
         rows = _rows(scenario_to_dict(scenario))
     else:
         rows = {s.name: [] for s in SHEETS}
-        rows["Scenario"] = [{"format_version": FORMAT_VERSION}]
+        rows["Scenario"] = [{"format_version": FORMAT_VERSION, "frozen_days": DEFAULT_FROZEN_DAYS}]
         rows["Priority weights"] = [
-            {"priority": p, "weight": w} for p, w in DEFAULT_PRIORITY_WEIGHTS
+            {"priority": p, "weight": w, "lateness_weight": DEFAULT_LATENESS_WEIGHT}
+            for p, w in DEFAULT_PRIORITY_WEIGHTS
         ]
     for sheet in SHEETS:
         _table(wb.create_sheet(sheet.name), sheet, rows[sheet.name])
