@@ -108,25 +108,37 @@ def moved_days_bound(instance: Instance, job: Job) -> int:
     )
 
 
-def stability_scales(instance: Instance) -> tuple[int, int]:
-    """Objective value of one day moved and of one patient moved (0, 0 without a
-    published plan); one moved patient outranks any days moved."""
+#: Objectives stay within the integers a double holds exactly (CP-SAT reports doubles).
+_EXACT = 2**53
+
+
+def stability_scales(instance: Instance) -> tuple[int, int, int]:
+    """Objective value of one day moved, one published patient moved and one dropped
+    (zeros without a published plan); each outranks everything after it.
+
+    On a centre so large that three levels would pass 2**53, a drop counts as a move.
+    """
     published = [job for job in instance.jobs if job.baseline is not None]
     if not published:
-        return 0, 0
+        return 0, 0, 0
+    n = len(published)
     per_day = time_scale(instance)
-    days = sum(moved_days_bound(instance, job) for job in published)
-    return per_day, per_day * (days + 1)
+    per_moved = per_day * (sum(moved_days_bound(instance, job) for job in published) + 1)
+    per_dropped = per_moved * (n + 1)
+    weights = max(1, sum(job.weight for job in instance.jobs))
+    if per_dropped * (n + 1) * weights > _EXACT:
+        per_dropped = per_moved
+    return per_day, per_moved, per_dropped
 
 
 def scheduled_scale(instance: Instance) -> int:
     """Objective value of one unit of priority weight; outranks stability, lateness and
     waiting."""
-    per_patient = stability_scales(instance)[1]
-    if per_patient == 0:
+    per_dropped = stability_scales(instance)[2]
+    if per_dropped == 0:
         return time_scale(instance)
     published = sum(job.baseline is not None for job in instance.jobs)
-    return per_patient * (published + 1)
+    return per_dropped * (published + 1)
 
 
 def moved(instance: Instance, chain: ChainTimes) -> int:
@@ -137,28 +149,30 @@ def moved(instance: Instance, chain: ChainTimes) -> int:
     return abs(chain.apheresis_day - baseline[0]) + abs(chain.infusion_day - baseline[1])
 
 
-def stability(instance: Instance, chains: list[ChainTimes]) -> tuple[int, int]:
-    """Published patients moved or dropped, and the days moved in all (a dropped patient
-    counts the most days it could have moved, so moving always beats dropping)."""
+def stability(instance: Instance, chains: list[ChainTimes]) -> tuple[int, int, int]:
+    """Published patients dropped; of those kept, how many moved and the days moved."""
     scheduled = {c.job: c for c in chains}
-    patients = days = 0
+    dropped = patients = days = 0
     for job in instance.jobs:
         if job.baseline is None:
             continue
         chain = scheduled.get(job.index)
-        shift = moved_days_bound(instance, job) if chain is None else moved(instance, chain)
-        patients += chain is None or shift > 0
+        if chain is None:
+            dropped += 1
+            continue
+        shift = moved(instance, chain)
+        patients += shift > 0
         days += shift
-    return patients, days
+    return dropped, patients, days
 
 
 def objective(instance: Instance, chains: list[ChainTimes]) -> int:
     """The plan's objective (higher is better): priority-weighted patients, then (when
-    re-planning) fewest published patients moved and days moved, then time."""
+    re-planning) fewest published patients dropped, moved and days moved, then time."""
     scale = scheduled_scale(instance)
-    per_day, per_patient = stability_scales(instance)
-    patients, days = stability(instance, chains)
-    value = -per_patient * patients - per_day * days
+    per_day, per_moved, per_dropped = stability_scales(instance)
+    dropped, patients, days = stability(instance, chains)
+    value = -per_dropped * dropped - per_moved * patients - per_day * days
     for chain in chains:
         value += instance.jobs[chain.job].weight * scale
         job = instance.jobs[chain.job]
@@ -183,10 +197,11 @@ def objective_levels(
     weight_bound = None if bound is None else min(total, -(-round(bound) // scale))
     levels = [ObjectiveLevel("patients scheduled (priority weight)", weight, weight_bound, True)]
     if any(job.baseline is not None for job in instance.jobs):
-        patients, days = stability(instance, chains)
+        dropped, patients, days = stability(instance, chains)
         levels += [
-            ObjectiveLevel("published patients moved or dropped", patients),
-            ObjectiveLevel("days moved (dropped: most possible)", days),
+            ObjectiveLevel("published patients dropped", dropped),
+            ObjectiveLevel("published patients moved", patients),
+            ObjectiveLevel("days moved (apheresis + infusion)", days),
         ]
     lateness = sum(instance.jobs[c.job].lateness_weight * c.lateness(instance) for c in chains)
     levels += [

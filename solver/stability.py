@@ -227,11 +227,13 @@ def add_published_plan(cm: ChainModel) -> None:
 
 
 def stability_penalty(cm: ChainModel) -> cp_model.LinearExpr:
-    """Objective value lost to published patients moved or dropped and to days moved."""
+    """Objective value lost to published patients dropped, to those moved and to days
+    moved."""
     inst, m = cm.instance, cm.model
-    per_day, per_patient = stability_scales(inst)
-    if per_patient == 0:
+    per_day, per_moved, per_dropped = stability_scales(inst)
+    if per_dropped == 0:
         return cp_model.LinearExpr.constant(0)
+    kept_vars: list[cp_model.IntVar] = []
     moved_vars: list[cp_model.IntVar] = []
     day_vars: list[cp_model.IntVar] = []
     for jv in cm.jobs:
@@ -244,23 +246,22 @@ def stability_penalty(cm: ChainModel) -> cp_model.LinearExpr:
         di = m.new_int_var(0, span, f"{code}.moved_inf")
         m.add_abs_equality(da, jv.apheresis - aph)
         m.add_abs_equality(di, jv.infusion - inf)
-        bound = moved_days_bound(inst, jv.job)
-        days = m.new_int_var(0, bound, f"{code}.moved_days")
+        days = m.new_int_var(0, moved_days_bound(inst, jv.job), f"{code}.moved_days")
         m.add(days >= da + di).only_enforce_if(jv.present)
-        # Dropping costs the most days a move could: moving always beats dropping.
-        m.add(days == bound).only_enforce_if(~jv.present)
         moved = m.new_bool_var(f"{code}.moved")
-        m.add(da + di == 0).only_enforce_if(~moved)
-        m.add_bool_or([jv.present, moved])
+        m.add(da + di == 0).only_enforce_if([~moved, jv.present])
+        kept_vars.append(jv.present)
         moved_vars.append(moved)
         day_vars.append(days)
-    # Published patients the model could not even build a chain for are moved for sure.
-    built = {jv.job.index for jv in cm.jobs}
-    lost = [job for job in inst.jobs if job.baseline is not None and job.index not in built]
-    constant = per_patient * len(lost) + per_day * sum(moved_days_bound(inst, j) for j in lost)
+    # Every published patient counts as dropped unless kept; those the model could not
+    # even build a chain for are dropped for sure.
+    published = sum(job.baseline is not None for job in inst.jobs)
     return cp_model.LinearExpr.weighted_sum(
-        [*moved_vars, *day_vars, 1],
-        [per_patient] * len(moved_vars) + [per_day] * len(day_vars) + [constant],
+        [*kept_vars, *moved_vars, *day_vars, 1],
+        [-per_dropped] * len(kept_vars)
+        + [per_moved] * len(moved_vars)
+        + [per_day] * len(day_vars)
+        + [per_dropped * published],
     )
 
 

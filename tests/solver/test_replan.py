@@ -233,20 +233,22 @@ def test_lateness_weights_per_priority_decide_who_is_late() -> None:
 
 
 def test_the_plan_reports_each_objective_level() -> None:
-    """A re-plan reports patients scheduled (with its bound), stability, lateness, waiting."""
+    """A re-plan reports patients scheduled (with its bound), stability (dropped, moved,
+    days), lateness and waiting."""
     _, published, changed = _contested()
     plan = solve(changed, FAST, replan=Replan(published, START, 14))
     names = [level.name for level in plan.solver.levels]
     assert names == [
         "patients scheduled (priority weight)",
-        "published patients moved or dropped",
-        "days moved (dropped: most possible)",
+        "published patients dropped",
+        "published patients moved",
+        "days moved (apheresis + infusion)",
         "lateness (weighted days)",
         "waiting (days)",
     ]
-    scheduled, moved, days, *_ = plan.solver.levels
+    scheduled, dropped, moved, days, *_ = plan.solver.levels
     assert scheduled.value == 10 and scheduled.bound is not None and scheduled.bound >= 10
-    assert (moved.value, days.value) == (0, 0)
+    assert (dropped.value, moved.value, days.value) == (0, 0, 0)
     fresh = solve(changed, FAST)
     assert [lv.name for lv in fresh.solver.levels][1] == "lateness (weighted days)"
     assert "Objective levels (most important first)" in format_plan(plan)
