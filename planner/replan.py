@@ -17,8 +17,9 @@ from datetime import date, datetime, time, timedelta
 from planner.patients import DoneStep, Patient, PatientStatus
 from planner.plan import Assignment, Plan, ResourceType
 from planner.products import Product
+from planner.resources import Window
 from planner.scenario import MAX_FROZEN_DAYS, Scenario
-from planner.validation import check, check_code
+from planner.validation import DoneStepConflict, check, check_code
 
 #: Step codes of the chain around the process steps a pin may name.
 APHERESIS, INFUSION = "apheresis", "infusion"
@@ -215,6 +216,32 @@ def _whole_stays(product: Product, n_fixed: int) -> int:
         if held and held[0] + 1 < n_fixed:
             n_fixed = max(n_fixed, held[-1] + 2)
     return n_fixed
+
+
+def check_kept_in_service(scenario: Scenario, fixed: dict[str, FixedChain], replan: Replan) -> None:
+    """Refuse kept steps still to come whose cleanroom or device is down meanwhile (steps
+    done are facts and kept regardless; a kept step is a promise the downtime breaks)."""
+    started = datetime.combine(replan.today, time())
+    rooms = {r.code: r.downtime for r in scenario.cleanrooms}
+    down: dict[str, tuple[Window, ...]] = dict(rooms)
+    for d in scenario.devices:
+        # A device standing in one room is down with it (as the solver counts it).
+        down[d.code] = d.downtime + (rooms[d.room_codes[0]] if len(d.room_codes) == 1 else ())
+    recorded = {(p.code, s.step_code) for p in scenario.patients for s in p.done_steps}
+    for code, chain in sorted(fixed.items()):
+        for step in chain.steps:
+            if (code, step.step_code) in recorded or step.end <= started:
+                continue
+            for window in down.get(step.resource_code, ()):
+                if window.start < step.end and step.start < window.end:
+                    why = f" ({window.reason})" if window.reason else ""
+                    raise DoneStepConflict(
+                        f"Patient '{code}': step '{step.step_code}' {step.start:%Y-%m-%d %H:%M}"
+                        f" in {step.resource_code} is kept as in {replan.name} ({chain.why}) "
+                        f"but {step.resource_code} is down from {window.start:%Y-%m-%d %H:%M} "
+                        f"to {window.end:%Y-%m-%d %H:%M}{why}. Unpin it, shorten the frozen "
+                        "days, or re-plan with --fresh."
+                    )
 
 
 def with_fixed_steps(scenario: Scenario, fixed: dict[str, FixedChain]) -> Scenario:

@@ -26,7 +26,14 @@ from planner import (
     Scenario,
     UnscheduledReason,
 )
-from planner.replan import FixedChain, Replan, fixed_chains, published_chain, with_fixed_steps
+from planner.replan import (
+    FixedChain,
+    Replan,
+    check_kept_in_service,
+    fixed_chains,
+    published_chain,
+    with_fixed_steps,
+)
 from solver.chain import (
     ChainTimes,
     apheresis_end,
@@ -63,6 +70,7 @@ def prepare(scenario: Scenario, replan: Replan | None) -> Prepared:
     if replan is None:
         return Prepared(scenario, {})
     fixed = fixed_chains(scenario, replan)
+    check_kept_in_service(scenario, fixed, replan)
     try:
         working = with_fixed_steps(scenario, fixed)
     except DoneStepConflict as error:

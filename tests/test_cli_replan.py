@@ -185,3 +185,30 @@ def test_a_plan_stopped_early_is_not_published(
     assert main(["--db", tiny_url, "publish", "--plan", str(stopped)]) == 1
     assert "was stopped early" in capsys.readouterr().err
     assert repo.published_plan_id(DEMO_NAME) is None
+
+
+def test_a_disruption_under_a_kept_step_is_one_line_and_saves_nothing(
+    tiny_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cleanroom goes down under P1's published seeding: `solve` names patient, step and
+    what to do, saves no plan; `solve --fresh` plans around the downtime."""
+    from dataclasses import replace
+
+    from planner import Window
+
+    assert main(["--db", tiny_url, "publish"]) == 0
+    repo = Repository(open_database(tiny_url))
+    seed = next(
+        a for a in repo.load_plan(1).assignments if a.patient_code == "P1" and a.step_code == "seed"
+    )
+    scenario = repo.load_scenario(DEMO_NAME)
+    room = replace(scenario.cleanrooms[0], downtime=(Window(seed.start, seed.end, "leak"),))
+    repo.save_scenario(replace(scenario, cleanrooms=(room,)))
+    before = repo.count_rows()
+    capsys.readouterr()
+    assert main(["--db", tiny_url, "solve", *FAST]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("atmp-planner: error: Patient 'P1': step 'seed'") and err.count("\n") == 1
+    assert "re-plan with --fresh" in err
+    assert repo.count_rows() == before
+    assert main(["--db", tiny_url, "solve", "--fresh", *FAST]) == 0

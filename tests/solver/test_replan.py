@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from planner import Plan, ResourceType, Scenario, SolveSettings, Storage, ValidationError
+from planner import (
+    DoneStepConflict,
+    Plan,
+    ResourceType,
+    Scenario,
+    SolveSettings,
+    Storage,
+    ValidationError,
+    Window,
+)
 from planner.kpis import format_plan
 from planner.plan_diff import compare_plans
 from planner.replan import Pin, Replan, fixed_chains
@@ -277,3 +286,40 @@ def test_kept_steps_keep_the_people_the_published_plan_named() -> None:
     assert names(swapped) != names(published)
     plan = solve(changed, FAST, replan=Replan(swapped, START, 14))
     assert names(plan) == names(swapped)
+
+
+def test_a_room_down_under_a_frozen_step_is_refused_naming_patient_and_step() -> None:
+    """Disruption: the cleanroom goes down while P1's frozen batch is in it. The re-plan
+    cannot keep that step and says who, which step, and what to do."""
+    first = tiny_scenario()
+    published = solve(first, FAST)
+    seed = next(
+        a for a in published.assignments if a.patient_code == "P1" and a.step_code == "seed"
+    )
+    room = replace(first.cleanrooms[0], downtime=(Window(seed.start, seed.end, "leak"),))
+    broken = replace(first, cleanrooms=(room,))
+    with pytest.raises(DoneStepConflict) as error:
+        solve(broken, FAST, replan=Replan(published, START, 14))
+    message = str(error.value)
+    assert message.startswith("Patient 'P1': step 'seed'") and "is down from" in message
+    assert message.endswith("Unpin it, shorten the frozen days, or re-plan with --fresh.")
+    assert "\n" not in message
+    assert solve(broken, FAST, replan=Replan(published, START, 0)).schedule_of("P1")
+
+
+def test_a_room_down_after_the_frozen_window_moves_only_who_it_hits() -> None:
+    """Disruption: the room is down for a week after the frozen window; the patient
+    planned there moves, the frozen one does not."""
+    first = tiny_scenario(patients=(patient("P1"), patient("P2", 20)))
+    published = solve(first, FAST)
+    p2 = published.schedule_of("P2")
+    assert p2 is not None
+    down_from = datetime.combine(p2.apheresis_day, datetime.min.time())
+    room = replace(
+        first.cleanrooms[0],
+        downtime=(Window(down_from, down_from + timedelta(days=7), "requalification"),),
+    )
+    plan = solve(replace(first, cleanrooms=(room,)), FAST, replan=Replan(published, START, 14))
+    diff = compare_plans(published, plan)
+    assert [c.patient_code for c in diff.moved] == ["P2"] and diff.dropped == ()
+    assert _steps(plan, "P1") == _steps(published, "P1")
