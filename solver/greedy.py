@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from planner.plan import UnscheduledReason
+from solver import stability
 from solver.chain import ChainTimes, apheresis_end, infusion_window, objective
 from solver.instance import (
     HOURS_PER_DAY,
@@ -200,7 +201,9 @@ class Booking:
             if first > last:
                 return R.OUTSIDE_HORIZON
             reason = R.NO_BED
-            for infusion in range(first, last + 1):
+            fixed = job.fixed_infusion
+            days = range(first, last + 1) if fixed is None else range(fixed, fixed + 1)
+            for infusion in days:
                 if not inst.infusion_ok(job, infusion):
                     continue
                 if not self.stagger_fits(job, infusion):
@@ -360,7 +363,10 @@ def greedy(instance: Instance) -> GreedyResult:
     for name, order in (("fcfs", fcfs_order(instance)), ("priority", priority_order(instance))):
         booking = Booking(instance)
         failures: dict[int, Failure] = {}
-        for job in order:
+        for job in stability.published_first(order):
+            if job.published is not None and stability.fits(booking, job, job.published):
+                booking.book(job.published)
+                continue
             result = booking.insert(job)
             if isinstance(result, Failure):
                 failures[job.index] = result

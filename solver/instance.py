@@ -6,12 +6,16 @@ Time is counted in hours from the horizon's first midnight; day d spans [24d, 24
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
 from planner.plan import UnscheduledReason
 from solver.staff_groups import StaffGroup, staff_groups
+
+if TYPE_CHECKING:
+    from solver.chain import ChainTimes
 
 HOURS_PER_DAY = 24
 #: Days before the horizon the release table covers (batches of steps done earlier).
@@ -78,6 +82,14 @@ class Job:
     fixed_device: int | None = None
     #: Why the job cannot be scheduled at all, if known before solving.
     blocked: tuple[UnscheduledReason, str] | None = None
+    #: Objective weight of one day of lateness (by the patient's priority).
+    lateness_weight: int = 10
+    #: Re-planning (solver/stability.py): infusion day kept from the published plan.
+    fixed_infusion: int | None = None
+    #: Apheresis and infusion day in the published plan (the patient was scheduled there).
+    baseline: tuple[int, int] | None = None
+    #: The published chain, when it can be read in this instance's terms.
+    published: ChainTimes | None = None
 
     @property
     def code(self) -> str:
@@ -166,6 +178,9 @@ class Instance:
     #: Downtime and the stays of steps already done, merged: what no planned stay may overlap.
     room_blocked: tuple[tuple[tuple[int, int], ...], ...] = ()
     device_blocked: tuple[tuple[tuple[int, int], ...], ...] = ()
+    #: Re-planning: jobs of the published plan the greedy kept, which may then be dropped
+    #: only for a patient of higher priority.
+    kept: frozenset[int] = frozenset()
 
     @property
     def horizon_hours(self) -> int:
@@ -386,6 +401,7 @@ def _take_done_capacity(instance: Instance) -> None:
     """
     slots = list(instance.apheresis_slots)
     hours = {p: list(v) for p, v in instance.pool_hours.items()}
+    people = [list(g.people) for g in instance.staff_groups]
     rooms = [list(w) for w in instance.room_downtime]
     devices = [list(w) for w in instance.device_downtime]
     for job in instance.jobs:
@@ -398,6 +414,9 @@ def _take_done_capacity(instance: Instance) -> None:
                 continue
             for pool, used in step_pool_hours(job.steps[i]).items():
                 hours[pool][day] = max(0, hours[pool][day] - used)
+            # The people on a step done that day (or kept from a published plan) are busy.
+            for g, count in step_group_people(instance, job.steps[i]).items():
+                people[g][day] = max(0, people[g][day] - count)
         for span, holder, busy, changeover in (
             (job.room_steps, job.fixed_room, rooms, instance.room_changeover),
             (job.device_steps, job.fixed_device, devices, instance.device_changeover),
@@ -409,6 +428,9 @@ def _take_done_capacity(instance: Instance) -> None:
             busy[holder].append((job.done[span[0]][0], end))
     instance.apheresis_slots = tuple(slots)
     instance.pool_hours = {p: tuple(v) for p, v in hours.items()}
+    instance.staff_groups = tuple(
+        replace(g, people=tuple(n)) for g, n in zip(instance.staff_groups, people, strict=True)
+    )
     instance.room_blocked = tuple(_merged(w) for w in rooms)
     instance.device_blocked = tuple(_merged(w) for w in devices)
 
@@ -465,6 +487,7 @@ def _job(instance: Instance, index: int, patient: Patient) -> Job:
         patient=patient,
         product=product,
         weight=weight,
+        lateness_weight=scenario.lateness_weight(scenario.effective_priority(patient)),
         earliest_day=earliest,
         latest_day=latest,
         needed_day=needed,

@@ -34,6 +34,9 @@ from data.repository import ConcurrentEditError
 from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
 from planner.kpis import format_plan, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME
+from planner.plan_diff import compare_plans
+from planner.replan import Pin, Replan, check_pin, planning_date
+from ui.diff_dialog import DiffDialog
 from ui.export_dialog import ExportDialog, default_window
 from ui.gantt import GanttView
 from ui.import_dialog import ImportDialog, referrals_reader, roster_reader
@@ -74,6 +77,26 @@ class PlanStore(Protocol):
 
     def scenario_version(self, name: str) -> int:
         """The stored version of a scenario."""
+        ...
+
+    def publish(self, plan_id: int, scenario_name: str | None = None) -> int | None:
+        """Publish a stored plan; the id of the plan it supersedes."""
+        ...
+
+    def published_plan_id(self, scenario_name: str) -> int | None:
+        """The scenario's published plan, if any."""
+        ...
+
+    def pins(self, scenario_name: str) -> tuple[Pin, ...]:
+        """The scenario's pins."""
+        ...
+
+    def add_pin(self, scenario_name: str, pin: Pin) -> bool:
+        """Store a pin; False if it was there already."""
+        ...
+
+    def remove_pins(self, scenario_name: str, patient_code: str, step_code: str | None) -> int:
+        """Remove a patient's pins (or its pin on one step); how many."""
         ...
 
 
@@ -124,6 +147,7 @@ class MainWindow(QMainWindow):
         *,
         plan_id: int | None = None,
         solve_fn: SolveFunction | None = None,
+        today: date | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -134,6 +158,8 @@ class MainWindow(QMainWindow):
         self._solve_fn = solve_fn
         self._worker: SolveWorker | None = None
         self._summaries: list[PlanSummary] = []
+        #: The planning date of re-plans (None: the real today).
+        self._today = today
         self._pending: Plan | None = None
         self._before_pending: tuple[Plan | None, int | None] = (None, None)
         self.setWindowTitle(f"ATMP planner: {scenario.name}")
@@ -173,6 +199,8 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_status_bar()
+        self.gantt.pin_requested.connect(self.set_pin)
+        self._load_pins()
         self.set_plan(plan, plan_id)
         self.refresh_plans()
         if plan_id is not None:
@@ -228,6 +256,7 @@ class MainWindow(QMainWindow):
             + '  │  chain: <span style="color:#c9ced6">■</span> QC release'
             + '  <span style="color:#f4b183">■</span> lymphodepletion'
             + "  light = in-patient"
+            + '  <span style="color:#c62828">●</span> pinned (right-click a bar)'
             + "  <i>(Ctrl+wheel zooms)</i>"
         )
         self.kpi_text.setPlainText(plan_summary(plan))
@@ -311,19 +340,114 @@ class MainWindow(QMainWindow):
         self.refresh_plans()
         self._show_info("Discarded the plan of the stopped solve; nothing was saved.")
 
+    def replan(self) -> Replan | None:
+        """What Solve re-plans against: the published plan with the pins (None: none
+        published), from today (not before the horizon)."""
+        if self._store is None:
+            return None
+        name = self._scenario.name
+        published = self._store.published_plan_id(name)
+        if published is None:
+            return None
+        return Replan(
+            self._store.load_plan(published, name),
+            planning_date(self._scenario, self._today),
+            self._scenario.frozen_days,
+            self._store.pins(name),
+            published,
+        )
+
+    def publish_shown_plan(self) -> None:
+        """Publish the stored plan shown: the one re-plans keep and move least."""
+        if self._store is None or self._plan_id is None:
+            return
+        try:
+            before = self._store.publish(self._plan_id, self._scenario.name)
+        except Exception as error:  # show any storage failure
+            self._show_error(f"Could not publish plan #{self._plan_id}: {error}")
+            return
+        self.refresh_plans()
+        was = "" if before is None else f"; plan #{before} is superseded"
+        self._show_info(f"Plan #{self._plan_id} is now the published plan{was}.")
+
+    def set_pin(self, pin: Pin, on: bool) -> None:
+        """Pin (on) or unpin a patient's chain or its chain up to a step; stored at once."""
+        if self._store is None:
+            return
+        name = self._scenario.name
+        try:
+            if on:
+                check_pin(self._scenario, pin)
+                self._store.add_pin(name, pin)
+            else:
+                self._store.remove_pins(name, pin.patient_code, pin.step_code)
+        except Exception as error:  # a refused pin, or any storage failure
+            self._show_error(f"Could not {'pin' if on else 'unpin'} {pin.label}: {error}")
+            return
+        self._load_pins()
+        self._show_info(
+            f"Pinned {pin.label}: kept as published in the next re-plan."
+            if on
+            else f"Unpinned {pin.patient_code}."
+        )
+
+    def _load_pins(self) -> None:
+        pins = () if self._store is None else self._store.pins(self._scenario.name)
+        self.gantt.set_pins(pins)
+
+    def compare_dialog(self) -> DiffDialog | None:
+        """The comparison of the published plan with the plan shown (None: nothing to
+        compare)."""
+        if self._store is None or self._plan is None:
+            self._show_error("Nothing to compare: no plan is shown.")
+            return None
+        published = self._store.published_plan_id(self._scenario.name)
+        if published is None:
+            self._show_error("No plan is published yet: Plan > Publish this plan first.")
+            return None
+        base = self._store.load_plan(published, self._scenario.name)
+        diff = compare_plans(base, self._plan)
+        shown = "the unsaved plan" if self._plan_id is None else f"plan #{self._plan_id}"
+        return DiffDialog(
+            diff,
+            f"Published plan #{published} compared with {shown}",
+            published,
+            self._plan_id,
+            self,
+        )
+
+    def ask_compare(self) -> None:
+        """Open the comparison with the published plan."""
+        dialog = self.compare_dialog()
+        if dialog is not None:
+            dialog.exec()
+
     def start_solve(self) -> SolveWorker | None:
-        """Start solving in the background; None if a solve runs or a decision is pending."""
+        """Start solving in the background; None if a solve runs or a decision is pending.
+
+        With a published plan the solve re-plans against it (its pins and frozen window).
+        """
         if self._worker is not None or self._pending is not None:
             return None
         kwargs = {} if self._solve_fn is None else {"solve_fn": self._solve_fn}
-        worker = SolveWorker(self._scenario, self.settings(), **kwargs)
+        try:
+            replan = self.replan()
+        except Exception as error:  # a stored plan that cannot be read
+            self._show_error(f"Could not read the published plan: {error}")
+            return None
+        worker = SolveWorker(self._scenario, self.settings(), replan=replan, **kwargs)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self._worker = worker
         self._set_running(True)
         self.status_label.setStyleSheet("")
-        self.status_label.setText("Solving…")
+        self.status_label.setText(
+            "Solving…"
+            if replan is None
+            else f"Re-planning against {replan.name} (frozen until "
+            f"{replan.frozen_until:%Y-%m-%d}, {len(replan.pins)} pins)…"
+        )
         worker.start()
         return worker
 
@@ -385,6 +509,18 @@ class MainWindow(QMainWindow):
             "Make the plan shown the scenario's current plan (the one export uses)"
         )
         self.use_action.triggered.connect(self.use_shown_plan)
+        self.publish_action = QAction("Publish this plan", self)
+        self.publish_action.setToolTip(
+            "Make the plan shown the one the centre works to: re-plans keep its started, "
+            "frozen and pinned steps and move as few of its patients as they can"
+        )
+        self.publish_action.triggered.connect(self.publish_shown_plan)
+        self.compare_action = QAction("Compare with published…", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.compare_action.setToolTip(
+            "Who moved, was added or dropped between the published plan and the plan shown"
+        )
+        self.compare_action.triggered.connect(self.ask_compare)
         self.plan_combo = QComboBox()
         self.plan_combo.setMinimumContentsLength(40)
         self.plan_combo.setSizeAdjustPolicy(
@@ -462,6 +598,8 @@ class MainWindow(QMainWindow):
         plan_menu.addAction(self.cancel_action)
         plan_menu.addSeparator()
         plan_menu.addAction(self.use_action)
+        plan_menu.addAction(self.publish_action)
+        plan_menu.addAction(self.compare_action)
         plan_menu.addAction(self.slot_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(fit_action)
@@ -544,6 +682,7 @@ class MainWindow(QMainWindow):
         summaries = [] if self._store is None else self._store.plan_summaries(scenario.name)
         current = next((s.plan_id for s in summaries if s.current), None)
         plan = None if current is None or self._store is None else self._store.load_plan(current)
+        self._load_pins()
         self.set_plan(plan, current)
         self.refresh_plans()
 
@@ -640,6 +779,15 @@ class MainWindow(QMainWindow):
 
     def _update_plan_actions(self) -> None:
         self.export_action.setEnabled(self._plan is not None)
+        published = next((s.plan_id for s in self._summaries if s.published), None)
+        self.publish_action.setEnabled(
+            self._store is not None
+            and self._worker is None
+            and self._pending is None
+            and self._plan_id is not None
+            and self._plan_id != published
+        )
+        self.compare_action.setEnabled(published is not None and self._plan is not None)
         current = next((s.plan_id for s in self._summaries if s.current), None)
         self.use_action.setEnabled(
             self._store is not None
