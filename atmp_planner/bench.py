@@ -95,27 +95,12 @@ def _greedy_plan(scenario: Scenario, method: str) -> Plan:
     from solver.api import versions
     from solver.chain import ChainTimes, objective, trivial_bound
     from solver.extract import build_plan
-    from solver.greedy import Booking, fcfs_order
+    from solver.greedy import ORDERS, book_in_order
     from solver.instance import compile_instance
 
     started = time.monotonic()
     instance = compile_instance(scenario)
-    order = fcfs_order(instance)
-    if method == "edd":
-        # Earliest due date: the needed infusion day, patients with steps done first.
-        order = sorted(
-            order,
-            key=lambda j: (
-                not j.in_process,
-                j.needed_day is None,
-                j.needed_day or 0,
-                j.patient.referral_date,
-                j.code,
-            ),
-        )
-    booking = Booking(instance)
-    for job in order:
-        booking.insert(job)
+    booking = book_in_order(instance, ORDERS[method](instance), method).booking
     chains: list[ChainTimes] = booking.chains
     value = float(objective(instance, chains))
     info = SolverInfo(

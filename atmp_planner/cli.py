@@ -978,8 +978,7 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
         merged, report = merge_roster(scenario, change)
         version = repo.save_scenario(merged, loaded)
         print(
-            f"Merged into {scenario.name!r} (version {version}) "
-            f"{roster_summary(change, report)}."
+            f"Merged into {scenario.name!r} (version {version}) {roster_summary(change, report)}."
         )
         if report.new_shift_codes:
             print(f"New shift codes from the legend: {', '.join(report.new_shift_codes)}")

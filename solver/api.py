@@ -19,9 +19,12 @@ from planner.sanity import never_feasible
 from solver import stability
 from solver.chain import ChainTimes, objective, objective_levels, trivial_bound
 from solver.extract import build_plan, explain
-from solver.greedy import Failure, greedy
+from solver.greedy import Failure, GreedyResult, greedy
+from solver.hints import complete_hint
 from solver.instance import Instance, compile_instance
+from solver.lns import improve
 from solver.model import ChainModel
+from solver.params import search_parameters
 from solver.repair import reinsert
 from solver.slot import with_competition_named
 from solver.staffing import Preferred, assign_staff
@@ -70,24 +73,9 @@ def versions() -> str:
 
 
 def _parameters(settings: SolveSettings) -> cp_model.SatParameters:
-    params = cp_model.SatParameters()
-    params.num_workers = settings.workers
-    params.random_seed = settings.seed
-    # Callers stop a search through `cancel`; CP-SAT's own Ctrl-C handler, installed from a
-    # worker thread, aborts the process (std::bad_function_call) instead.
-    params.catch_sigint_signal = False
-    if settings.deterministic:
-        # Deterministic time, not wall time, bounds the search so runs repeat exactly.
-        params.max_deterministic_time = settings.deterministic_time
-        # Interleaved search runs CP-SAT's LNS portfolio deterministically. With one worker
-        # its tasks run one at a time on one thread (batch size 1).
-        params.interleave_search = True
-        if settings.workers == 1:
-            params.num_workers = 2
-            params.interleave_batch_size = 1
-    else:
-        params.max_time_in_seconds = settings.time_limit_s
-    return params
+    """The full model's parameters at the settings' whole budget."""
+    budget = settings.deterministic_time if settings.deterministic else settings.time_limit_s
+    return search_parameters(settings, budget)
 
 
 def solve(
@@ -127,19 +115,10 @@ def solve(
     # Said first: what no plan can satisfy, so the reader fixes the input, not the plan.
     notes: list[str] = never_feasible(scenario)
     if instance.jobs and not (cancel is not None and cancel()):
-        cp_chains, cp_status, cp_bound = _cp_sat(
-            instance, settings, base.booking.chains, started, on_progress, cancel
+        chains, engine, bound, cp_status, more = _search(
+            instance, settings, base, started, on_progress, cancel
         )
-        cp_value = None if cp_chains is None else objective(instance, cp_chains)
-        if cp_chains is not None and cp_value is not None and cp_value >= base.objective:
-            chains, engine, bound = cp_chains, "cp-sat", cp_bound
-            if cp_value == base.objective:
-                notes.append("CP-SAT confirmed the greedy booking without improving it.")
-        else:
-            bound = cp_bound if cp_chains is not None else bound
-            notes.append(
-                "CP-SAT found nothing better than the greedy booking; kept the greedy plan."
-            )
+        notes += more
         stopped = cancel is not None and cancel()
     elif instance.jobs:
         stopped = True
@@ -226,21 +205,106 @@ def _keep_in_process(
             )
 
 
+#: Up to this many patients the full model is solved first (with `FULL_SHARE` of the
+#: budget) and LNS improves its plan; above it, LNS alone. Measured (docs/benchmarks.md):
+#: the full model proves S (20 patients) optimal within 0.4 units, but on M-over (160)
+#: 3 units of it returned the greedy plan where LNS scheduled more patients in 1.5.
+FULL_MODEL_MAX = 60
+FULL_SHARE = 0.8
+#: Budget below which LNS is not started (a sub-solve needs a few hundredths).
+MIN_LNS_BUDGET = 0.05
+
+
+def _search(
+    instance: Instance,
+    settings: SolveSettings,
+    base: GreedyResult,
+    started: float,
+    on_progress: ProgressHook | None,
+    cancel: CancelHook | None,
+) -> tuple[list[ChainTimes], str, float, str, list[str]]:
+    """Improve the greedy plan: the full model (small centres), then LNS; never worse.
+
+    Returns the chains, the engine, the bound, CP-SAT's status on the full model and notes.
+    """
+    total = settings.deterministic_time if settings.deterministic else settings.time_limit_s
+    chains, value = base.booking.chains, base.objective
+    engine, bound = f"greedy-{base.order}", float(trivial_bound(instance))
+    status, notes, spent = CP_SAT_NOT_RUN, [], 0.0
+    if len(instance.jobs) <= FULL_MODEL_MAX:
+        cp_chains, status, cp_bound, spent = _cp_sat(
+            instance, settings, total * FULL_SHARE, chains, started, on_progress, cancel
+        )
+        cp_value = None if cp_chains is None else objective(instance, cp_chains)
+        if cp_chains is not None:
+            bound = cp_bound
+        if cp_chains is not None and cp_value is not None and cp_value >= value:
+            chains, value, engine = cp_chains, cp_value, "cp-sat"
+    left = total - spent
+    if status != "OPTIMAL" and left >= MIN_LNS_BUDGET and not (cancel is not None and cancel()):
+
+        def improved(better: list[ChainTimes], better_value: int) -> None:
+            if on_progress is not None:
+                on_progress(
+                    SolveProgress(
+                        phase="cp-sat",
+                        elapsed_s=time.monotonic() - started,
+                        objective=float(better_value),
+                        bound=bound,
+                        scheduled=len(better),
+                    )
+                )
+
+        result = improve(
+            instance,
+            chains,
+            left,
+            settings=settings,
+            fixed=in_process(instance),
+            cancel=cancel,
+            on_improve=improved,
+        )
+        if result.value > value:
+            chains, value, engine = result.chains, result.value, "cp-sat"
+            better = sum(s.improved for s in result.steps)
+            notes.append(
+                f"Large-neighbourhood search improved the plan in {better} of "
+                f"{len(result.steps)} steps."
+            )
+    if value == base.objective:
+        notes.append(
+            "CP-SAT found nothing better than the greedy booking; kept the greedy plan."
+            if engine != "cp-sat"
+            else "CP-SAT confirmed the greedy booking without improving it."
+        )
+    return chains, engine, bound, status, notes
+
+
+def in_process(instance: Instance) -> set[int]:
+    """Jobs that must stay in every plan: patients with steps done."""
+    return {job.index for job in instance.jobs if job.in_process}
+
+
 def _cp_sat(
     instance: Instance,
     settings: SolveSettings,
+    budget: float,
     hint: list[ChainTimes],
     started: float,
     on_progress: ProgressHook | None,
     cancel: CancelHook | None,
-) -> tuple[list[ChainTimes] | None, str, float]:
-    """Run CP-SAT from the greedy hint; returns its chains (None if none), status and bound."""
+) -> tuple[list[ChainTimes] | None, str, float, float]:
+    """Run CP-SAT on the full model from the greedy hint; returns its chains (None if
+    none), status, bound and the budget spent (deterministic time, or seconds)."""
     chain_model = ChainModel(instance)
     if settings.use_greedy_hint:
         chain_model.hint(hint)
-    chain_model.require({job.index for job in instance.jobs if job.in_process})
+    chain_model.require(in_process(instance))
+    if settings.use_greedy_hint:
+        complete_hint(chain_model.model, settings.seed)
     solver = cp_model.CpSolver()
-    solver.parameters.copy_from(_parameters(settings))
+    solver.parameters.copy_from(search_parameters(settings, budget))
+    began = time.monotonic()
     callback = _Progress(chain_model, started, on_progress)
     done = threading.Event()
     watcher: threading.Thread | None = None
@@ -261,6 +325,11 @@ def _cp_sat(
         if watcher is not None:
             watcher.join()
     name = solver.status_name(status)
+    spent = (
+        float(solver.response_proto.deterministic_time)
+        if settings.deterministic
+        else time.monotonic() - began
+    )
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return chain_model.chains(solver.value), name, float(solver.best_objective_bound)
-    return None, name, 0.0
+        return chain_model.chains(solver.value), name, float(solver.best_objective_bound), spent
+    return None, name, 0.0, spent

@@ -7,7 +7,9 @@ feasible apheresis day, or returns the reason it could not.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from planner.plan import UnscheduledReason
@@ -339,12 +341,70 @@ def fcfs_order(instance: Instance) -> list[Job]:
     )
 
 
+def _due(job: Job) -> int:
+    """The day a job is needed by (its last possible apheresis day when no date is given)."""
+    return job.latest_day if job.needed_day is None else job.needed_day
+
+
 def priority_order(instance: Instance) -> list[Job]:
-    """Priority order: steps done first, then by weight (high first), referral and code."""
+    """Priority order: steps done first, then by weight (high first), due day, referral."""
     return sorted(
         instance.jobs,
-        key=lambda j: (not j.in_process, -j.weight, j.patient.referral_date, j.code),
+        key=lambda j: (not j.in_process, -j.weight, _due(j), j.patient.referral_date, j.code),
     )
+
+
+def edd_order(instance: Instance) -> list[Job]:
+    """Earliest-due-date order: steps done first, then the needed infusion day (patients
+    without one last), the higher weight, then referral."""
+    return sorted(
+        instance.jobs,
+        key=lambda j: (
+            not j.in_process,
+            j.needed_day is None,
+            j.needed_day or 0,
+            -j.weight,
+            j.patient.referral_date,
+            j.code,
+        ),
+    )
+
+
+#: Look-ahead of the apparent-tardiness-cost rule, in mean chain lengths.
+ATC_K = 2.0
+
+
+def min_chain_days(instance: Instance, job: Job) -> int:
+    """Days from apheresis to the earliest infusion with every lag at its minimum."""
+    hours = job.product.apheresis_hours + sum(s.min_lag + s.duration for s in job.steps)
+    return -(-hours // HOURS_PER_DAY) + job.product.qc_release_days + 1
+
+
+def atc_order(instance: Instance) -> list[Job]:
+    """Apparent-tardiness-cost order: weight per chain day, discounted by the slack to the
+    due day (slack counted from the earliest apheresis), highest first."""
+    if not instance.jobs:
+        return []
+    length = {j.index: max(1, min_chain_days(instance, j)) for j in instance.jobs}
+    mean = sum(length.values()) / len(length)
+
+    def index(job: Job) -> float:
+        slack = max(0, _due(job) - job.earliest_day - length[job.index])
+        return job.weight / length[job.index] * math.exp(-slack / (ATC_K * mean))
+
+    return sorted(
+        instance.jobs,
+        key=lambda j: (not j.in_process, -index(j), _due(j), j.patient.referral_date, j.code),
+    )
+
+
+#: The constructive orders the planner tries, by name; the best booking is its floor.
+ORDERS: dict[str, Callable[[Instance], list[Job]]] = {
+    "fcfs": fcfs_order,
+    "edd": edd_order,
+    "priority": priority_order,
+    "atc": atc_order,
+}
 
 
 @dataclass
@@ -357,22 +417,29 @@ class GreedyResult:
     order: str
 
 
+def book_in_order(instance: Instance, order: list[Job], name: str) -> GreedyResult:
+    """Book every job once, in the given order (published patients first, kept as
+    published where their chains still fit)."""
+    booking = Booking(instance)
+    failures: dict[int, Failure] = {}
+    # Patients of the published plan keep their chains where those still fit.
+    for job in stability.published_first(order):
+        if job.published is not None and stability.fits(booking, job, job.published):
+            booking.book(job.published)
+            continue
+        result = booking.insert(job)
+        if isinstance(result, Failure):
+            failures[job.index] = result
+    return GreedyResult(booking, failures, objective(instance, booking.chains), name)
+
+
 def greedy(instance: Instance) -> GreedyResult:
-    """The better of first-come-first-served and priority-first booking."""
+    """The best booking over the constructive orders (the first listed wins ties)."""
     best: GreedyResult | None = None
-    for name, order in (("fcfs", fcfs_order(instance)), ("priority", priority_order(instance))):
-        booking = Booking(instance)
-        failures: dict[int, Failure] = {}
-        for job in stability.published_first(order):
-            if job.published is not None and stability.fits(booking, job, job.published):
-                booking.book(job.published)
-                continue
-            result = booking.insert(job)
-            if isinstance(result, Failure):
-                failures[job.index] = result
-        value = objective(instance, booking.chains)
-        if best is None or value > best.objective:
-            best = GreedyResult(booking, failures, value, name)
+    for name, order in ORDERS.items():
+        result = book_in_order(instance, order(instance), name)
+        if best is None or result.objective > best.objective:
+            best = result
     assert best is not None
     return best
 

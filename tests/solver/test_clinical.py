@@ -631,8 +631,16 @@ def test_the_checker_catches_trial_and_infused_rules(engine: Engine) -> None:
         "more than 0 days after enrolment": replace(
             s, trials=(strict,), patients=(replace(p1, enrolled_on=apheresis - timedelta(days=1)),)
         ),
+        # After the apheresis, not before it: the plan may collect on the first day.
         "outside its window": replace(
-            s, patients=(replace(p1, latest_apheresis=apheresis - timedelta(days=1)),)
+            s,
+            patients=(
+                replace(
+                    p1,
+                    earliest_apheresis=apheresis + timedelta(days=1),
+                    latest_apheresis=apheresis + timedelta(days=10),
+                ),
+            ),
         ),
     }
     for expected, changed in cases.items():

@@ -205,7 +205,14 @@ def test_compare_plans_counts_moved_added_and_dropped() -> None:
     first = tiny_scenario(patients=(patient("P1", day_offset=5), patient("P2")))
     a = solve(first, FAST)
     assert compare_plans(a, a).changes == () and compare_plans(a, a).unchanged == 2
-    b = solve(with_patients(first, patient("P1", window_days=25), patient("P3")), FAST)
+    b = solve(
+        with_patients(
+            first,
+            patient("P1", window_days=25, needed_infusion=START + timedelta(days=14)),
+            patient("P3"),
+        ),
+        FAST,
+    )
     diff = compare_plans(a, b)
     assert {c.patient_code for c in diff.moved} == {"P1"}
     (moved,) = diff.moved

@@ -304,12 +304,12 @@ def test_the_reinsertion_pass_improves_the_plan_solve_returns(
     delayed: dict[str, int] = {}
 
     def late(*args: Any, **kwargs: Any) -> Any:
-        chains, status, bound = real(*args, **kwargs)
+        chains, status, bound, spent = real(*args, **kwargs)
         assert chains is not None and len(chains) == 2
         last = max(chains, key=lambda c: c.infusion_day)
         delayed["day"] = last.infusion_day + 7
         moved = replace(last, infusion_day=delayed["day"])
-        return [moved if c is last else c for c in chains], status, bound
+        return [moved if c is last else c for c in chains], status, bound, spent
 
     monkeypatch.setattr(api, "_cp_sat", late)
     plan = solve(s, SolveSettings(deterministic_time=5.0))
@@ -330,9 +330,9 @@ def test_a_worse_cp_sat_plan_never_replaces_the_greedy_one(
     real = api._cp_sat
 
     def worse(*args: Any, **kwargs: Any) -> Any:
-        chains, status, bound = real(*args, **kwargs)
+        chains, status, bound, spent = real(*args, **kwargs)
         assert chains is not None and len(chains) == 2
-        return chains[:1], status, bound
+        return chains[:1], status, bound, spent
 
     monkeypatch.setattr(api, "_cp_sat", worse)
     s = tiny_scenario(2)

@@ -1,0 +1,292 @@
+"""Large-neighbourhood search over a whole plan: free some patients, re-plan them by CP-SAT.
+
+Each step frees a group of patients (those around a time window, or sharing a cleanroom
+or device in a window, with the unscheduled patients who could fit there), takes what the
+others hold away from the centre's capacity (as `solver.slot` does for one referral),
+and re-optimises the freed patients with CP-SAT from their current chains. A step is
+kept only if the whole plan's objective (`solver.chain.objective`) improves. Sub-solves
+have deterministic budgets and the neighbourhoods come from a seeded generator, so a run
+repeats exactly.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from ortools.sat.python import cp_model
+
+from planner import SolveSettings
+from planner.plan import MAX_SEED
+from solver.chain import ChainTimes, objective
+from solver.greedy import Booking, min_chain_days, rebook
+from solver.hints import complete_hint
+from solver.instance import HOURS_PER_DAY, Instance, Job
+from solver.model import ChainModel
+from solver.params import search_parameters
+
+#: Patients freed per step at first; the size adapts to how the sub-solves end.
+START_SIZE = 40
+MIN_SIZE = 12
+MAX_SIZE = 160
+#: Deterministic time per sub-solve (seconds in wall-clock mode).
+STEP_BUDGET = 0.25
+STEP_SECONDS = 2.0
+#: Charged per step on top of CP-SAT's own count, for building the sub-model, so the
+#: budget bounds the number of steps even when sub-solves are instant.
+STEP_OVERHEAD = 0.02
+
+
+@dataclass(frozen=True)
+class LnsStep:
+    """What one step did: the neighbourhood, its size and whether the plan improved."""
+
+    kind: str
+    freed: int
+    status: str
+    improved: bool
+    value: int
+
+
+@dataclass
+class LnsResult:
+    """The best plan found, its objective and the steps taken."""
+
+    chains: list[ChainTimes]
+    value: int
+    steps: list[LnsStep]
+    used: float
+
+
+def left_over(
+    instance: Instance,
+    booking: Booking,
+    jobs: Sequence[Job],
+    days: tuple[int, int] | None = None,
+) -> Instance:
+    """The instance holding only `jobs` (re-indexed from 0), with what the booking holds
+    taken away from the centre's capacity.
+
+    With `days` (first, last), the jobs are known to use nothing outside those days
+    (the caller caps their infusion): capacity outside them is left whole and the stays
+    outside them dropped, so the sub-model carries no blocks no job can meet.
+    """
+    first, last = days if days is not None else (0, instance.bed_days)
+    cohort_used = dict(instance.cohort_used)
+    stagger = {key: list(days) for key, days in instance.stagger_blocked.items()}
+    for key, taken in booking.cohort_days.items():
+        cohort_used[key] = cohort_used.get(key, 0) + len(taken)
+        stagger.setdefault(key, []).extend(taken)
+
+    def less(capacity: tuple[int, ...], used: list[int]) -> tuple[int, ...]:
+        top = max(capacity, default=0)
+        return tuple(
+            max(0, c - u) if first <= d <= last else top
+            for d, (c, u) in enumerate(zip(capacity, used + [0] * len(capacity), strict=False))
+        )
+
+    lo, hi = first * HOURS_PER_DAY, (last + 1) * HOURS_PER_DAY
+
+    def busy(stays: list[list[tuple[int, int]]]) -> tuple[tuple[tuple[int, int], ...], ...]:
+        # What the others hold becomes blocked time, as steps already done are.
+        return tuple(tuple((s, e) for s, e in held if e > lo and s < hi) for held in stays)
+
+    return replace(
+        instance,
+        jobs=[replace(job, index=k) for k, job in enumerate(jobs)],
+        apheresis_slots=less(instance.apheresis_slots, booking.apheresis),
+        beds=less(instance.beds, booking.beds),
+        room_blocked=busy(booking.rooms),
+        device_blocked=busy(booking.devices),
+        pool_hours={p: less(c, booking.pool_hours[p]) for p, c in instance.pool_hours.items()},
+        staff_groups=tuple(
+            replace(g, people=less(g.people, booking.group_people[i]))
+            for i, g in enumerate(instance.staff_groups)
+        ),
+        cohort_used=cohort_used,
+        stagger_blocked={key: tuple(sorted(taken)) for key, taken in stagger.items()},
+    )
+
+
+def _reach(instance: Instance, jobs: Sequence[Job], chains: dict[int, ChainTimes]) -> int:
+    """Last infusion day the freed jobs may take: their current one, or for an unscheduled
+    job some weeks past its last apheresis day (a heuristic limit of the neighbourhood)."""
+    last = 0
+    for job in jobs:
+        chain = chains.get(job.index)
+        if chain is not None:
+            last = max(last, chain.infusion_day)
+        else:
+            last = max(last, job.latest_day + 2 * min_chain_days(instance, job) + 14)
+    return min(instance.days - 1, last)
+
+
+class _Neighbourhoods:
+    """Seeded choice of the patients to free."""
+
+    def __init__(self, instance: Instance, seed: int, fixed: set[int]) -> None:
+        self.instance = instance
+        self.rng = random.Random(seed)
+        self.free_jobs = [j for j in instance.jobs if j.index not in fixed and j.blocked is None]
+        self.kinds = ("window", "holder", "late")
+
+    def pick(self, step: int, chains: dict[int, ChainTimes], size: int) -> tuple[str, list[Job]]:
+        """The kind of neighbourhood and the jobs to free (at most `size`)."""
+        kind = self.kinds[step % len(self.kinds)]
+        inst, rng = self.instance, self.rng
+        late = [c for c in chains.values() if c.lateness(inst) > 0]
+        if kind == "late" and late:
+            centre = rng.choice(sorted(late, key=lambda c: c.job)).infusion_day
+        else:
+            centre = rng.randrange(inst.days)
+        holder: tuple[str, int] | None = None
+        if kind == "holder":
+            holder = self._holder(rng)
+
+        def span(job: Job) -> tuple[int, int]:
+            chain = chains.get(job.index)
+            if chain is None:
+                return job.earliest_day, min(inst.days - 1, job.latest_day + 30)
+            return chain.apheresis_day, chain.infusion_day
+
+        def uses(job: Job) -> bool:
+            if holder is None:
+                return True
+            kind_, k = holder
+            chain = chains.get(job.index)
+            options = job.rooms if kind_ == "R" else job.devices
+            if chain is None:
+                return k in options
+            return (chain.room if kind_ == "R" else chain.device) == k
+
+        def distance(job: Job) -> int:
+            first, last = span(job)
+            return 0 if first <= centre <= last else min(abs(first - centre), abs(last - centre))
+
+        candidates = [j for j in self.free_jobs if uses(j)]
+        # Nearest to the centre day first; ties by a seeded shuffle, not by patient code.
+        rng.shuffle(candidates)
+        candidates.sort(key=distance)
+        return kind, candidates[:size]
+
+    def _holder(self, rng: random.Random) -> tuple[str, int] | None:
+        inst = self.instance
+        holders = [("R", k) for k in range(len(inst.room_codes))] + [
+            ("D", k) for k in range(len(inst.device_codes))
+        ]
+        return rng.choice(holders) if holders else None
+
+
+def improve(
+    instance: Instance,
+    chains: list[ChainTimes],
+    budget: float,
+    *,
+    settings: SolveSettings | None = None,
+    fixed: set[int] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    on_improve: Callable[[list[ChainTimes], int], None] | None = None,
+) -> LnsResult:
+    """Improve a feasible plan within a budget; never returns a worse one.
+
+    The budget is deterministic time (wall seconds in the settings' wall-clock mode).
+    Jobs in `fixed` keep their chains (patients with steps done: their steps are facts).
+    on_improve is called with each better plan and its objective; cancel is polled between
+    steps and during each sub-solve.
+    """
+    settings = settings or SolveSettings()
+    step_budget = STEP_BUDGET if settings.deterministic else STEP_SECONDS
+    best = {c.job: c for c in chains}
+    value = objective(instance, chains)
+    steps: list[LnsStep] = []
+    hoods = _Neighbourhoods(instance, settings.seed, fixed or set())
+    size, used, step = START_SIZE, 0.0, 0
+    while used + STEP_OVERHEAD < budget and hoods.free_jobs:
+        if cancel is not None and cancel():
+            break
+        kind, freed = hoods.pick(step, best, min(size, len(hoods.free_jobs)))
+        step += 1
+        if not freed:
+            used += STEP_OVERHEAD
+            continue
+        freed_ids = {j.index for j in freed}
+        kept = [c for j, c in sorted(best.items()) if j not in freed_ids]
+        first = max(0, min(j.earliest_day for j in freed))
+        reach = _reach(instance, freed, best)
+        stay = max(j.product.inpatient_days for j in freed)
+        sub = left_over(instance, rebook(instance, kept), freed, (first, reach + stay))
+        start = [replace(best[j.index], job=k) for k, j in enumerate(freed) if j.index in best]
+        found, status, spent = _sub_solve(
+            sub,
+            start,
+            replace(settings, seed=(settings.seed + step) % MAX_SEED),
+            reach,
+            min(step_budget, budget - used - STEP_OVERHEAD),
+            cancel,
+        )
+        used += spent + STEP_OVERHEAD
+        improved = False
+        if found is not None:
+            candidate = kept + [replace(c, job=freed[c.job].index) for c in found]
+            new_value = objective(instance, candidate)
+            if new_value > value:
+                best = {c.job: c for c in candidate}
+                value, improved = new_value, True
+                if on_improve is not None:
+                    on_improve(sorted(best.values(), key=lambda c: c.job), value)
+        steps.append(LnsStep(kind, len(freed), status, improved, value))
+        # Grow the neighbourhood while sub-solves are proved optimal, shrink it otherwise.
+        if status == "OPTIMAL":
+            size = min(MAX_SIZE, size + max(1, size // 5))
+        else:
+            size = max(MIN_SIZE, size - max(1, size // 10))
+    return LnsResult(sorted(best.values(), key=lambda c: c.job), value, steps, used)
+
+
+def _sub_solve(
+    sub: Instance,
+    start: list[ChainTimes],
+    settings: SolveSettings,
+    reach: int,
+    budget: float,
+    cancel: Callable[[], bool] | None,
+) -> tuple[list[ChainTimes] | None, str, float]:
+    """Re-plan the freed jobs from their current chains, infused by day `reach`; their
+    chains, status and the budget spent."""
+    began = time.monotonic()
+    chain_model = ChainModel(sub)
+    for jv in chain_model.jobs:
+        chain_model.model.add(jv.infusion <= reach)
+    chain_model.hint(start)
+    complete_hint(chain_model.model, settings.seed)
+    solver = cp_model.CpSolver()
+    solver.parameters.copy_from(search_parameters(settings, budget, portfolio=False))
+    done = threading.Event()
+    watcher: threading.Thread | None = None
+    if cancel is not None:
+
+        def watch() -> None:
+            while not done.wait(0.1):
+                if cancel():
+                    solver.stop_search()
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+    try:
+        status = solver.solve(chain_model.model)
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
+    spent = (
+        float(solver.response_proto.deterministic_time)
+        if settings.deterministic
+        else time.monotonic() - began
+    )
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, solver.status_name(status), spent
+    return chain_model.chains(solver.value), solver.status_name(status), spent

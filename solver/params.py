@@ -1,0 +1,40 @@
+"""CP-SAT parameters of every search the planner runs (full model, LNS sub-models)."""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from planner import SolveSettings
+
+
+def search_parameters(
+    settings: SolveSettings, budget: float, *, portfolio: bool = True
+) -> cp_model.SatParameters:
+    """Parameters for one search: `budget` is deterministic time, or seconds in wall-clock
+    mode. Both modes run the same search; only what bounds it differs.
+
+    portfolio=False (LNS sub-models) runs one worker's default search when the settings
+    ask for one worker: on M-over sub-models it improved 4 of 7 steps where the
+    interleaved portfolio improved 1 (docs/benchmarks.md).
+    """
+    params = cp_model.SatParameters()
+    params.random_seed = settings.seed
+    # Callers stop a search through `cancel`; CP-SAT's own Ctrl-C handler, installed from a
+    # worker thread, aborts the process (std::bad_function_call) instead.
+    params.catch_sigint_signal = False
+    if settings.deterministic:
+        # Deterministic time, not wall time, bounds the search so runs repeat exactly.
+        params.max_deterministic_time = max(0.001, budget)
+    else:
+        params.max_time_in_seconds = max(0.001, budget)
+    # Interleaved search runs CP-SAT's LNS portfolio; with one worker its tasks run one at
+    # a time on one thread (batch size 1). In wall-clock mode too, so both modes search
+    # alike (without it one worker runs a single default search and no LNS).
+    if not portfolio and settings.workers == 1:
+        params.num_workers = 1
+        return params
+    params.interleave_search = True
+    params.num_workers = max(2, settings.workers)
+    if settings.workers == 1:
+        params.interleave_batch_size = 1
+    return params

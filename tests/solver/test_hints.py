@@ -1,0 +1,56 @@
+"""The greedy hint completed by CP-SAT: every variable hinted, and the hint feasible."""
+
+from __future__ import annotations
+
+import pytest
+from ortools.sat.python import cp_model
+
+from data.generator import generate
+from solver.chain import objective
+from solver.greedy import greedy
+from solver.hints import complete_hint
+from solver.instance import compile_instance
+from solver.model import ChainModel
+from tests.solver.test_solve import crowded
+
+
+@pytest.mark.parametrize("make", [lambda: crowded(3, n=12), lambda: generate("S", 1)])
+def test_completed_hint_covers_every_variable_and_is_the_greedy_plan(make) -> None:
+    """Every model variable is hinted, and solving with hints fixed gives the greedy plan."""
+    instance = compile_instance(make())
+    start = greedy(instance)
+    chain_model = ChainModel(instance)
+    chain_model.hint(start.booking.chains)
+    assert complete_hint(chain_model.model)
+    hint = chain_model.model.proto.solution_hint
+    assert sorted(hint.vars) == list(range(len(chain_model.model.proto.variables)))
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.debug_crash_on_bad_hint = True
+    solver.parameters.num_workers = 1
+    assert solver.solve(chain_model.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert solver.objective_value == objective(instance, start.booking.chains)
+    assert sorted(chain_model.chains(solver.value), key=lambda c: c.job) == sorted(
+        start.booking.chains, key=lambda c: c.job
+    )
+
+
+def test_an_infeasible_hint_is_refused_and_left_alone() -> None:
+    """A hint that breaks a constraint (two patients in one room at once) is not completed."""
+    instance = compile_instance(crowded(3, n=12))
+    chains = greedy(instance).booking.chains
+    assert len(chains) >= 2
+    first, second = chains[0], chains[1]
+    clash = second.__class__(
+        second.job,
+        first.apheresis_day,
+        first.starts,
+        first.room,
+        first.device,
+        first.infusion_day,
+    )
+    chain_model = ChainModel(instance)
+    chain_model.hint([first, clash])
+    before = len(chain_model.model.proto.solution_hint.vars)
+    assert not complete_hint(chain_model.model)
+    assert len(chain_model.model.proto.solution_hint.vars) == before
