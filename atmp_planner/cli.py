@@ -468,19 +468,21 @@ def _solve_and_save(
 
 
 def _replan(repo: Repository, scenario: Scenario, args: argparse.Namespace) -> Replan | None:
-    """What a solve re-plans against: the published plan with its pins, unless --fresh."""
+    """What a solve re-plans against, unless --fresh: the published plan with its frozen
+    window and pins; with none published but pins set, the current plan with the pins."""
     if getattr(args, "fresh", False):
         return None
+    today = planning_date(scenario, getattr(args, "today", None))
+    pins = repo.pins(scenario.name)
     published = repo.published_plan_id(scenario.name)
-    if published is None:
+    if published is not None:
+        plan = repo.load_plan(published, scenario.name)
+        return Replan(plan, today, scenario.frozen_days, pins, published)
+    current = _current_id(repo, scenario.name)
+    if not pins or current is None:
         return None
-    return Replan(
-        repo.load_plan(published, scenario.name),
-        planning_date(scenario, getattr(args, "today", None)),
-        scenario.frozen_days,
-        repo.pins(scenario.name),
-        published,
-    )
+    plan = repo.load_plan(current, scenario.name)
+    return Replan(plan, today, 0, pins, current, basis="current")
 
 
 class StoppedError(Exception):

@@ -76,6 +76,9 @@ class Replan:
     frozen_days: int
     pins: tuple[Pin, ...] = ()
     published_id: int | None = None
+    #: What the plan is to the centre: "published", or "current" when pins are kept
+    #: against the current plan because none is published.
+    basis: str = "published"
 
     def __post_init__(self) -> None:
         check(
@@ -91,11 +94,9 @@ class Replan:
     @property
     def name(self) -> str:
         """'published plan #3' (or 'the published plan' when it has no id)."""
-        return (
-            "the published plan"
-            if self.published_id is None
-            else (f"published plan #{self.published_id}")
-        )
+        if self.published_id is None:
+            return f"the {self.basis} plan"
+        return f"{self.basis} plan #{self.published_id}"
 
 
 def planning_date(scenario: Scenario, today: date | None = None) -> date:

@@ -297,6 +297,7 @@ def notes(
         f"steps and {len(replan.pins)} pins kept; patients with steps kept: {kept_text}."
     ]
     published = [job for job in instance.jobs if job.baseline is not None]
+    kind = "published" if replan.basis == "published" else "previously planned"
     scheduled = {s.patient_code: s for s in plan.schedules}
     moved, days, dropped = 0, 0, []
     for job in published:
@@ -311,7 +312,7 @@ def notes(
         moved += shift > 0
         days += shift
     out.append(
-        f"Stability: {moved} of {len(published)} published patients moved ({days} days of "
+        f"Stability: {moved} of {len(published)} {kind} patients moved ({days} days of "
         f"apheresis and infusion in all), {len(dropped)} dropped."
     )
     reasons = {u.patient_code: u.detail for u in plan.unscheduled}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -176,8 +177,6 @@ def test_a_plan_stopped_early_is_not_published(
     tiny_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A stopped search's plan can be used but not published: one line, nothing changes."""
-    from dataclasses import replace
-
     repo = Repository(open_database(tiny_url))
     plan = repo.load_plan(1)
     stopped = repo.save_plan(replace(plan, solver=replace(plan.solver, stopped=True)))
@@ -192,8 +191,6 @@ def test_a_disruption_under_a_kept_step_is_one_line_and_saves_nothing(
 ) -> None:
     """The cleanroom goes down under P1's published seeding: `solve` names patient, step and
     what to do, saves no plan; `solve --fresh` plans around the downtime."""
-    from dataclasses import replace
-
     from planner import Window
 
     assert main(["--db", tiny_url, "publish"]) == 0
@@ -212,3 +209,32 @@ def test_a_disruption_under_a_kept_step_is_one_line_and_saves_nothing(
     assert "re-plan with --fresh" in err
     assert repo.count_rows() == before
     assert main(["--db", tiny_url, "solve", "--fresh", *FAST]) == 0
+
+
+def test_pins_without_a_published_plan_keep_the_current_plans_times(
+    tiny_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing published: a pinned patient keeps its times from the current plan while an
+    urgent referral arrives; without the pin it would give up its day."""
+    from planner import ResourceType
+    from tests.factories import patient
+
+    repo = Repository(open_database(tiny_url))
+    scenario = repo.load_scenario(DEMO_NAME)
+    urgent = patient("P0", window_days=0, priority=1)
+    repo.save_scenario(replace(scenario, patients=(urgent, *scenario.patients)))
+
+    def p1(plan_id: int) -> list[tuple[object, ...]]:
+        return sorted(
+            (a.step_code, a.resource_code, a.start)
+            for a in repo.load_plan(plan_id).assignments
+            if a.patient_code == "P1" and a.resource_type is not ResourceType.STAFF
+        )
+
+    assert main(["--db", tiny_url, "pin", "P1"]) == 0
+    assert main(["--db", tiny_url, "solve", *FAST]) == 0
+    assert p1(2) == p1(1)
+    assert any(n.startswith("Re-planned against current plan #1") for n in repo.load_plan(2).notes)
+    assert main(["--db", tiny_url, "unpin", "P1"]) == 0
+    assert main(["--db", tiny_url, "solve", *FAST]) == 0
+    assert p1(3) != p1(1)

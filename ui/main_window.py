@@ -341,21 +341,23 @@ class MainWindow(QMainWindow):
         self._show_info("Discarded the plan of the stopped solve; nothing was saved.")
 
     def replan(self) -> Replan | None:
-        """What Solve re-plans against: the published plan with the pins (None: none
-        published), from today (not before the horizon)."""
+        """What Solve re-plans against, from today (not before the horizon): the published
+        plan with its frozen window and pins; with none published but pins set, the
+        current plan with the pins; else None."""
         if self._store is None:
             return None
         name = self._scenario.name
+        today = planning_date(self._scenario, self._today)
+        pins = self._store.pins(name)
         published = self._store.published_plan_id(name)
-        if published is None:
+        if published is not None:
+            plan = self._store.load_plan(published, name)
+            return Replan(plan, today, self._scenario.frozen_days, pins, published)
+        current = next((s.plan_id for s in self._summaries if s.current), None)
+        if not pins or current is None:
             return None
-        return Replan(
-            self._store.load_plan(published, name),
-            planning_date(self._scenario, self._today),
-            self._scenario.frozen_days,
-            self._store.pins(name),
-            published,
-        )
+        plan = self._store.load_plan(current, name)
+        return Replan(plan, today, 0, pins, current, basis="current")
 
     def publish_shown_plan(self) -> None:
         """Publish the stored plan shown: the one re-plans keep and move least."""
