@@ -820,11 +820,12 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
         merged, report = merge_roster(scenario, change)
         version = repo.save_scenario(merged, loaded)
         print(
-            f"Merged into {scenario.name!r} (version {version}) "
-            f"{roster_summary(change, report)}."
+            f"Merged into {scenario.name!r} (version {version}) {roster_summary(change, report)}."
         )
         if report.new_shift_codes:
             print(f"New shift codes from the legend: {', '.join(report.new_shift_codes)}")
+        if report.times_read:
+            print(f"Times read as shift codes: {'; '.join(report.times_read)}")
         for person in report.per_person:
             print(
                 f"  {person.staff_code}: {person.added} added, {person.removed} removed, "
