@@ -984,6 +984,8 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
         )
         if report.new_shift_codes:
             print(f"New shift codes from the legend: {', '.join(report.new_shift_codes)}")
+        if report.times_read:
+            print(f"Times read as shift codes: {'; '.join(report.times_read)}")
         for person in report.per_person:
             print(
                 f"  {person.staff_code}: {person.added} added, {person.removed} removed, "

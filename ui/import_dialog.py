@@ -71,6 +71,8 @@ def roster_reader(into: Scenario) -> Reader:
         merged, report = merge_roster(into, change)
         codes = report.new_shift_codes
         new = f" New shift codes from the legend: {', '.join(codes)}." if codes else ""
+        if report.times_read:
+            new += f" Times read as shift codes: {'; '.join(report.times_read)}."
         return merged, (
             f"Merging into '{into.name}' {roster_summary(change, report)}.{new} "
             "Nothing is stored until you press Import."
