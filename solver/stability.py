@@ -315,6 +315,21 @@ def notes(
         f"Stability: {moved} of {len(published)} {kind} patients moved ({days} days of "
         f"apheresis and infusion in all), {len(dropped)} dropped."
     )
+    # Patients scheduled come before stability: say who the moves made room for.
+    left_out = {u.patient_code for u in replan.published.unscheduled}
+    was = {s.patient_code for s in replan.published.schedules}
+    earlier = sorted(c for c in scheduled if c in left_out)
+    new = sorted(c for c in scheduled if c not in was and c not in left_out)
+    if earlier or new:
+        parts = []
+        if earlier:
+            parts.append(f"{len(earlier)} left out of {replan.name} ({', '.join(earlier)})")
+        if new:
+            parts.append(f"{len(new)} new ({', '.join(new)})")
+        out.append(
+            f"Newly scheduled: {' and '.join(parts)}; scheduling more patients comes before "
+            "moving fewer."
+        )
     reasons = {u.patient_code: u.detail for u in plan.unscheduled}
     for job in dropped:
         priority = scenario.effective_priority(job.patient)
