@@ -22,6 +22,7 @@ from data.scenario_json import ScenarioFileError
 from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError
 from planner.kpis import format_plan, format_plan_list, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
+from planner.replan import Replan, planning_date
 from planner.slot import Referral, SlotOffer
 
 DEMO_NAME = "Demo: Nordic university hospital"
@@ -172,7 +173,57 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan a stored scenario, save the plan and print its KPI summary.",
     )
     solve.add_argument("--scenario", help=SCENARIO_HELP)
+    solve.add_argument(
+        "--fresh",
+        action="store_true",
+        help="plan from scratch, ignoring the published plan (default: re-plan against it)",
+    )
+    solve.add_argument(
+        "--today",
+        type=_date,
+        metavar="DATE",
+        help="planning date: steps before it and in the frozen window after it keep their "
+        "published times (default: today, not before the horizon)",
+    )
     solver_options(solve)
+
+    publish = sub.add_parser(
+        "publish",
+        help="make the current plan (or --plan ID) the one the centre works to",
+        description="Publish a stored plan: re-plans keep its started, frozen and pinned "
+        "steps and move as few of its patients as they can. The plan published before "
+        "becomes superseded.",
+    )
+    publish.add_argument("--scenario", help=SCENARIO_HELP)
+    publish.add_argument(
+        "--plan", type=_plan_id, metavar="ID", help="plan id (see `plans`; default: current)"
+    )
+
+    for name, verb in (("pin", "keep"), ("unpin", "stop keeping")):
+        pin = sub.add_parser(
+            name,
+            help=f"{verb} a patient's chain (or its chain up to --step) in re-plans",
+            description=f"{verb.capitalize()} a patient's published (or current) times in "
+            "the next re-plans: the whole chain, or with --step the chain up to and "
+            "including that step (apheresis, a process step, or infusion)."
+            + (" Without a patient, list the pins." if name == "pin" else ""),
+        )
+        pin.add_argument(
+            "patient", nargs="?" if name == "pin" else None, help="patient code, e.g. P001"
+        )
+        pin.add_argument("--step", metavar="CODE", help="step code (default: whole chain)")
+        pin.add_argument("--scenario", help=SCENARIO_HELP)
+
+    diff = sub.add_parser(
+        "diff",
+        help="who moved, was added or dropped between two plans (default: published vs current)",
+        description="Compare plan A with plan B (default: the published plan with the "
+        "current one): patients whose apheresis or infusion day moved and by how many days, "
+        "patients added and dropped, with the reasons the plans give.",
+    )
+    diff.add_argument("plans", nargs="*", type=_plan_id, metavar="ID", help="plan A and plan B")
+    diff.add_argument("--scenario", help=SCENARIO_HELP)
+    diff.add_argument("--json", action="store_true", help="print the changes as JSON")
 
     export = sub.add_parser(
         "export",
@@ -384,12 +435,21 @@ def _solve_and_save(
             file=sys.stderr,
             flush=True,
         )
+    replan = _replan(repo, scenario, args)
+    if replan is not None and not args.quiet:
+        print(
+            f"Re-planning against {replan.name} from {replan.today} (frozen until "
+            f"{replan.frozen_until:%Y-%m-%d}, {len(replan.pins)} pins; --fresh to ignore it).",
+            file=sys.stderr,
+            flush=True,
+        )
     plan = _solve_interruptibly(
         lambda cancel: solve(
             scenario,
             settings,
             on_progress=_progress_printer(sys.stderr, args.quiet),
             cancel=cancel,
+            replan=replan,
         )
     )
     if plan.solver.stopped:
@@ -405,6 +465,24 @@ def _solve_and_save(
     if not args.quiet:
         print(f"Saved plan #{plan_id}; it is now the current plan.", file=sys.stderr)
     return plan, plan_id
+
+
+def _replan(repo: Repository, scenario: Scenario, args: argparse.Namespace) -> Replan | None:
+    """What a solve re-plans against, unless --fresh: the published plan with its frozen
+    window and pins; with none published but pins set, the current plan with the pins."""
+    if getattr(args, "fresh", False):
+        return None
+    today = planning_date(scenario, getattr(args, "today", None))
+    pins = repo.pins(scenario.name)
+    published = repo.published_plan_id(scenario.name)
+    if published is not None:
+        plan = repo.load_plan(published, scenario.name)
+        return Replan(plan, today, scenario.frozen_days, pins, published)
+    current = _current_id(repo, scenario.name)
+    if not pins or current is None:
+        return None
+    plan = repo.load_plan(current, scenario.name)
+    return Replan(plan, today, 0, pins, current, basis="current")
 
 
 class StoppedError(Exception):
@@ -632,6 +710,88 @@ def cmd_plans(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish the current plan, or a chosen one."""
+    repo = _open(args)
+    name = _pick(repo, args.scenario)
+    _load_name(repo, name)
+    plan_id = args.plan if args.plan is not None else _current_id(repo, name)
+    if plan_id is None:
+        raise CliError(f"scenario {name!r} has no current plan; run `atmp-planner solve` first")
+    plan = repo.load_plan(plan_id, name)
+    if plan.solver.stopped:
+        raise CliError(
+            f"plan #{plan_id} was stopped early; publish a plan whose solve ran to its budget"
+        )
+    before = repo.publish(plan_id, name)
+    was = "" if before is None else f"; plan #{before} is superseded"
+    print(f"Plan #{plan_id} is now the published plan of {name!r}{was}.")
+    return 0
+
+
+def cmd_pin(args: argparse.Namespace) -> int:
+    """Pin a patient or step, or list the pins."""
+    from planner.replan import Pin, check_pin
+
+    repo = _open(args)
+    name = _pick(repo, args.scenario)
+    scenario = _load(repo, name)
+    if args.patient is None:
+        if args.step is not None:
+            raise CliError("--step needs a patient: `atmp-planner pin P001 --step CODE`")
+        pins = repo.pins(name)
+        print("\n".join(p.label for p in pins) if pins else f"No pins in {name!r}.")
+        return 0
+    pin = Pin(args.patient, args.step)
+    check_pin(scenario, pin)
+    added = repo.add_pin(name, pin)
+    print(f"Pinned {pin.label}." if added else f"{pin.label} was pinned already.")
+    return 0
+
+
+def cmd_unpin(args: argparse.Namespace) -> int:
+    """Remove a patient's pins (or its pin on one step)."""
+    from planner.replan import Pin
+
+    repo = _open(args)
+    name = _pick(repo, args.scenario)
+    _load_name(repo, name)
+    pin = Pin(args.patient, args.step)
+    removed = repo.remove_pins(name, args.patient, args.step)
+    if not removed:
+        raise CliError(f"{pin.label} is not pinned (see `atmp-planner pin`)")
+    print(f"Unpinned {pin.label}.")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Compare two plans: published vs current by default."""
+    from planner.plan_diff import compare_plans, diff_json, format_diff
+
+    repo = _open(args)
+    name = _pick(repo, args.scenario)
+    _load_name(repo, name)
+    if len(args.plans) == 2:
+        a_id, b_id = args.plans
+    elif not args.plans:
+        a_id, b_id = repo.published_plan_id(name), _current_id(repo, name)
+        if a_id is None:
+            raise CliError(
+                f"scenario {name!r} has no published plan; `atmp-planner publish`, or give "
+                "two plan ids"
+            )
+        if b_id is None:
+            raise CliError(f"scenario {name!r} has no current plan; give two plan ids")
+    else:
+        raise CliError("give two plan ids (A B), or none for the published and current plans")
+    diff = compare_plans(repo.load_plan(a_id, name), repo.load_plan(b_id, name))
+    if args.json:
+        print(json.dumps(diff_json(diff, a_id, b_id), indent=2))
+    else:
+        print(format_diff(diff, a_id, b_id))
+    return 0
+
+
 def cmd_slot(args: argparse.Namespace) -> int:
     """Earliest slot for a new referral around a stored plan."""
     from solver import earliest_slot
@@ -802,7 +962,7 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
     """Merge a roster or referral list into a stored scenario and report what changed."""
     from data.referral_import import read_referrals
     from data.roster_import import read_roster
-    from planner.imports import add_referrals, merge_roster
+    from planner.imports import add_referrals, merge_roster, roster_summary
 
     if args.file.suffix.lower() != ".xlsx":
         raise CliError(f"a {_KIND_NAMES[kind]} is read from a workbook (.xlsx): {args.file}")
@@ -820,15 +980,12 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
         merged, report = merge_roster(scenario, change)
         version = repo.save_scenario(merged, loaded)
         print(
-            f"Merged a {change.layout} roster (sheets {', '.join(change.sheets)}) into "
-            f"{scenario.name!r} (version {version}): {report.people} people, {report.days} days "
-            f"({change.days[0]} to {change.days[-1]}); shifts {report.added} added, "
-            f"{report.removed} removed, {report.changed} changed, {report.unchanged} unchanged."
-            if change.days
-            else f"Merged an empty roster into {scenario.name!r}: nothing changed."
+            f"Merged into {scenario.name!r} (version {version}) {roster_summary(change, report)}."
         )
         if report.new_shift_codes:
             print(f"New shift codes from the legend: {', '.join(report.new_shift_codes)}")
+        if report.times_read:
+            print(f"Times read as shift codes: {'; '.join(report.times_read)}")
         for person in report.per_person:
             print(
                 f"  {person.staff_code}: {person.added} added, {person.removed} removed, "
@@ -983,6 +1140,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export-scenario": cmd_export_scenario,
     "gui": cmd_gui,
     "bench": cmd_bench,
+    "publish": cmd_publish,
+    "pin": cmd_pin,
+    "unpin": cmd_unpin,
+    "diff": cmd_diff,
 }
 
 

@@ -93,6 +93,8 @@ class ScenarioRow(Versioned, Base):
     ward_name: Mapped[str]
     ward_beds: Mapped[int]
     apheresis_slots_per_weekday: Mapped[list[int]]
+    #: Days from the planning date a re-plan keeps the published plan's steps.
+    frozen_days: Mapped[int] = mapped_column(default=14)
 
 
 class CleanroomRow(Versioned, Base):
@@ -373,6 +375,8 @@ class PriorityWeightRow(Versioned, Base):
     position: Mapped[int]
     priority: Mapped[int]
     weight: Mapped[int]
+    #: Objective weight of one day of lateness of a patient of this priority.
+    lateness_weight: Mapped[int] = mapped_column(default=10)
 
 
 #: Tables owned by a scenario, parents before children (delete in reverse).
@@ -432,6 +436,24 @@ class PlanRow(Versioned, Base):
     settings_workers: Mapped[int]
     settings_seed: Mapped[int]
     settings_use_greedy_hint: Mapped[bool]
+    #: Order in which plans were published (0: never); the highest is the published plan,
+    #: the others published before it are superseded.
+    published_seq: Mapped[int] = mapped_column(default=0)
+    #: When the plan was published, UTC (naive in the column).
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The objective level by level: [name, value, bound or null, maximise].
+    solver_levels: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class PinRow(Versioned, Base):
+    """A patient (step_code empty) or a patient's chain up to a step, kept in re-plans."""
+
+    __tablename__ = "pin"
+    __table_args__ = (UniqueConstraint("scenario_id", "patient_code", "step_code"),)
+
+    scenario_id: Mapped[int] = _scenario_fk()
+    patient_code: Mapped[str] = mapped_column(CODE)
+    step_code: Mapped[str] = mapped_column(CODE)
 
 
 def _plan_fk() -> Mapped[int]:

@@ -31,6 +31,7 @@ from data.orm import (
     DoneStepRow,
     HolidayRow,
     PatientRow,
+    PinRow,
     PlanAssignmentRow,
     PlanRow,
     PlanScheduleRow,
@@ -83,6 +84,8 @@ from planner import (
     Ward,
     Window,
 )
+from planner.plan import ObjectiveLevel
+from planner.replan import Pin
 
 RowT = TypeVar("RowT", bound=Versioned)
 EnumT = TypeVar("EnumT", bound=StrEnum)
@@ -363,6 +366,7 @@ class Repository:
             ).all()
             chosen = [r for r in rows if r.chosen_seq > 0]
             current = max(chosen, key=lambda r: (r.chosen_seq, r.id)).id if chosen else None
+            published = _published_id(rows)
             return [
                 PlanSummary(
                     plan_id=r.id,
@@ -377,9 +381,81 @@ class Repository:
                     total=r.total,
                     objective=r.solver_objective,
                     total_lateness_days=r.total_lateness_days,
+                    published=r.id == published,
+                    superseded=r.published_seq > 0 and r.id != published,
                 )
                 for r in rows
             ]
+
+    # Published plans and pins ------------------------------------------------------------
+
+    def publish(self, plan_id: int, scenario_name: str | None = None) -> int | None:
+        """Make a stored plan the one its scenario's centre works to; return the id of the
+        plan it supersedes (None if none was published)."""
+        with self._unit_of_work() as session:
+            row = _plan_row(session, plan_id, scenario_name)
+            rows = session.scalars(
+                select(PlanRow).where(PlanRow.scenario_id == row.scenario_id)
+            ).all()
+            before = _published_id(rows)
+            row.published_seq = max(r.published_seq for r in rows) + 1
+            row.published_at = _to_column(datetime.now(UTC))
+            return None if before == plan_id else before
+
+    def published_plan_id(self, scenario_name: str) -> int | None:
+        """The id of the scenario's published plan, or None."""
+        with self._reading() as session:
+            rows = session.scalars(
+                select(PlanRow)
+                .join(ScenarioRow, ScenarioRow.id == PlanRow.scenario_id)
+                .where(ScenarioRow.name == scenario_name, PlanRow.published_seq > 0)
+            ).all()
+            return _published_id(rows)
+
+    def pins(self, scenario_name: str) -> tuple[Pin, ...]:
+        """The scenario's pins, by patient and step."""
+        with self._reading() as session:
+            rows = session.scalars(
+                select(PinRow)
+                .join(ScenarioRow, ScenarioRow.id == PinRow.scenario_id)
+                .where(ScenarioRow.name == scenario_name)
+                .order_by(PinRow.patient_code, PinRow.step_code)
+            ).all()
+            return tuple(Pin(r.patient_code, r.step_code or None) for r in rows)
+
+    def add_pin(self, scenario_name: str, pin: Pin) -> bool:
+        """Store a pin; False if it was there already."""
+        with self._unit_of_work() as session:
+            sid = _scenario_id(session, scenario_name)
+            if sid is None:
+                raise NotFoundError(f"No scenario named '{scenario_name}' is stored.")
+            step = pin.step_code or ""
+            found = session.scalar(
+                select(PinRow.id).where(
+                    PinRow.scenario_id == sid,
+                    PinRow.patient_code == pin.patient_code,
+                    PinRow.step_code == step,
+                )
+            )
+            if found is not None:
+                return False
+            session.add(PinRow(scenario_id=sid, patient_code=pin.patient_code, step_code=step))
+            return True
+
+    def remove_pins(self, scenario_name: str, patient_code: str, step_code: str | None) -> int:
+        """Remove a patient's pin on a step (step_code None: every pin of the patient);
+        return how many were removed."""
+        with self._unit_of_work() as session:
+            sid = _scenario_id(session, scenario_name)
+            if sid is None:
+                raise NotFoundError(f"No scenario named '{scenario_name}' is stored.")
+            rows = session.scalars(
+                select(PinRow).where(PinRow.scenario_id == sid, PinRow.patient_code == patient_code)
+            ).all()
+            gone = [r for r in rows if step_code is None or r.step_code == step_code]
+            for r in gone:
+                session.delete(r)
+            return len(gone)
 
     def plan_ids(self, scenario_name: str) -> list[int]:
         """Ids of a scenario's stored plans, oldest first."""
@@ -403,6 +479,7 @@ class Repository:
             PlanAssignmentRow,
             PlanScheduleRow,
             PlanUnscheduledRow,
+            PinRow,
         )
         with self._reading() as session:
             return sum(
@@ -411,6 +488,19 @@ class Repository:
 
 
 # Scenario: planner -> rows -------------------------------------------------------------------
+
+
+def _level(name: object, value: object, bound: object, maximise: object) -> ObjectiveLevel:
+    """An objective level from its stored JSON list."""
+    return ObjectiveLevel(
+        str(name), int(str(value)), None if bound is None else int(str(bound)), bool(maximise)
+    )
+
+
+def _published_id(rows: Sequence[PlanRow]) -> int | None:
+    """The published plan among a scenario's plan rows: the one published last."""
+    published = [r for r in rows if r.published_seq > 0]
+    return max(published, key=lambda r: (r.published_seq, r.id)).id if published else None
 
 
 def _scenario_id(session: Session, name: str) -> int | None:
@@ -432,6 +522,7 @@ def _scenario_fields(scenario: Scenario) -> dict[str, Any]:
         "ward_name": ward.name,
         "ward_beds": ward.beds,
         "apheresis_slots_per_weekday": list(scenario.apheresis.slots_per_weekday),
+        "frozen_days": scenario.frozen_days,
     }
 
 
@@ -582,7 +673,13 @@ def _insert_contents(session: Session, sid: int, scenario: Scenario) -> None:
         session,
         PriorityWeightRow,
         [
-            {"scenario_id": sid, "position": i, "priority": priority, "weight": weight}
+            {
+                "scenario_id": sid,
+                "position": i,
+                "priority": priority,
+                "weight": weight,
+                "lateness_weight": scenario.lateness_weight(priority),
+            }
             for i, (priority, weight) in enumerate(scenario.priority_weights)
         ],
     )
@@ -880,6 +977,10 @@ def _load_scenario(session: Session, row: ScenarioRow) -> Scenario:
         priority_weights=tuple(
             (w.priority, w.weight) for w in _children(session, PriorityWeightRow, sid)
         ),
+        frozen_days=row.frozen_days,
+        lateness_weights=tuple(
+            (w.priority, w.lateness_weight) for w in _children(session, PriorityWeightRow, sid)
+        ),
     )
 
 
@@ -1012,6 +1113,7 @@ def _insert_plan(session: Session, scenario_id: int, plan: Plan, chosen_seq: int
                 solver_cp_sat_status=solver.cp_sat_status,
                 solver_stopped=solver.stopped,
                 solver_versions=solver.versions,
+                solver_levels=[[lv.name, lv.value, lv.bound, lv.maximise] for lv in solver.levels],
                 settings_deterministic=settings.deterministic,
                 settings_deterministic_time=settings.deterministic_time,
                 settings_time_limit_s=settings.time_limit_s,
@@ -1167,6 +1269,12 @@ def _load_plan(session: Session, row: PlanRow) -> Plan:
             cp_sat_status=row.solver_cp_sat_status,
             stopped=row.solver_stopped,
             versions=row.solver_versions,
+            levels=tuple(
+                ObjectiveLevel(
+                    str(name), int(value), None if bound is None else int(bound), bool(up)
+                )
+                for name, value, bound, up in row.solver_levels
+            ),
         ),
         notes=tuple(row.notes),
     )

@@ -4,8 +4,9 @@ Two layouts are understood. *Long*: one row per person, date and shift code, und
 header naming those columns. *Matrix*: people down, dates across, codes in the cells, with
 what surrounds a real one: title and period rows, week-number and day-name rows, group
 headings, totals columns and rows, blank rows, merged cells. Shift codes come from a
-legend sheet when there is one, else from the scenario. Every problem is collected with
-its sheet, row and column; nothing is guessed.
+legend sheet when there is one, else from the scenario; times typed instead of a code
+(07:00-15:30 in a cell, or Från and Till columns) are read as the code with those hours.
+Every problem is collected with its sheet, row and column; nothing is guessed.
 """
 
 from __future__ import annotations
@@ -34,40 +35,58 @@ MAX_ROSTER_CELLS = 250_000
 HEADER_SEARCH_ROWS = 40
 
 PERSON_HEADERS = (
-    "person", "staff", "staff code", "name", "employee", "employee id", "namn", "personal",
-    "anställd", "medarbetare", "ansatt", "ansat", "navn", "signatur",
+    "person", "staff", "staff code", "name", "employee", "employee id", "employee no",
+    "employee number", "id", "namn", "personal", "anställd", "medarbetare", "anst nr",
+    "anstnr", "anställningsnr", "anställningsnummer", "pers nr", "personnr", "sign",
+    "efternamn förnamn", "förnamn efternamn", "ansatt", "ansattnr", "ansattnummer",
+    "ansatt nr", "ansat", "medarbejder", "medarbejdernr", "medarbejder nr", "navn",
+    "signatur", "nimi", "tunnus", "henkilönumero", "työntekijä",
 )  # fmt: skip
 DATE_HEADERS = ("date", "day", "datum", "dato", "dag")
 SHIFT_HEADERS = ("shift", "shift code", "pass", "passkod", "skift", "vakt", "vagt", "kod")
 #: A header that may name either the person or the shift column.
 EITHER_HEADER = "code"
-LEGEND_TITLES = ("legend", "förklaring", "teckenförklaring", "koder", "kodlista", "codes", "key")
+LEGEND_TITLES = (
+    "legend", "förklaring", "forklaring", "teckenförklaring", "koder", "kodlista", "codes",
+    "key", "selitteet", "koodit",
+)  # fmt: skip
 LEGEND_HEADERS = {
-    "code": ("code", "kod", "kode", "shift", "pass", "skift"),
-    "description": ("description", "beskrivning", "beskrivelse", "name", "namn", "navn", "text"),
-    "start": ("start", "från", "fra", "from", "begin", "starttid", "start time"),
-    "end": ("end", "slut", "till", "til", "to", "sluttid", "end time", "stop"),
-}
-#: Day names, Monday first: Swedish, Norwegian/Danish, English; long and short.
+    "code": ("code", "kod", "kode", "shift", "pass", "skift", "koodi", "lyhenne", "tunnus"),
+    "description": (
+        "description", "beskrivning", "beskrivelse", "betydning", "name", "namn", "navn",
+        "text", "selite", "kuvaus",
+    ),
+    "start": ("start", "från", "fra", "from", "begin", "starttid", "start time", "alkaa", "alku"),
+    "end": ("end", "slut", "till", "til", "to", "sluttid", "end time", "stop", "päättyy", "loppu"),
+}  # fmt: skip
+#: Day names, Monday first: Swedish, Norwegian/Danish, Finnish, English; long and short.
 _WEEKDAYS = (
-    "måndag mandag monday mån man mon mo ma",
-    "tisdag tirsdag tuesday tis tir tue ti tu",
-    "onsdag wednesday ons wed on we",
-    "torsdag thursday tor thu to th",
-    "fredag friday fre fri fr",
-    "lördag lørdag saturday lör lør sat lö lø sa",
-    "söndag søndag sunday sön søn sun sö sø su",
+    "måndag mandag maanantai monday mån man mon mo ma",
+    "tisdag tirsdag tiistai tuesday tis tir tue ti tu",
+    "onsdag keskiviikko wednesday ons wed on we ke",
+    "torsdag torstai thursday tor thu to th",
+    "fredag perjantai friday fre fri fr pe",
+    "lördag lørdag lauantai saturday lör lør sat lö lø sa la",
+    "söndag søndag sunnuntai sunday sön søn sun sö sø su",
 )
 #: The weekday (Monday 0) each day name means, to check day-name rows against the dates.
 WEEKDAY_OF = {word: i for i, names in enumerate(_WEEKDAYS) for word in names.split()}
 DAY_NAMES = frozenset(WEEKDAY_OF)
+#: Labels of totals rows; a label starting with one ("Summa dag", "Antal D") is one too.
 TOTAL_LABELS = frozenset(
-    ("summa", "sum", "total", "totalt", "totals", "i alt", "antal", "count", "timmar", "hours")
-)
-_WEEK = re.compile(r"^(v|vecka|vek|week|wk|w|uke|uge|kw)\.?\s*\d{1,2}$", re.IGNORECASE)
+    (
+        "summa", "sum", "total", "totalt", "totals", "i alt", "antal", "count", "timmar",
+        "hours", "timer", "tunnit", "yhteensä",
+    )
+)  # fmt: skip
+_WEEK = re.compile(r"^(v|vecka|vek|week|wk|w|uke|uge|kw|vk|viikko)\.?\s*\d{1,2}$", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?\.?$")
+#: Danish and Norwegian offices also write 04-01-2027; only with the year (7-15 is a time).
+_DMY_DASH = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
+#: A time range typed where a code belongs: 07:00-15:30, 7-15:30, 0700-1530, 07.00-15.30.
+_TIME_RANGE = re.compile(r"^(\d{1,2})(?:[:.]?(\d{2}))?\s*[-–—]\s*(\d{1,2})(?:[:.]?(\d{2}))?$")
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,23 @@ def normal(value: object) -> str:
     """A header as compared: folded case, single spaces, no _ or -."""
     text = str(value).strip().casefold().replace("_", " ").replace("-", " ")
     return " ".join(text.split())
+
+
+def header_names(value: object) -> tuple[str, ...]:
+    """A header as compared, and each of its parts: "Personnr/Anst.nr" is personnr, anst nr."""
+    text = normal(value)
+    parts = [text, *text.split("/")]
+    return tuple(
+        dict.fromkeys(" ".join(p.replace(".", " ").replace(",", " ").split()) for p in parts)
+    )
+
+
+def is_total(value: object) -> bool:
+    """A totals label: Summa, Total, I alt, ... or one starting so (Summa dag, Antal D)."""
+    if blank(value) or not isinstance(value, str):
+        return False
+    text = normal(value).rstrip(":")
+    return text in TOTAL_LABELS or text.split()[0].rstrip(":") in TOTAL_LABELS
 
 
 def text_of(value: object) -> str:
@@ -233,6 +269,8 @@ def as_date(value: object) -> date | DayMonth | None:
     try:
         if match := _ISO.match(text):
             return date(int(match[1]), int(match[2]), int(match[3]))
+        if match := _DMY_DASH.match(text):
+            return date(int(match[3]), int(match[2]), int(match[1]))
         if match := _DMY.match(text):
             day, month = int(match[1]), int(match[2])
             if match[3] is None:
@@ -273,7 +311,7 @@ def years_in(values: Iterable[object]) -> YearHint:
                     dates.append(parsed)
         else:
             continue
-        found += [y for y in years if y not in found]
+        found += [y for y in dict.fromkeys(years) if y not in found]
     period = (min(dates), max(dates)) if len(dates) >= 2 else None
     return YearHint(tuple(found), period)
 
@@ -322,6 +360,18 @@ def _hour(value: object) -> tuple[int, int] | None:
         if match and int(match[1]) <= 24 and int(match[2] or 0) < 60:
             return int(match[1]), int(match[2] or 0)
     return None
+
+
+def time_range(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """A cell such as 07:00-15:30, 7-15:30 or 0700-1530 as (start, end), else None."""
+    match = _TIME_RANGE.match(text.strip())
+    if match is None:
+        return None
+    start = (int(match[1]), int(match[2] or 0))
+    end = (int(match[3]), int(match[4] or 0))
+    if any(h > 24 or m > 59 for h, m in (start, end)) or start == end:
+        return None
+    return start, end
 
 
 def shift_from_times(
@@ -417,11 +467,13 @@ def read_legend(
 def long_columns(grid: Grid) -> tuple[int, int, int, int] | None:
     """The header row and the person, date and shift columns of a long roster, if it is one."""
     for number in range(1, min(len(grid.rows), HEADER_SEARCH_ROWS) + 1):
-        headers = {i: normal(v) for i, v in enumerate(grid.rows[number - 1], 1) if not blank(v)}
-        person = next((i for i, h in headers.items() if h in PERSON_HEADERS), None)
-        day = next((i for i, h in headers.items() if h in DATE_HEADERS), None)
-        shift = next((i for i, h in headers.items() if h in SHIFT_HEADERS), None)
-        either = [i for i, h in headers.items() if h == EITHER_HEADER]
+        headers = {
+            i: header_names(v) for i, v in enumerate(grid.rows[number - 1], 1) if not blank(v)
+        }
+        person = next((i for i, h in headers.items() if set(h) & set(PERSON_HEADERS)), None)
+        day = next((i for i, h in headers.items() if set(h) & set(DATE_HEADERS)), None)
+        shift = next((i for i, h in headers.items() if set(h) & set(SHIFT_HEADERS)), None)
+        either = [i for i, h in headers.items() if EITHER_HEADER in h]
         if person is None and either:
             person = either.pop(0)
         if shift is None and either:
@@ -476,6 +528,7 @@ class _Collect:
     people: dict[str, None] = field(default_factory=dict)
     days: dict[date, None] = field(default_factory=dict)
     covered: dict[tuple[str, date], str] = field(default_factory=dict)
+    times: dict[str, str] = field(default_factory=dict)  # a time range typed -> how it was read
 
     staff: dict[str, str] = field(init=False)
 
@@ -515,6 +568,8 @@ class _Collect:
             self.fail(where, f"found {show(value)}; type the code itself")
             return None
         shift = self.shifts.get(text_of(value).casefold())
+        if shift is None and isinstance(value, str) and (times := time_range(value)):
+            return self.shift_of_times(value, *times, where)
         if shift is None:
             codes = _some(sorted({s.code for s in self.shifts.values()}))
             self.fail(
@@ -522,6 +577,39 @@ class _Collect:
             )
             return None
         return shift.code
+
+    def shift_of_times(
+        self, value: str, start: tuple[int, int], end: tuple[int, int], where: str
+    ) -> str | None:
+        """The code whose hours a typed time range covers (the first, if several do)."""
+        worked = shift_from_times("X", "", start, end, self.scenario)
+        matches = [
+            s
+            for s in dict.fromkeys(self.shifts.values())
+            if not s.is_leave
+            and (s.start_hour, s.hours, s.covers_day_work)
+            == (worked.start_hour, worked.hours, worked.covers_day_work)
+        ]
+        if matches:
+            code, others = matches[0].code, [s.code for s in matches[1:]]
+            # Said in the report: a coordinator should see which of equal codes was taken.
+            verb = "has" if len(others) == 1 else "have"
+            also = f" ({', '.join(others)} {verb} the same hours)" if others else ""
+            self.times.setdefault(value.strip(), f"{value.strip()} as {code}{also}")
+            return code
+        hours = f"{worked.start_hour:02d}-{(worked.start_hour + worked.hours) % 24:02d}"
+        timed = _some(
+            f"{s.code} {s.start_hour:02d}-{(s.start_hour + s.hours) % 24:02d}"
+            for s in dict.fromkeys(self.shifts.values())
+            if not s.is_leave
+        )
+        self.fail(
+            where,
+            f"found the times {show(value)} (whole hours {hours}), which match no shift code "
+            f"{self.shift_source} ({timed}); type a code, or add one with these times to a "
+            "legend sheet",
+        )
+        return None
 
     def put(self, person: str, day: date, code: str | None, where: str) -> None:
         self.people.setdefault(person)
@@ -545,12 +633,16 @@ def _read_long(grid: Grid, out: _Collect, columns: tuple[int, int, int, int]) ->
     header, person_col, date_col, shift_col = columns
     heads = {i: str(v).strip() for i, v in enumerate(grid.rows[header - 1], 1) if not blank(v)}
     years = years_in(v for row in grid.rows[: header - 1] for v in row)
+    person_col = _long_person_column(grid, out, header, columns)
+    times = _time_columns(grid, header, columns)
     for number in range(header + 1, len(grid.rows) + 1):
         person_v = grid.value(number, person_col)
         date_v = grid.value(number, date_col)
         shift_v = grid.value(number, shift_col)
         if blank(person_v) and blank(date_v) and blank(shift_v):
             continue
+        if is_total(person_v) and text_of(person_v).casefold() not in out.staff:
+            continue  # "Antal rader: 312", "I alt"
         at = {c: place(grid.title, number, c, heads.get(c, "")) for c in heads}
         person = None
         if blank(person_v):
@@ -558,13 +650,76 @@ def _read_long(grid: Grid, out: _Collect, columns: tuple[int, int, int, int]) ->
         else:
             person = out.person(person_v, at[person_col])
         day = _day_cell(date_v, years, out, at[date_col])
-        code = None if blank(shift_v) else out.shift(shift_v, at[shift_col])
-        if person is None or day is None or (code is None and not blank(shift_v)):
-            continue
+        worked = None if times is None else [grid.value(number, c) for c in times]
+        if blank(shift_v) and worked is not None and not all(blank(v) for v in worked):
+            # No code but a start and end (Från, Till): a worked shift, not a day cleared.
+            assert times is not None
+            code = _shift_of_cells(out, worked, [at[c] for c in times])
+            if person is None or day is None or code is None:
+                continue
+        else:
+            code = None if blank(shift_v) else out.shift(shift_v, at[shift_col])
+            if person is None or day is None or (code is None and not blank(shift_v)):
+                continue
         out.put(person, day, code, place(grid.title, number))
 
 
-def _day_cell(value: object, years: YearHint, out: _Collect, where: str) -> date | None:
+def _time_columns(
+    grid: Grid, header: int, columns: tuple[int, int, int, int]
+) -> tuple[int, int] | None:
+    """The start and end columns of a long roster (Från, Till), if it has both."""
+    found: dict[str, int] = {}
+    for index, value in enumerate(grid.rows[header - 1], start=1):
+        if index in columns[1:] or blank(value):
+            continue
+        for key in ("start", "end"):
+            if key not in found and set(header_names(value)) & set(LEGEND_HEADERS[key]):
+                found[key] = index
+    return (found["start"], found["end"]) if len(found) == 2 else None
+
+
+def _shift_of_cells(out: _Collect, values: list[Any], where: list[str]) -> str | None:
+    """The code whose hours a start and an end cell give, or None (a problem noted)."""
+    start, end = _hour(values[0]), _hour(values[1])
+    for value, found, at in zip(values, (start, end), where, strict=True):
+        if found is None:
+            seen = "empty" if blank(value) else f"found {show(value)}"
+            out.fail(at, f"{seen}; expected a time (HH:MM), or a code in the shift column")
+    if start is not None and start == end:
+        out.fail(where[1], f"found the end {show(values[1])} equal to the start; expected a shift")
+    if start is None or end is None or start == end:
+        return None
+    text = f"{start[0]:02d}:{start[1]:02d}-{end[0]:02d}:{end[1]:02d}"
+    return out.shift_of_times(text, start, end, where[0])
+
+
+def _long_person_column(
+    grid: Grid, out: _Collect, header: int, columns: tuple[int, int, int, int]
+) -> int:
+    """Of the columns headed like a person (Anst.nr and Namn, say), the one of staff codes."""
+    _, first, date_col, shift_col = columns
+    candidates = [
+        i
+        for i, v in enumerate(grid.rows[header - 1], 1)
+        if i not in (date_col, shift_col)
+        and not blank(v)
+        and set(header_names(v)) & {*PERSON_HEADERS, EITHER_HEADER}
+    ]
+    best, best_count = first, -1
+    for column in candidates:
+        count = sum(
+            1
+            for number in range(header + 1, len(grid.rows) + 1)
+            if text_of(grid.value(number, column) or "").casefold() in out.staff
+        )
+        if count > best_count:
+            best, best_count = column, count
+    return best
+
+
+def _day_cell(
+    value: object, years: YearHint, out: _Collect, where: str, horizon: bool = True
+) -> date | None:
     found = as_date(value)
     if isinstance(found, DayMonth):
         found = with_year(found, years, out.scenario)
@@ -578,7 +733,7 @@ def _day_cell(value: object, years: YearHint, out: _Collect, where: str) -> date
     if found is None:
         out.fail(where, f"expected a date (YYYY-MM-DD, DD.MM.YYYY or D/M), found {show(value)}")
         return None
-    return found if out.day(found, where) else None
+    return found if not horizon or out.day(found, where) else None
 
 
 def _read_matrix(grid: Grid, out: _Collect, header: int, found: dict[int, date | DayMonth]) -> None:
@@ -586,24 +741,8 @@ def _read_matrix(grid: Grid, out: _Collect, header: int, found: dict[int, date |
     hint = years_in(above)
     header_years = {d.year for d in found.values() if isinstance(d, date)}
     years = YearHint((*hint.years, *sorted(header_years - set(hint.years))), hint.period)
-    columns: dict[int, date] = {}
-    seen: dict[date, int] = {}
-    for index in found:
-        where = place(grid.title, header, index)
-        day = _day_cell(grid.value(header, index), years, out, where)
-        if day is None:
-            continue
-        if day in seen:
-            out.fail(where, f"the date {day} heads column {get_column_letter(seen[day])} already")
-            continue
-        seen[day] = index
-        columns[index] = day
-    _check_day_names(grid, out, columns)
     first = min(found)
     person_col = _person_column(grid, out, header, first)
-    if person_col is None:
-        out.fail(place(grid.title, header), "no column of staff codes left of the dates")
-        return
     # A code merged across days (a week of leave) holds for each of them.
     fill: dict[tuple[int, int], Any] = {}
     for r1, c1, r2, c2 in grid.merged:
@@ -611,11 +750,44 @@ def _read_matrix(grid: Grid, out: _Collect, header: int, found: dict[int, date |
             for r in range(r1, r2 + 1):
                 for c in range(c1, c2 + 1):
                     fill[(r, c)] = grid.value(r1, c1)
+    staff_rows = [
+        number
+        for number in range(header + 1, len(grid.rows) + 1)
+        if person_col is not None
+        and text_of(grid.value(number, person_col) or "").casefold() in out.staff
+    ]
+    columns: dict[int, date] = {}
+    seen: dict[date, int] = {}
+    for index in found:
+        where = place(grid.title, header, index)
+        day = _day_cell(grid.value(header, index), years, out, where, horizon=False)
+        if day is None:
+            continue
+        if not out.scenario.horizon_start <= day <= out.scenario.horizon_end:
+            # A month sheet runs from the 1st: days outside the horizon matter only if coded.
+            if any(
+                not blank(v := fill.get((r, index), grid.value(r, index))) and not out.decorative(v)
+                for r in staff_rows
+            ):
+                out.day(day, where)
+            continue
+        if day in seen:
+            out.fail(where, f"the date {day} heads column {get_column_letter(seen[day])} already")
+            continue
+        seen[day] = index
+        columns[index] = day
+    _check_day_names(grid, out, columns)
+    if person_col is None:
+        out.fail(place(grid.title, header), "no column of staff codes left of the dates")
+        return
     people: dict[str, int] = {}
     head = grid.value(header, person_col)
     person_head = "" if blank(head) else str(head).strip()
     for number in range(header + 1, len(grid.rows) + 1):
         label = grid.value(number, person_col)
+        is_person = not blank(label) and text_of(label).casefold() in out.staff
+        if not is_person and any(is_total(grid.value(number, c)) for c in range(1, first)):
+            continue  # "Summa dag" in the name column, counts or formulas under the days
         cells = {c: fill.get((number, c), grid.value(number, c)) for c in found}
         codes = {c: v for c, v in cells.items() if not blank(v) and not out.decorative(v)}
         if blank(label):
@@ -626,8 +798,6 @@ def _read_matrix(grid: Grid, out: _Collect, header: int, found: dict[int, date |
                 )
             continue  # blank, day-name and week rows
         text = text_of(label)
-        if text.casefold() in TOTAL_LABELS:
-            continue
         person = out.staff.get(text.casefold())
         if person is None and not codes:
             continue  # a group heading such as "Operatörer"
@@ -690,7 +860,8 @@ def _person_column(grid: Grid, out: _Collect, header: int, first: int) -> int | 
     if best is not None:
         return best
     for column in range(1, first):
-        if normal(grid.value(header, column) or "") in (*PERSON_HEADERS, EITHER_HEADER):
+        names = header_names(grid.value(header, column) or "")
+        if set(names) & {*PERSON_HEADERS, EITHER_HEADER}:
             return column
     return first - 1 if first > 1 else None
 
@@ -739,10 +910,12 @@ def roster_from_grids(grids: Sequence[Grid], scenario: Scenario, file: str) -> R
             layouts.append("matrix")
             _read_matrix(grid, out, *header)
     if not sheets and not out.problems:
+        looked = ", ".join(f"'{g.title}'" for g in grids if g not in legends)
         out.fail(
             "",
-            "no roster found: expected a sheet headed person, date and shift (one row per "
-            "shift) or a row of dates with staff codes down the left",
+            f"no roster found in sheet {looked}: expected a sheet headed person, date and "
+            "shift (one row per shift) or a row of dates (not only week numbers and day "
+            "names) with staff codes down the left",
         )
     if out.problems:
         raise ScenarioFileError(file, out.problems)
@@ -757,4 +930,5 @@ def roster_from_grids(grids: Sequence[Grid], scenario: Scenario, file: str) -> R
         covered=tuple(out.covered),
         entries=entries,
         new_shift_codes=tuple(new),
+        times_read=tuple(out.times.values()),
     )

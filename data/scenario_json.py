@@ -269,7 +269,11 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
             "day_end_hour": s.site.day_end_hour,
         },
         "holidays": [{"day": h.day.isoformat(), "name": h.name} for h in s.holidays],
-        "priority_weights": [{"priority": p, "weight": w} for p, w in s.priority_weights],
+        "priority_weights": [
+            {"priority": p, "weight": w, "lateness_weight": s.lateness_weight(p)}
+            for p, w in s.priority_weights
+        ],
+        "frozen_days": s.frozen_days,
         "cleanrooms": [
             {
                 "code": r.code,
@@ -867,6 +871,11 @@ def _build(b: _Builder, d: dict[str, Any]) -> Scenario | None:
     extra = {}
     if weights is not None:
         extra["priority_weights"] = tuple((w["priority"], w["weight"]) for w in weights)
+        late = [w for w in weights if w.get("lateness_weight") is not None]
+        if late:
+            extra["lateness_weights"] = tuple((w["priority"], w["lateness_weight"]) for w in late)
+    if d.get("frozen_days") is not None:
+        extra["frozen_days"] = d["frozen_days"]
     return b.make(
         (),
         Scenario,

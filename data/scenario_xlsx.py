@@ -38,7 +38,11 @@ from data.scenario_json import (
     scenario_to_dict,
 )
 from planner import Grade, PatientStatus, Role, Scenario, Storage
-from planner.scenario import DEFAULT_PRIORITY_WEIGHTS
+from planner.scenario import (
+    DEFAULT_FROZEN_DAYS,
+    DEFAULT_LATENESS_WEIGHT,
+    DEFAULT_PRIORITY_WEIGHTS,
+)
 
 # Limits on files read (documented in docs/scenario-format.md) ---------------------------------
 
@@ -114,6 +118,12 @@ SHEETS: tuple[Sheet, ...] = (
             Column(
                 "format_version", "int", f"Template format; leave it at {FORMAT_VERSION}.", True
             ),
+            Column(
+                "frozen_days",
+                "int",
+                "Days from the planning date in which a re-plan keeps the published plan's "
+                "steps where they are, 0-366 (blank: 14).",
+            ),
         ),
         single=True,
     ),
@@ -154,6 +164,12 @@ SHEETS: tuple[Sheet, ...] = (
         (
             Column("priority", "int", "Priority 1-9 (1 most urgent); each exactly once.", True),
             Column("weight", "int", "Objective weight of one scheduled patient, 0 or more.", True),
+            Column(
+                "lateness_weight",
+                "int",
+                "Objective weight of one day of lateness of a patient of this priority, 0-1000 "
+                "(blank: 10). It counts after patients scheduled and stability, before waiting.",
+            ),
         ),
     ),
     Sheet(
@@ -523,6 +539,7 @@ def _rows(d: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 "horizon_start": d["horizon_start"],
                 "horizon_end": d["horizon_end"],
                 "format_version": d["format_version"],
+                "frozen_days": d["frozen_days"],
             }
         ],
         "Site": [d["site"]],
@@ -690,9 +707,10 @@ def build_workbook(scenario: Scenario | None = None) -> Workbook:
         rows = _rows(scenario_to_dict(scenario))
     else:
         rows = {s.name: [] for s in SHEETS}
-        rows["Scenario"] = [{"format_version": FORMAT_VERSION}]
+        rows["Scenario"] = [{"format_version": FORMAT_VERSION, "frozen_days": DEFAULT_FROZEN_DAYS}]
         rows["Priority weights"] = [
-            {"priority": p, "weight": w} for p, w in DEFAULT_PRIORITY_WEIGHTS
+            {"priority": p, "weight": w, "lateness_weight": DEFAULT_LATENESS_WEIGHT}
+            for p, w in DEFAULT_PRIORITY_WEIGHTS
         ]
     for sheet in SHEETS:
         _table(wb.create_sheet(sheet.name), sheet, rows[sheet.name])

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from planner.patients import DoneStep, PatientStatus
 from planner.plan import Assignment, Plan, ResourceType
 from planner.products import Storage
-from planner.resources import Cleanroom, Device
+from planner.resources import Cleanroom, Device, RosterEntry
 from planner.scenario import Scenario
 
 _HOUR = timedelta(hours=1)
@@ -43,6 +43,7 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[str]:
     problems += _check_ward(scenario, plan.assignments)
     problems += _check_apheresis(scenario, plan.assignments, done)
     problems += _check_staff(scenario, plan.assignments, done)
+    problems += _check_staff_cover(scenario, plan.assignments, done)
     problems += _check_named_staff(scenario, plan.assignments)
     for code, rows in sorted(rows_by_patient.items()):
         problems += _check_chain(scenario, code, rows, done.get(code, {}))
@@ -145,13 +146,15 @@ def changeovers(scenario: Scenario, rows: Iterable[Assignment]) -> list[Assignme
 
 
 def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done) -> list[str]:
-    """Rooms and devices hold one patient at a time, with changeover, outside downtime.
+    """Rooms and devices hold one patient at a time, with changeover, outside downtime (a
+    device standing in one room is down while its room is).
 
     Steps done are facts: downtime while they ran is not reported. Stays done overlapping
     each other cannot reach here (scenario validation refuses them).
     """
     problems = []
     holders = _holders(scenario)
+    rooms = {r.code: r for r in scenario.cleanrooms}
     spans: dict[tuple[ResourceType, str], dict[str, list[Assignment]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -174,9 +177,15 @@ def _check_holders(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done
             if not all(a.product_code in holder.products for a in parts):
                 problems.append(f"{key[1]} is not approved for {patient}'s product.")
             planned_from = max(facts, default=start)
-            for window in holder.downtime:
+            downtime = [(w, "") for w in holder.downtime]
+            if isinstance(holder, Device) and len(holder.room_codes) == 1:
+                room = holder.room_codes[0]
+                downtime += [(w, f" of its room {room}") for w in rooms[room].downtime]
+            for window, whose in downtime:
                 if not fact and window.start < end and planned_from < window.end:
-                    problems.append(f"{key[1]} holds {patient} during downtime '{window.reason}'.")
+                    problems.append(
+                        f"{key[1]} holds {patient} during downtime '{window.reason}'{whose}."
+                    )
         occupied.sort()
         for k, (_s1, e1, p1, _fact1) in enumerate(occupied):
             for s2, _e2, p2, _fact2 in occupied[k + 1 :]:
@@ -265,6 +274,44 @@ def _check_staff(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done) 
         if hours > available:
             problems.append(
                 f"Pool {pool} needs {hours:g} h on {day} but {available} h are rostered."
+            )
+    return problems
+
+
+def _check_staff_cover(scenario: Scenario, rows: tuple[Assignment, ...], done: _Done) -> list[str]:
+    """Each staffed step still to do has, per pooled need, as many people rostered with the
+    role (and training) as it needs whose one working shift covers the whole need: pooled
+    hours of several people do not make one person's long step."""
+    shifts = {s.code: s for s in scenario.shift_codes}
+    members = {s.code: s for s in scenario.staff}
+    by_day: dict[date, list[RosterEntry]] = defaultdict(list)
+    for entry in scenario.roster:
+        by_day[entry.day].append(entry)
+    problems = []
+    for a in rows:
+        if a.resource_type is not ResourceType.STAFF_POOL or _is_done(done, a):
+            continue
+        role, _, product = a.resource_code.partition(":")
+        covering = 0
+        day = a.start.date()
+        for entry in by_day[day - timedelta(days=1)] + by_day[day]:
+            shift = shifts[entry.shift_code]
+            member = members[entry.staff_code]
+            start = datetime.combine(entry.day, time()) + timedelta(hours=shift.start_hour)
+            if (
+                shift.covers_day_work
+                and not shift.is_leave
+                and role in {r.value for r in member.roles}
+                and (not product or product in member.trained_products)
+                and start <= a.start
+                and a.end <= start + timedelta(hours=shift.hours)
+            ):
+                covering += 1
+        if covering < a.quantity:
+            problems.append(
+                f"{a.patient_code} {a.step_code} needs {a.quantity} {a.resource_code} for "
+                f"{_hours(a.end - a.start):g} h from {a.start:%Y-%m-%d %H:%M}, but "
+                f"{covering} rostered shifts cover it."
             )
     return problems
 
@@ -396,6 +443,11 @@ def _check_chain(
         infusion = span["infusion"][0].date()
         if infusion < release:
             problems.append(f"{patient_code} is infused on {infusion} before release {release}.")
+        if infusion <= made:
+            problems.append(
+                f"{patient_code} is infused on {infusion}, not after the day its batch is made "
+                f"({made})."
+            )
         if not scenario.infusion_allowed(product, infusion):
             problems.append(
                 f"{patient_code}'s infusion on {infusion:%a %Y-%m-%d} or its lymphodepletion "
@@ -415,6 +467,11 @@ def _check_chain(
             problems.append(
                 f"{patient_code}'s lymphodepletion starts {ld_start:%Y-%m-%d %H:%M}, before "
                 f"apheresis ends {span['apheresis'][1]:%Y-%m-%d %H:%M}."
+            )
+        if cryo and ld_start < prev_end:
+            problems.append(
+                f"{patient_code}'s lymphodepletion starts {ld_start:%Y-%m-%d %H:%M}, before its "
+                f"cryopreserved batch is made {prev_end:%Y-%m-%d %H:%M}."
             )
         if product.ld_waits_for_release and ld_start.date() < release:
             problems.append(

@@ -26,6 +26,8 @@ class RosterChange:
     entries: tuple[RosterEntry, ...]
     #: Codes from the file's legend that the scenario does not know yet.
     new_shift_codes: tuple[ShiftCode, ...] = ()
+    #: Time ranges typed in cells and the codes read for them ("08:00-16:00 as D").
+    times_read: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class RosterReport:
     unchanged: int
     per_person: tuple[PersonCounts, ...]
     new_shift_codes: tuple[str, ...]
+    times_read: tuple[str, ...] = ()
 
 
 def merge_roster(scenario: Scenario, change: RosterChange) -> tuple[Scenario, RosterReport]:
@@ -91,8 +94,21 @@ def merge_roster(scenario: Scenario, change: RosterChange) -> tuple[Scenario, Ro
         unchanged=sum(c.unchanged for c in per_person),
         per_person=per_person,
         new_shift_codes=tuple(s.code for s in change.new_shift_codes),
+        times_read=change.times_read,
     )
     return merged, report
+
+
+def roster_summary(change: RosterChange, report: RosterReport) -> str:
+    """What merging a roster file does, in one sentence fragment (no trailing period)."""
+    if not change.days:
+        return "an empty roster: nothing changes"
+    return (
+        f"a {change.layout} roster (sheets {', '.join(change.sheets)}): {report.people} "
+        f"people, {report.days} days ({change.days[0]} to {change.days[-1]}); shifts "
+        f"{report.added} added, {report.removed} removed, {report.changed} changed, "
+        f"{report.unchanged} unchanged"
+    )
 
 
 @dataclass(frozen=True)

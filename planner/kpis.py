@@ -155,6 +155,12 @@ def format_plan(plan: Plan) -> str:
     ]
     if info.versions:
         lines.append(f"Versions             {info.versions}")
+    if info.levels:
+        lines += ["", "Objective levels (most important first)"]
+        for level in info.levels:
+            bound = "" if level.bound is None else f"   bound {level.bound:,}, gap {level.gap:,}"
+            best = "higher" if level.maximise else "lower"
+            lines.append(f"  {level.name:<34}{level.value:>10,}  ({best} is better){bound}")
     if plan.notes:
         lines += ["", "Notes"] + [f"  {note}" for note in plan.notes]
     lines += ["", f"Unscheduled patients ({len(plan.unscheduled)})"]
@@ -165,7 +171,8 @@ def format_plan(plan: Plan) -> str:
 
 
 def format_plan_list(plans: Sequence[PlanSummary]) -> str:
-    """A table of stored plans; the current one marked, stopped ones flagged."""
+    """A table of stored plans; the current one marked; published, superseded and stopped
+    ones flagged."""
     if not plans:
         return "No plans stored yet: run `atmp-planner solve`."
     header = (
@@ -175,7 +182,14 @@ def format_plan_list(plans: Sequence[PlanSummary]) -> str:
     lines = [header, "  " + "-" * (len(header) - 2)]
     for p in plans:
         note = ", ".join(
-            word for word, on in (("current", p.current), ("stopped early", p.stopped)) if on
+            word
+            for word, on in (
+                ("current", p.current),
+                ("published", p.published),
+                ("superseded", p.superseded),
+                ("stopped early", p.stopped),
+            )
+            if on
         )
         lines.append(
             f"{'*' if p.current else ' '} {p.plan_id:>5}  {format_created(p.created):<25} "

@@ -150,6 +150,25 @@ _CP_SAT_MEANING = {
 
 
 @dataclass(frozen=True)
+class ObjectiveLevel:
+    """One level of the lexicographic objective: its value in the plan and, where the solver
+    proved one, the best value any plan could reach (None: not proved separately)."""
+
+    name: str
+    value: int
+    bound: int | None = None
+    #: Whether higher values are better (patients scheduled) or lower (days).
+    maximise: bool = False
+
+    @property
+    def gap(self) -> int | None:
+        """How far the value is from the bound (None without a bound)."""
+        if self.bound is None:
+            return None
+        return abs(self.bound - self.value)
+
+
+@dataclass(frozen=True)
 class SolverInfo:
     """What the solver reported.
 
@@ -169,6 +188,8 @@ class SolverInfo:
     cp_sat_status: str = CP_SAT_NOT_RUN
     stopped: bool = False
     versions: str = ""
+    #: The objective level by level, most important first.
+    levels: tuple[ObjectiveLevel, ...] = ()
 
     @property
     def cp_sat_meaning(self) -> str:
@@ -267,6 +288,8 @@ class PlanSummary:
     total: int
     objective: float
     total_lateness_days: int
+    published: bool = False
+    superseded: bool = False
 
     @property
     def label(self) -> str:
@@ -274,7 +297,12 @@ class PlanSummary:
         local = self.created.astimezone() if self.created.tzinfo else self.created
         flags = "".join(
             f" · {flag}"
-            for flag, on in (("current", self.current), ("stopped", self.stopped))
+            for flag, on in (
+                ("current", self.current),
+                ("published", self.published),
+                ("superseded", self.superseded),
+                ("stopped", self.stopped),
+            )
             if on
         )
         return (

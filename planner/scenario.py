@@ -35,6 +35,19 @@ DEFAULT_PRIORITY_WEIGHTS: tuple[tuple[int, int], ...] = (
 )
 
 
+#: Objective weight of one day of lateness per priority; configurable per scenario.
+DEFAULT_LATENESS_WEIGHT = 10
+DEFAULT_LATENESS_WEIGHTS: tuple[tuple[int, int], ...] = tuple(
+    (p, DEFAULT_LATENESS_WEIGHT) for p in range(1, 10)
+)
+#: Largest weight of one day of lateness (keeps the objective's levels in 64-bit range).
+MAX_LATENESS_WEIGHT = 1000
+#: Days from the planning date a re-plan keeps as published, unless a scenario says otherwise.
+DEFAULT_FROZEN_DAYS = 14
+#: Largest frozen window a scenario may set (a year).
+MAX_FROZEN_DAYS = 366
+
+
 @dataclass(frozen=True)
 class Holiday:
     """A public holiday: no apheresis, and only rostered staff work."""
@@ -63,6 +76,10 @@ class Scenario:
     patients: tuple[Patient, ...] = ()
     holidays: tuple[Holiday, ...] = ()
     priority_weights: tuple[tuple[int, int], ...] = field(default=DEFAULT_PRIORITY_WEIGHTS)
+    #: Days from the planning date in which a re-plan keeps the published plan's steps.
+    frozen_days: int = DEFAULT_FROZEN_DAYS
+    #: Weight of one day of lateness of a patient of each priority.
+    lateness_weights: tuple[tuple[int, int], ...] = field(default=DEFAULT_LATENESS_WEIGHTS)
 
     def __post_init__(self) -> None:
         check(bool(self.name.strip()), "A scenario needs a name.")
@@ -147,9 +164,23 @@ class Scenario:
             _check_done_order(patient, self.product(patient.product_code))
         _check_done_holders(self)
         _check_done_cohorts(self)
+        check(
+            0 <= self.frozen_days <= MAX_FROZEN_DAYS,
+            f"Frozen days must be 0-{MAX_FROZEN_DAYS} (got {self.frozen_days}).",
+        )
         weights = dict(self.priority_weights)
         for priority in range(1, 10):
             check(priority in weights, f"Priority {priority} has no weight.")
+        late = dict(self.lateness_weights)
+        # Kept in priority order, so the same weights compare equal however they were listed.
+        object.__setattr__(self, "lateness_weights", tuple(sorted(late.items())))
+        for priority in range(1, 10):
+            check(priority in late, f"Priority {priority} has no lateness weight.")
+            check(
+                0 <= late[priority] <= MAX_LATENESS_WEIGHT,
+                f"Priority {priority}: lateness weight must be 0-{MAX_LATENESS_WEIGHT} "
+                f"(got {late[priority]}).",
+            )
 
     # Lookups -----------------------------------------------------------------------------
 
@@ -230,6 +261,10 @@ class Scenario:
     def weight(self, priority: int) -> int:
         """Objective weight of scheduling one patient of this priority."""
         return dict(self.priority_weights)[priority]
+
+    def lateness_weight(self, priority: int) -> int:
+        """Objective weight of one day of lateness of a patient of this priority."""
+        return dict(self.lateness_weights)[priority]
 
     def effective_priority(self, patient: Patient) -> int:
         """The more urgent of the patient's own priority and the trial's class."""

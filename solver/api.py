@@ -14,8 +14,10 @@ from ortools.sat.python import cp_model
 
 from planner import DoneStepConflict, Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
 from planner.plan import CP_SAT_NOT_RUN
+from planner.replan import Replan
 from planner.sanity import never_feasible
-from solver.chain import ChainTimes, objective, trivial_bound
+from solver import stability
+from solver.chain import ChainTimes, objective, objective_levels, trivial_bound
 from solver.extract import build_plan, explain
 from solver.greedy import Failure, GreedyResult, greedy
 from solver.hints import complete_hint
@@ -25,7 +27,7 @@ from solver.model import ChainModel
 from solver.params import search_parameters
 from solver.repair import reinsert
 from solver.slot import with_competition_named
-from solver.staffing import assign_staff
+from solver.staffing import Preferred, assign_staff
 
 ProgressHook = Callable[[SolveProgress], None]
 CancelHook = Callable[[], bool]
@@ -82,11 +84,14 @@ def solve(
     *,
     on_progress: ProgressHook | None = None,
     cancel: CancelHook | None = None,
+    replan: Replan | None = None,
 ) -> Plan:
     """Plan every patient of the scenario; never worse than first-come-first-served booking.
 
     on_progress is called from the solving thread; cancel is polled and, when it returns
-    True, the best plan found so far is returned.
+    True, the best plan found so far is returned. With replan, the plan is made against
+    a published plan: its started, frozen and pinned steps are kept, and as few of its
+    patients as possible move (solver/stability.py).
     """
     settings = settings or SolveSettings()
     started = time.monotonic()
@@ -97,9 +102,12 @@ def solve(
             on_progress(SolveProgress(phase, elapsed, objective=value, scheduled=scheduled))
 
     report("compile")
-    instance = compile_instance(scenario)
+    prepared = stability.prepare(scenario, replan)
+    instance = compile_instance(prepared.scenario)
+    stability.attach(instance, replan, prepared)
     base = greedy(instance)
-    _keep_in_process(instance, base.failures)
+    _keep_in_process(instance, base.failures, prepared, replan)
+    stability.mark_kept(instance, base.booking.chains)
     report("greedy", float(base.objective), len(base.booking.chains))
     chains, engine = base.booking.chains, f"greedy-{base.order}"
     bound = float(trivial_bound(instance))
@@ -136,12 +144,16 @@ def solve(
         cp_sat_status=cp_status,
         stopped=stopped,
         versions=versions(),
+        levels=objective_levels(instance, chains, bound),
     )
     report("extract", value, len(chains))
     plan = build_plan(instance, chains, info, datetime.now(UTC), tuple(notes))
     plan = with_competition_named(instance, plan)
+    if replan is not None:
+        extra = stability.notes(instance, replan, prepared, plan, chains)
+        plan = replace(plan, notes=plan.notes + extra)
     report("staff", value, len(plan.schedules))
-    plan = _name_staff(scenario, plan, settings)
+    plan = _name_staff(scenario, plan, settings, stability.kept_names(replan, prepared))
     report("done", value, len(plan.schedules))
     return plan
 
@@ -150,9 +162,11 @@ def solve(
 _GAP_NOTES = 20
 
 
-def _name_staff(scenario: Scenario, plan: Plan, settings: SolveSettings) -> Plan:
+def _name_staff(
+    scenario: Scenario, plan: Plan, settings: SolveSettings, prefer: Preferred | None = None
+) -> Plan:
     """The plan with named people beside its staff-pool rows, and notes on any gaps."""
-    staffing = assign_staff(scenario, plan.assignments, seed=settings.seed)
+    staffing = assign_staff(scenario, plan.assignments, seed=settings.seed, prefer=prefer)
     if not staffing.needs:
         return plan
     notes = [staffing.summary()] + [g.describe() for g in staffing.gaps[:_GAP_NOTES]]
@@ -165,13 +179,26 @@ def _name_staff(scenario: Scenario, plan: Plan, settings: SolveSettings) -> Plan
     return replace(plan, assignments=tuple(assignments), notes=plan.notes + tuple(notes))
 
 
-def _keep_in_process(instance: Instance, failures: dict[int, Failure]) -> None:
-    """Patients with steps done stay in every plan; if one cannot go on, say so and stop."""
+def _keep_in_process(
+    instance: Instance,
+    failures: dict[int, Failure],
+    prepared: stability.Prepared | None = None,
+    replan: Replan | None = None,
+) -> None:
+    """Patients with steps done (or kept from the published plan) stay in every plan; if
+    one cannot go on, say so and stop."""
     for job in instance.jobs:
         if job.in_process and job.index in failures:
             last = max(job.done)
             step = "apheresis" if last == -1 else job.steps[last].code
             reason = explain(instance, job, failures[job.index])
+            kept = None if prepared is None else prepared.fixed.get(job.code)
+            if kept is not None and replan is not None:
+                raise DoneStepConflict(
+                    f"Patient '{job.code}' is kept as in {replan.name} up to step '{step}' "
+                    f"({kept.why}) but the rest of its chain cannot be planned: "
+                    f"{reason.detail} Unpin it, or re-plan with --fresh."
+                )
             raise DoneStepConflict(
                 f"Patient '{job.code}' is in process (done up to step '{step}') but the rest "
                 f"of its chain cannot be planned: {reason.detail}"

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner import Storage
+from planner.plan import ObjectiveLevel
 from solver.instance import HOURS_PER_DAY, Instance, Job
 
-#: Weight of one day of lateness against one day of vein-to-vein time.
+#: Weight of one day of lateness against one day of waiting, unless a scenario sets its own
+#: per priority (Scenario.lateness_weights).
 LATENESS_WEIGHT = 10
 
 
@@ -87,23 +89,123 @@ def shelf_step(job: Job) -> int:
     return [s.code for s in job.steps].index(job.product.shelf_step)
 
 
-def scheduled_scale(instance: Instance) -> int:
-    """Objective value of one unit of priority weight; outranks any lateness and waiting."""
+def time_scale(instance: Instance) -> int:
+    """Objective value of the last stability unit (one day moved): outranks any lateness
+    and waiting."""
     before = max([0] + [-job.earliest_day for job in instance.jobs])
-    per_patient = (LATENESS_WEIGHT + 1) * (instance.days + HOURS_PER_DAY + before)
+    late = max([LATENESS_WEIGHT] + [job.lateness_weight for job in instance.jobs])
+    per_patient = (late + 1) * (instance.days + HOURS_PER_DAY + before)
     return per_patient * max(1, len(instance.jobs)) + 1
 
 
+def moved_days_bound(instance: Instance, job: Job) -> int:
+    """Most days a published patient's apheresis and infusion can move together."""
+    assert job.baseline is not None
+    aph, inf = job.baseline
+    last = instance.days - 1
+    return max(abs(job.earliest_day - aph), abs(job.latest_day - aph)) + max(
+        abs(inf), abs(last - inf)
+    )
+
+
+#: Objectives stay within the integers a double holds exactly (CP-SAT reports doubles).
+_EXACT = 2**53
+
+
+def stability_scales(instance: Instance) -> tuple[int, int, int]:
+    """Objective value of one day moved, one published patient moved and one dropped
+    (zeros without a published plan); each outranks everything after it.
+
+    On a centre so large that three levels would pass 2**53, a drop counts as a move.
+    """
+    published = [job for job in instance.jobs if job.baseline is not None]
+    if not published:
+        return 0, 0, 0
+    n = len(published)
+    per_day = time_scale(instance)
+    per_moved = per_day * (sum(moved_days_bound(instance, job) for job in published) + 1)
+    per_dropped = per_moved * (n + 1)
+    weights = max(1, sum(job.weight for job in instance.jobs))
+    if per_dropped * (n + 1) * weights > _EXACT:
+        per_dropped = per_moved
+    return per_day, per_moved, per_dropped
+
+
+def scheduled_scale(instance: Instance) -> int:
+    """Objective value of one unit of priority weight; outranks stability, lateness and
+    waiting."""
+    per_dropped = stability_scales(instance)[2]
+    if per_dropped == 0:
+        return time_scale(instance)
+    published = sum(job.baseline is not None for job in instance.jobs)
+    return per_dropped * (published + 1)
+
+
+def moved(instance: Instance, chain: ChainTimes) -> int:
+    """Days a published patient's apheresis and infusion moved (0 if not published)."""
+    baseline = instance.jobs[chain.job].baseline
+    if baseline is None:
+        return 0
+    return abs(chain.apheresis_day - baseline[0]) + abs(chain.infusion_day - baseline[1])
+
+
+def stability(instance: Instance, chains: list[ChainTimes]) -> tuple[int, int, int]:
+    """Published patients dropped; of those kept, how many moved and the days moved."""
+    scheduled = {c.job: c for c in chains}
+    dropped = patients = days = 0
+    for job in instance.jobs:
+        if job.baseline is None:
+            continue
+        chain = scheduled.get(job.index)
+        if chain is None:
+            dropped += 1
+            continue
+        shift = moved(instance, chain)
+        patients += shift > 0
+        days += shift
+    return dropped, patients, days
+
+
 def objective(instance: Instance, chains: list[ChainTimes]) -> int:
-    """The plan's objective (higher is better): priority-weighted patients, then time."""
+    """The plan's objective (higher is better): priority-weighted patients, then (when
+    re-planning) fewest published patients dropped, moved and days moved, then time."""
     scale = scheduled_scale(instance)
-    value = 0
+    per_day, per_moved, per_dropped = stability_scales(instance)
+    dropped, patients, days = stability(instance, chains)
+    value = -per_dropped * dropped - per_moved * patients - per_day * days
     for chain in chains:
         value += instance.jobs[chain.job].weight * scale
-        value -= LATENESS_WEIGHT * chain.lateness(instance) + chain.wait(instance)
+        job = instance.jobs[chain.job]
+        value -= job.lateness_weight * chain.lateness(instance) + chain.wait(instance)
     return value
 
 
 def trivial_bound(instance: Instance) -> int:
     """An upper bound on the objective: every patient scheduled with no lateness or wait."""
     return sum(job.weight for job in instance.jobs) * scheduled_scale(instance)
+
+
+def objective_levels(
+    instance: Instance, chains: list[ChainTimes], bound: float | None = None
+) -> tuple[ObjectiveLevel, ...]:
+    """The objective level by level, most important first; the first level's bound is
+    read from the bound of the whole objective (each level outranks all below it)."""
+    scale = scheduled_scale(instance)
+    total = sum(job.weight for job in instance.jobs)
+    weight = sum(instance.jobs[c.job].weight for c in chains)
+    # A value W * scale - r with 0 <= r < scale bounds W by its ceiling over scale.
+    weight_bound = None if bound is None else min(total, -(-round(bound) // scale))
+    levels = [ObjectiveLevel("patients scheduled (priority weight)", weight, weight_bound, True)]
+    if any(job.baseline is not None for job in instance.jobs):
+        dropped, patients, days = stability(instance, chains)
+        levels += [
+            ObjectiveLevel("published patients dropped", dropped),
+            ObjectiveLevel("published patients moved", patients),
+            ObjectiveLevel("days moved (apheresis + infusion)", days),
+        ]
+    lateness = sum(instance.jobs[c.job].lateness_weight * c.lateness(instance) for c in chains)
+    levels += [
+        ObjectiveLevel("lateness (weighted days)", lateness),
+        ObjectiveLevel("waiting (days)", sum(c.wait(instance) for c in chains)),
+    ]
+    return tuple(levels)

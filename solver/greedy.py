@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from planner.plan import UnscheduledReason
+from solver import stability
 from solver.chain import ChainTimes, apheresis_end, infusion_window, objective
 from solver.instance import (
     HOURS_PER_DAY,
@@ -20,6 +21,7 @@ from solver.instance import (
     Job,
     Pool,
     StepSpec,
+    enough_people,
     step_group_people,
     step_pool_hours,
 )
@@ -85,7 +87,7 @@ class Booking:
             taken = self.group_people[g][day] + pending.get((_group_key(g), day), 0)
             if taken + count > inst.staff_groups[g].people[day]:
                 return False
-        return all(inst.pool_people[d.pool][day] >= d.count for d in step.staff)
+        return all(enough_people(inst, d, day) for d in step.staff)
 
     @staticmethod
     def conflict(busy: list[tuple[int, int]], start: int, end: int) -> int | None:
@@ -201,7 +203,9 @@ class Booking:
             if first > last:
                 return R.OUTSIDE_HORIZON
             reason = R.NO_BED
-            for infusion in range(first, last + 1):
+            fixed = job.fixed_infusion
+            days = range(first, last + 1) if fixed is None else range(fixed, fixed + 1)
+            for infusion in days:
                 if not inst.infusion_ok(job, infusion):
                     continue
                 if not self.stagger_fits(job, infusion):
@@ -414,10 +418,15 @@ class GreedyResult:
 
 
 def book_in_order(instance: Instance, order: list[Job], name: str) -> GreedyResult:
-    """Book every job once, in the given order."""
+    """Book every job once, in the given order (published patients first, kept as
+    published where their chains still fit)."""
     booking = Booking(instance)
     failures: dict[int, Failure] = {}
-    for job in order:
+    # Patients of the published plan keep their chains where those still fit.
+    for job in stability.published_first(order):
+        if job.published is not None and stability.fits(booking, job, job.published):
+            booking.book(job.published)
+            continue
         result = booking.insert(job)
         if isinstance(result, Failure):
             failures[job.index] = result

@@ -6,12 +6,16 @@ Time is counted in hours from the horizon's first midnight; day d spans [24d, 24
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
 from planner.plan import UnscheduledReason
 from solver.staff_groups import StaffGroup, staff_groups
+
+if TYPE_CHECKING:
+    from solver.chain import ChainTimes
 
 HOURS_PER_DAY = 24
 #: Days before the horizon the release table covers (batches of steps done earlier).
@@ -78,6 +82,14 @@ class Job:
     fixed_device: int | None = None
     #: Why the job cannot be scheduled at all, if known before solving.
     blocked: tuple[UnscheduledReason, str] | None = None
+    #: Objective weight of one day of lateness (by the patient's priority).
+    lateness_weight: int = 10
+    #: Re-planning (solver/stability.py): infusion day kept from the published plan.
+    fixed_infusion: int | None = None
+    #: Apheresis and infusion day in the published plan (the patient was scheduled there).
+    baseline: tuple[int, int] | None = None
+    #: The published chain, when it can be read in this instance's terms.
+    published: ChainTimes | None = None
 
     @property
     def code(self) -> str:
@@ -150,6 +162,9 @@ class Instance:
     cohort_caps: dict[tuple[str, str], int]
     cohort_used: dict[tuple[str, str], int]
     staff_groups: tuple[StaffGroup, ...] = ()
+    #: Per pool and day, the hours each person on shift can give a need starting at the
+    #: working day's start in one go (0 if the shift starts later): no one splits a need.
+    pool_reach: dict[Pool, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
     #: Release day for a batch ready on day i - RELEASE_OFFSET (the next day a QP works).
     release_table: tuple[int, ...] = ()
     #: Per product, whether each horizon day may be its infusion day (clinical calendar).
@@ -163,6 +178,9 @@ class Instance:
     #: Downtime and the stays of steps already done, merged: what no planned stay may overlap.
     room_blocked: tuple[tuple[tuple[int, int], ...], ...] = ()
     device_blocked: tuple[tuple[tuple[int, int], ...], ...] = ()
+    #: Re-planning: jobs of the published plan the greedy kept, which may then be dropped
+    #: only for a patient of higher priority.
+    kept: frozenset[int] = frozenset()
 
     @property
     def horizon_hours(self) -> int:
@@ -257,6 +275,7 @@ def compile_instance(scenario: Scenario) -> Instance:
     pools |= {(role, None) for role, _ in pools}
     pool_hours = {p: [0] * days for p in pools}
     pool_people = {p: [0] * days for p in pools}
+    pool_reach: dict[Pool, list[list[int]]] = {p: [[] for _ in range(days)] for p in pools}
     for entry in scenario.roster:
         shift = shifts[entry.shift_code]
         day = (entry.day - scenario.horizon_start).days
@@ -264,10 +283,13 @@ def compile_instance(scenario: Scenario) -> Instance:
             continue
         member = staff[entry.staff_code]
         hours = min(shift.hours, site.working_hours)
+        late = shift.start_hour > site.day_start_hour
+        reach = 0 if late else shift.start_hour + shift.hours - site.day_start_hour
         for role, product in pools:
             if role in member.roles and (product is None or product in member.trained_products):
                 pool_hours[(role, product)][day] += hours
                 pool_people[(role, product)][day] += 1
+                pool_reach[(role, product)][day].append(reach)
 
     beds = _beds_left(scenario, bed_days)
     slots = tuple(
@@ -313,6 +335,7 @@ def compile_instance(scenario: Scenario) -> Instance:
         beds=beds,
         pool_hours={p: tuple(v) for p, v in pool_hours.items()},
         pool_people={p: tuple(v) for p, v in pool_people.items()},
+        pool_reach={p: tuple(tuple(sorted(d)) for d in v) for p, v in pool_reach.items()},
         cohort_caps=cohort_caps,
         cohort_used=cohort_used,
         stagger_blocked={key: tuple(sorted(v)) for key, v in infused.items()},
@@ -378,6 +401,7 @@ def _take_done_capacity(instance: Instance) -> None:
     """
     slots = list(instance.apheresis_slots)
     hours = {p: list(v) for p, v in instance.pool_hours.items()}
+    people = [list(g.people) for g in instance.staff_groups]
     rooms = [list(w) for w in instance.room_downtime]
     devices = [list(w) for w in instance.device_downtime]
     for job in instance.jobs:
@@ -390,6 +414,9 @@ def _take_done_capacity(instance: Instance) -> None:
                 continue
             for pool, used in step_pool_hours(job.steps[i]).items():
                 hours[pool][day] = max(0, hours[pool][day] - used)
+            # The people on a step done that day (or kept from a published plan) are busy.
+            for g, count in step_group_people(instance, job.steps[i]).items():
+                people[g][day] = max(0, people[g][day] - count)
         for span, holder, busy, changeover in (
             (job.room_steps, job.fixed_room, rooms, instance.room_changeover),
             (job.device_steps, job.fixed_device, devices, instance.device_changeover),
@@ -401,6 +428,9 @@ def _take_done_capacity(instance: Instance) -> None:
             busy[holder].append((job.done[span[0]][0], end))
     instance.apheresis_slots = tuple(slots)
     instance.pool_hours = {p: tuple(v) for p, v in hours.items()}
+    instance.staff_groups = tuple(
+        replace(g, people=tuple(n)) for g, n in zip(instance.staff_groups, people, strict=True)
+    )
     instance.room_blocked = tuple(_merged(w) for w in rooms)
     instance.device_blocked = tuple(_merged(w) for w in devices)
 
@@ -457,6 +487,7 @@ def _job(instance: Instance, index: int, patient: Patient) -> Job:
         patient=patient,
         product=product,
         weight=weight,
+        lateness_weight=scenario.lateness_weight(scenario.effective_priority(patient)),
         earliest_day=earliest,
         latest_day=latest,
         needed_day=needed,
@@ -507,6 +538,13 @@ def _fix_done_steps(instance: Instance, job: Job) -> None:
     if job.done:
         end = job.done_times[max(job.done)][1]
         job.done_end = (instance.hour_of(end), instance.hour_after(end))
+
+
+def enough_people(instance: Instance, demand: StaffDemand, day: int) -> bool:
+    """Whether enough people on shift in the demand's pool on a day (in the horizon) could
+    each take the whole need: their shift covers it from the working day's start."""
+    reach = instance.pool_reach[demand.pool][day]
+    return sum(1 for hours in reach if hours >= demand.hours) >= demand.count
 
 
 def step_group_people(instance: Instance, step: StepSpec) -> dict[int, int]:

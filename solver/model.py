@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from planner import Storage
-from solver.chain import LATENESS_WEIGHT, ChainTimes, apheresis_end, scheduled_scale, shelf_step
+from solver import stability
+from solver.chain import ChainTimes, apheresis_end, scheduled_scale, shelf_step
 from solver.instance import (
     HOURS_PER_DAY,
     RELEASE_OFFSET,
@@ -17,6 +18,7 @@ from solver.instance import (
     Job,
     Pool,
     StepSpec,
+    enough_people,
     step_group_people,
     step_pool_hours,
 )
@@ -117,6 +119,7 @@ class ChainModel:
         self.add_staff_groups()
         self.add_bed_capacity()
         self.add_trial_rules()
+        self.add_published_plan()
         self.add_objective()
 
     # Variables ----------------------------------------------------------------------------
@@ -178,7 +181,7 @@ class ChainModel:
         if not 0 <= day < inst.days:
             return False
         return (
-            all(inst.pool_people[d.pool][day] >= d.count for d in demands)
+            all(enough_people(inst, d, day) for d in demands)
             and all(
                 hours <= inst.pool_hours[pool][day] for pool, hours in step_pool_hours(step).items()
             )
@@ -484,13 +487,20 @@ class ChainModel:
             m.add(first >= last + days)
             self.gates.append((last, first, prev, key))
 
+    def add_published_plan(self) -> None:
+        """Re-planning: kept infusion days; a published patient is dropped only for a
+        newcomer of higher priority (solver/stability.py)."""
+        stability.add_published_plan(self)
+
     def add_objective(self) -> None:
-        """Most patients by priority, then least lateness, then least waiting (from the
-        earliest possible apheresis to infusion)."""
+        """Most patients by priority, then (re-planning) fewest published patients moved
+        and days moved, then least lateness, then least waiting (from the earliest
+        possible apheresis to infusion)."""
         scale = scheduled_scale(self.instance)
         self.model.maximize(
             sum(jv.job.weight * scale * jv.present for jv in self.jobs)
-            - sum(LATENESS_WEIGHT * jv.lateness + jv.wait for jv in self.jobs)
+            - stability.stability_penalty(self)
+            - sum(jv.job.lateness_weight * jv.lateness + jv.wait for jv in self.jobs)
         )
 
     # Hints and extraction -----------------------------------------------------------------

@@ -42,12 +42,15 @@ def reinsert(
 ) -> Repair:
     """Try each unscheduled patient, then the latest and longest-waiting ones, alone at
     their earliest feasible place with everyone else held; keep each change that raises
-    the objective. Jobs in `keep` (and patients in process) never move."""
+    the objective. Jobs in `keep`, patients in process and kept infusions never move."""
     current = list(chains)
     value = objective(instance, current)
     added: list[str] = []
     moved: list[str] = []
-    fixed = keep | {job.index for job in instance.jobs if job.in_process}
+    # Kept infusion days (re-planning) are not the greedy insertion's to move.
+    fixed = keep | {
+        job.index for job in instance.jobs if job.in_process or job.fixed_infusion is not None
+    }
     for _ in range(_PASSES):
         improved = False
         planned = {c.job for c in current}

@@ -9,6 +9,7 @@ from ortools.sat.python import cp_model
 from planner import Patient, Plan, ResourceType, Scenario, Unscheduled, UnscheduledReason
 from planner.slot import Referral, SlotOffer
 from solver.chain import ChainTimes
+from solver.explain import binding_families, describe, holders
 from solver.extract import CAPACITY_REASONS, explain
 from solver.greedy import Booking, rebook
 from solver.instance import Instance, Job, compile_instance
@@ -69,18 +70,65 @@ def with_competition_named(instance: Instance, plan: Plan) -> Plan:
     there would send a director to hire staff the centre has."""
     jobs = {job.code: job for job in instance.jobs}
     relabelled = []
+    booking: Booking | None = None
     for item in plan.unscheduled:
         job = jobs.get(item.patient_code)
         if job is not None and item.reason in CAPACITY_REASONS and fits_alone(instance, job):
+            booking = booking or rebook(instance, chains_from_plan(instance, plan))
             item = Unscheduled(
                 item.patient_code,
                 UnscheduledReason.NOT_CHOSEN,
-                "The centre could plan this patient on its own; in this plan "
-                f"{item.detail[0].lower()}{item.detail[1:].rstrip('.')}, because that "
-                "capacity went to patients of higher priority or earlier need.",
+                f"The centre could plan {job.code} (priority {job.patient.priority}, referred "
+                f"{job.patient.referral_date}) on its own but not next to the patients "
+                f"planned. {competition(instance, booking, job)}",
             )
         relabelled.append(item)
-    return replace(plan, unscheduled=tuple(relabelled))
+    return replace(plan, unscheduled=tuple(relabelled), notes=plan.notes + _late(instance, plan))
+
+
+#: Late patients whose lateness is explained in a plan's notes, latest first.
+_LATE_NOTES = 10
+
+
+def _late(instance: Instance, plan: Plan) -> tuple[str, ...]:
+    """For the latest patients: what would let each be infused on time, and who holds it."""
+    jobs = {job.code: job for job in instance.jobs}
+    late = sorted(
+        (s for s in plan.schedules if s.lateness_days > 0 and s.patient_code in jobs),
+        key=lambda s: (-s.lateness_days, s.patient_code),
+    )
+    if not late:
+        return ()
+    chains = chains_from_plan(instance, plan)
+    notes = []
+    for schedule in late[:_LATE_NOTES]:
+        job = jobs[schedule.patient_code]
+        if job.needed_day is None:
+            continue
+        others = rebook(instance, [c for c in chains if c.job != job.index])
+        why = competition(instance, others, job, by_day=job.needed_day)
+        notes.append(
+            f"{job.code} is {schedule.lateness_days} days late (needed by "
+            f"{instance.to_date(job.needed_day)}). On time: {why[0].lower()}{why[1:]}"
+        )
+    if len(late) > _LATE_NOTES:
+        notes.append(f"... and {len(late) - _LATE_NOTES} more late patients.")
+    return tuple(notes)
+
+
+def competition(instance: Instance, booking: Booking, job: Job, by_day: int | None = None) -> str:
+    """What keeps a job out of a booking (or, with by_day, from being infused by then): the
+    resource families that, freed one at a time in the model, let it in, and who holds
+    them."""
+
+    def probe(free: frozenset[str]) -> ChainTimes | None:
+        return _earliest_by_model(_left_over(instance, booking, job, free), None, by_day)[0]
+
+    found = binding_families(probe)
+    if found is None:
+        return describe(instance, job, False, None)
+    bindings = tuple(holders(instance, booking, job, f) for f in found.families)
+    return describe(instance, job, found.together, bindings)
 
 
 def _new_code(scenario: Scenario) -> str:
@@ -144,34 +192,46 @@ def _less(capacity: tuple[int, ...], used: list[int]) -> tuple[int, ...]:
     )
 
 
-def _left_over(instance: Instance, booking: Booking, job: Job) -> Instance:
-    """The instance holding only `job`, with what the booking holds taken away."""
+def _left_over(
+    instance: Instance, booking: Booking, job: Job, free: frozenset[str] = frozenset()
+) -> Instance:
+    """The instance holding only `job`, with what the booking holds taken away, except the
+    resource families named in `free` (see solver.explain.FAMILIES), left whole."""
+    empty = Booking(instance) if free else booking
+
+    def held(family: str) -> Booking:
+        return empty if family in free else booking
+
     cohort_used = dict(instance.cohort_used)
-    for key, days in booking.cohort_days.items():
+    for key, days in held("cohort").cohort_days.items():
         cohort_used[key] = cohort_used.get(key, 0) + len(days)
+    staff = held("staff")
     return replace(
         instance,
         jobs=[replace(job, index=0)],
-        apheresis_slots=_less(instance.apheresis_slots, booking.apheresis),
-        beds=_less(instance.beds, booking.beds),
+        apheresis_slots=_less(instance.apheresis_slots, held("apheresis").apheresis),
+        beds=_less(instance.beds, held("beds").beds),
         # What the plan holds becomes blocked time, as steps already done are.
-        room_blocked=tuple(tuple(busy) for busy in booking.rooms),
-        device_blocked=tuple(tuple(busy) for busy in booking.devices),
-        pool_hours={p: _less(c, booking.pool_hours[p]) for p, c in instance.pool_hours.items()},
+        room_blocked=tuple(tuple(busy) for busy in held("rooms").rooms),
+        device_blocked=tuple(tuple(busy) for busy in held("devices").devices),
+        pool_hours={p: _less(c, staff.pool_hours[p]) for p, c in instance.pool_hours.items()},
         staff_groups=tuple(
-            replace(g, people=_less(g.people, booking.group_people[i]))
+            replace(g, people=_less(g.people, staff.group_people[i]))
             for i, g in enumerate(instance.staff_groups)
         ),
         cohort_used=cohort_used,
         stagger_blocked={
-            key: tuple(booking.cohort_held(key))
-            for key in {*instance.stagger_blocked, *booking.cohort_days}
+            key: tuple(held("cohort").cohort_held(key))
+            for key in {*instance.stagger_blocked, *held("cohort").cohort_days}
         },
     )
 
 
-def _earliest_by_model(rest: Instance, hint: ChainTimes | None) -> tuple[ChainTimes | None, bool]:
-    """The chain with the earliest apheresis (then infusion) that fits, found by CP-SAT.
+def _earliest_by_model(
+    rest: Instance, hint: ChainTimes | None, by_day: int | None = None
+) -> tuple[ChainTimes | None, bool]:
+    """The chain with the earliest apheresis (then infusion) that fits, found by CP-SAT;
+    with by_day, only one infused by that day.
 
     The greedy's placement puts each step as early as it can, which can miss a chain that
     starts a step later to clear a weekend; the model does not. The flag says whether the
@@ -183,6 +243,8 @@ def _earliest_by_model(rest: Instance, hint: ChainTimes | None) -> tuple[ChainTi
     (jv,) = chain_model.jobs
     m = chain_model.model
     m.add(jv.present == 1)
+    if by_day is not None:
+        m.add(jv.infusion <= by_day)
     if hint is not None:
         chain_model.hint([replace(hint, job=0)])
     m.clear_objective()

@@ -13,7 +13,7 @@ row and is reported with the reason.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -137,14 +137,23 @@ def _week(day: date) -> tuple[int, int]:
     return year, week
 
 
+#: People named before for a step: (patient, step, start) -> their codes.
+Preferred = Mapping[tuple[str, str, datetime], frozenset[str]]
+
+
 def assign_staff(
     scenario: Scenario,
     assignments: Sequence[Assignment],
     *,
     seed: int = 0,
     budget_per_week: float = 1.0,
+    prefer: Preferred | None = None,
 ) -> Staffing:
-    """Name people for every staff-pool need of steps still to do, week by week."""
+    """Name people for every staff-pool need of steps still to do, week by week.
+
+    prefer names the people a step had before (e.g. in the published plan): after naming
+    every need, as many of them as can keep their step do.
+    """
     staff = list(scenario.staff)
     shifts = _shifts(scenario)
     needs = _needs(scenario, assignments)
@@ -155,7 +164,7 @@ def assign_staff(
     gaps: list[StaffGap] = []
     for week in sorted(by_week):
         week_named, week_gaps = _assign_week(
-            by_week[week], staff, shifts, seed=seed, budget=budget_per_week
+            by_week[week], staff, shifts, seed=seed, budget=budget_per_week, prefer=prefer or {}
         )
         named += week_named
         gaps += week_gaps
@@ -169,6 +178,7 @@ def _assign_week(
     *,
     seed: int,
     budget: float,
+    prefer: Preferred,
 ) -> tuple[list[Assignment], list[StaffGap]]:
     model = cp_model.CpModel()
     origin = min(n.start for n in needs).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -178,7 +188,9 @@ def _assign_week(
         list
     )
     weekend: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    kept: list[cp_model.IntVar] = []
     for i, need in enumerate(needs):
+        before = prefer.get((need.row.patient_code, need.row.step_code, need.start), frozenset())
         candidates = [
             p
             for p, person in enumerate(staff)
@@ -197,6 +209,8 @@ def _assign_week(
             per_person[p].append((hours, x, interval))
             if need.start.weekday() >= 5:
                 weekend[p].append((hours, x))
+            if staff[p].code in before:
+                kept.append(x)
         model.add(sum(xs) + lack == need.count)
     for p, items in per_person.items():
         model.add_no_overlap([interval for _, _, interval in items])
@@ -208,8 +222,15 @@ def _assign_week(
     for pairs in weekend.values():
         load = cp_model.LinearExpr.weighted_sum([x for _, x in pairs], [h for h, _ in pairs])
         model.add(load <= peak)
-    # Naming every need comes first; then the heaviest weekend load is kept low.
-    model.minimize(1000 * cp_model.LinearExpr.sum(short) + peak)
+    # Naming every need comes first, then keeping the people named before (a booked person
+    # stays booked), then the heaviest weekend load is kept low (peak is at most 48).
+    keep_weight = 49
+    short_weight = keep_weight * (len(kept) + 1) + 1000
+    model.minimize(
+        short_weight * cp_model.LinearExpr.sum(short)
+        - keep_weight * cp_model.LinearExpr.sum(kept)
+        + peak
+    )
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed

@@ -256,4 +256,6 @@ def rich_scenario(name: str = "rich") -> Scenario:
         patients=patients,
         holidays=(Holiday(date(2027, 1, 6), "Epiphany"), Holiday(date(2027, 1, 1), "New Year")),
         priority_weights=((9, 0), (8, 1), (7, 2), (6, 3), (5, 4), (4, 5), (3, 6), (2, 7), (1, 80)),
+        frozen_days=7,
+        lateness_weights=tuple((p, 5 * (10 - p)) for p in range(9, 0, -1)),
     )

@@ -72,7 +72,7 @@ def test_a_roster_is_detected_merged_and_reported(
     out = capsys.readouterr().out
     assert f"{path}: detected a roster" in out
     assert (
-        "Merged a matrix roster (sheets Januari) into 'rich' (version 2): 2 people, 3 days " in out
+        "Merged into 'rich' (version 2) a matrix roster (sheets Januari): 2 people, 3 days " in out
     )
     # OP1: D, D, D -> L, L, blank; QC1: N, L, none -> D, D, N.
     assert "shifts 1 added, 1 removed, 4 changed, 0 unchanged." in out
@@ -232,3 +232,23 @@ def test_a_long_roster_with_a_legend_adds_its_codes(
     assert {(e.staff_code, e.day, e.shift_code) for e in after.roster} >= {
         ("NU1", date(2027, 1, 7), "AF")
     }
+
+
+def test_times_in_cells_are_read_as_codes_and_said(
+    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Time Care sheet of times: 08:00-16:00 is D, 20-08 is N, and the output says so."""
+    rows = [
+        ["Namn", "Anst.nr", datetime(2027, 1, 4), datetime(2027, 1, 5)],
+        ["Berg, Karin", "OP1", "08:00-16:00", "20:00-08:00"],
+    ]
+    path = book(tmp_path / "timecare.xlsx", "Schemaöversikt", rows)
+    assert run(url, "import", str(path), "--as", "roster", "--scenario", "rich") == 0
+    out = capsys.readouterr().out
+    assert "Times read as shift codes: 08:00-16:00 as D; 20:00-08:00 as N\n" in out
+    roster = {
+        (e.staff_code, e.day): e.shift_code
+        for e in Repository(open_database(url)).load_scenario("rich").roster
+    }
+    assert roster[("OP1", date(2027, 1, 4))] == "D"
+    assert roster[("OP1", date(2027, 1, 5))] == "N"

@@ -6,10 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QAction,
     QBrush,
     QColor,
+    QContextMenuEvent,
     QFont,
     QFontMetrics,
     QPainter,
@@ -18,15 +20,18 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QGraphicsItem,
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsView,
+    QMenu,
     QStyleOptionGraphicsItem,
     QWidget,
 )
 
-from planner import Assignment, PatientSchedule, Plan, ResourceType, Scenario
+from planner import Assignment, PatientSchedule, Plan, Product, ResourceType, Scenario
 from planner.checks import changeovers
+from planner.replan import Pin, pin_steps
 
 LABEL_WIDTH = 190
 HEADER_HEIGHT = 40
@@ -47,6 +52,8 @@ PRODUCT_COLOURS = (
     "#e377c2",
 )
 CHANGEOVER_COLOUR = QColor("#9e9e9e")
+#: The pin marker: a red head and outline on pinned bars.
+PIN_COLOUR = QColor("#c62828")
 UNKNOWN_COLOUR = QColor("#607d8b")
 
 #: Resource kinds drawn on the chart (staff pools are capacities, not places).
@@ -109,6 +116,12 @@ class _LabelledRect(QGraphicsRectItem):
     labels: tuple[str, ...] = ()
     #: The colour the text sits on, when it is not the item's own brush.
     backdrop: QColor | None = None
+    #: Whether the bar is kept by a pin in re-plans (drawn with a pin marker).
+    pinned: bool = False
+    #: Pixels left free before the label (for a pin marker drawn underneath).
+    indent_px: float = 0.0
+    #: Whether a pinned rectangle draws the pin's head (only the first of a run does).
+    marker: bool = True
 
     def paint(
         self,
@@ -116,18 +129,32 @@ class _LabelledRect(QGraphicsRectItem):
         option: QStyleOptionGraphicsItem,
         widget: QWidget | None = None,
     ) -> None:
-        """The rectangle, then the longest label that fits inside it."""
+        """The rectangle, a pin marker if pinned, then the longest label that fits."""
         super().paint(painter, option, widget)
         rect = self.rect()
+        indent = self.indent_px
+        if self.pinned:
+            painter.save()
+            painter.setPen(QPen(PIN_COLOUR, 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(rect.adjusted(1, 1, -1, -1))
+            if self.marker:
+                radius = min(4.0, rect.height() / 3)
+                painter.setBrush(QBrush(PIN_COLOUR))
+                painter.setPen(QPen(QColor("white"), 1))
+                head = QPointF(rect.left() + radius + 2, rect.center().y())
+                painter.drawEllipse(head, radius, radius)
+                indent = 2 * radius + 3
+            painter.restore()
         metrics = QFontMetrics(painter.font())
-        room = rect.width() - 6
+        room = rect.width() - 6 - indent
         text = next((t for t in self.labels if t and metrics.horizontalAdvance(t) <= room), "")
         if not text:
             return
         dark = (self.backdrop or self.brush().color()).lightnessF() < 0.55
         painter.setPen(QColor("white") if dark else QColor("#202020"))
         painter.drawText(
-            rect.adjusted(3, 0, -3, 0),
+            rect.adjusted(3 + indent, 0, -3, 0),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
             text,
         )
@@ -207,15 +234,23 @@ def chain_phases(schedule: PatientSchedule) -> list[tuple[str, datetime, datetim
     return [(name, start, end) for name, start, end in phases if start < end]
 
 
+#: Chain phases and the step a pin on them names (None: only the whole chain).
+_PHASE_STEPS = {"apheresis": "apheresis", "lymphodepletion": "infusion", "in-patient": "infusion"}
+
+
 class GanttView(QGraphicsView):
     """A plan over the horizon: x in days with date labels, y one lane per resource.
 
     The header (dates) and the row labels stay in place while scrolling.
     Ctrl+wheel zooms; until the user zooms the horizon fits the view's width.
+    A right click on a bar offers Pin / Unpin (`pin_requested(Pin, pin: bool)`).
     """
+
+    pin_requested = Signal(object, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._pins: tuple[Pin, ...] = ()
         self.setScene(QGraphicsScene(self))
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setRenderHint(QPainter.RenderHint.Antialiasing, False)
@@ -278,6 +313,87 @@ class GanttView(QGraphicsView):
         if self._auto_fit:
             self._px_per_day = self._fitting_px_per_day()
         self._rebuild()
+
+    def set_pins(self, pins: Iterable[Pin]) -> None:
+        """Mark the bars these pins keep."""
+        self._pins = tuple(pins)
+        if self._scenario is not None:
+            self._rebuild()
+
+    def pinned_steps(self, patient_code: str) -> frozenset[str] | None:
+        """The steps of a patient a pin keeps (every one: its chain's step codes plus
+        every other row of it), or None if it has no pin."""
+        pins = [p for p in self._pins if p.patient_code == patient_code]
+        product = self._product_of(patient_code)
+        if not pins or product is None:
+            return None
+        steps = pin_steps(product)
+        if any(p.step_code in (None, "infusion") for p in pins):
+            return frozenset({"*"})
+        last = max(steps.index(p.step_code) for p in pins if p.step_code in steps)
+        kept = set(steps[: last + 1])
+        if "hold" not in kept and len(kept) > 2:
+            kept.add("hold")
+        return frozenset(kept)
+
+    def _product_of(self, patient_code: str) -> Product | None:
+        scenario = self._scenario
+        if scenario is None:
+            return None
+        found = next((p for p in scenario.patients if p.code == patient_code), None)
+        return None if found is None else scenario.product(found.product_code)
+
+    def _is_pinned(self, patient_code: str, step: str) -> bool:
+        kept = self.pinned_steps(patient_code)
+        return kept is not None and ("*" in kept or step in kept)
+
+    def pin_target(self, item: QGraphicsItem | None) -> tuple[str, str | None] | None:
+        """The patient and the step (None: none a pin can name) of a bar or chain phase."""
+        if isinstance(item, GanttBar):
+            a = item.assignment
+            if a.step_code == "changeover":
+                return None
+            product = self._product_of(a.patient_code)
+            steps = () if product is None else pin_steps(product)
+            step = "infusion" if a.step_code == "inpatient" else a.step_code
+            return a.patient_code, step if step in steps else None
+        if isinstance(item, ChainSegment):
+            return item.patient_code, _PHASE_STEPS.get(item.phase)
+        return None
+
+    def pin_actions(self, item: QGraphicsItem | None, parent: QMenu) -> list[QAction]:
+        """Pin the whole chain, pin up to this step, unpin: the actions for a bar."""
+        target = self.pin_target(item)
+        if target is None:
+            return []
+        patient, step = target
+        actions = []
+
+        def add(text: str, pin: Pin, on: bool) -> None:
+            action = QAction(text, parent)
+            action.triggered.connect(lambda: self.pin_requested.emit(pin, on))
+            actions.append(action)
+
+        add(f"Pin {patient} (whole chain)", Pin(patient), True)
+        if step is not None and step != "infusion":
+            add(f"Pin {patient} up to {step}", Pin(patient, step), True)
+        if any(p.patient_code == patient for p in self._pins):
+            add(f"Unpin {patient}", Pin(patient), False)
+        return actions
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Right click on a bar: Pin / Unpin its patient or its chain up to the step."""
+        item = self.itemAt(event.pos())
+        while item is not None and not isinstance(item, GanttBar | ChainSegment):
+            item = item.parentItem()
+        menu = QMenu(self)
+        actions = self.pin_actions(item, menu)
+        if not actions:
+            super().contextMenuEvent(event)
+            return
+        for action in actions:
+            menu.addAction(action)
+        menu.exec(event.globalPos())
 
     def rows(self) -> list[GanttRow]:
         """The chart's lanes, top to bottom."""
@@ -390,6 +506,9 @@ class GanttView(QGraphicsView):
             else:
                 colour = self._colours.get(a.product_code, UNKNOWN_COLOUR)
             bar = GanttBar(a, rect, colour)
+            bar.pinned = a.step_code != "changeover" and self._is_pinned(
+                a.patient_code, "infusion" if a.step_code == "inpatient" else a.step_code
+            )
             scene.addItem(bar)
             self._bars.append(bar)
         self._label_spans()
@@ -409,6 +528,12 @@ class GanttView(QGraphicsView):
                 rect = QRectF(x0, y, max(2.0, x1 - x0), ROW_HEIGHT - 2 * BAR_MARGIN - 6)
                 segment = ChainSegment(
                     schedule.patient_code, phase, t0, t1, rect, phase_colours[phase]
+                )
+                kept = self.pinned_steps(schedule.patient_code)
+                segment.pinned = kept is not None and (
+                    "*" in kept
+                    or phase == "apheresis"
+                    or (phase == "manufacturing" and len(kept) > 1)
                 )
                 scene.addItem(segment)
                 self._segments.append(segment)
@@ -440,8 +565,11 @@ class GanttView(QGraphicsView):
             rect = run[0].rect().united(run[-1].rect())
             for bar in run:
                 bar.labels = ()
+                bar.marker = bar is run[0]
             main = max(run, key=lambda b: b.rect().width())
             label = SpanLabel(run[0].assignment.patient_code, rect, main.brush().color())
+            if run[0].pinned:
+                label.indent_px = 2 * min(4.0, rect.height() / 3) + 3
             self.scene().addItem(label)
 
     # Events ---------------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""File > Import scenario…: pick a workbook or JSON file, see it checked, then import it."""
+"""File > Import scenario…, roster… and referrals…: pick a file, see it checked and what it
+would change, then import it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -20,9 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from data.referral_import import read_referrals
+from data.roster_import import read_roster
 from data.scenario_files import read_scenario
 from data.scenario_json import ScenarioFileError
 from planner import Scenario
+from planner.imports import add_referrals, merge_roster, roster_summary
 from ui.workers import TaskWorker
 
 _WHERE = re.compile(r"sheet '(?P<sheet>[^']*)'(?:, row (?P<row>\d+))?(?:, column (?P<col>.+))?")
@@ -47,10 +52,53 @@ def describe(scenario: Scenario) -> str:
     )
 
 
-def _read(path: Path) -> Scenario | ScenarioFileError:
-    """The scenario in a file, or the error listing every problem with it."""
+#: Reads a file into the scenario it would give and a paragraph saying what changes;
+#: raises ScenarioFileError listing every problem.
+Reader = Callable[[Path], tuple[Scenario, str]]
+
+
+def scenario_reader(path: Path) -> tuple[Scenario, str]:
+    """A whole scenario from a template workbook or a JSON file."""
+    scenario = read_scenario(path)
+    return scenario, describe(scenario)
+
+
+def roster_reader(into: Scenario) -> Reader:
+    """A roster workbook merged into a scenario for the people and dates it covers."""
+
+    def read(path: Path) -> tuple[Scenario, str]:
+        change = read_roster(path, into)
+        merged, report = merge_roster(into, change)
+        codes = report.new_shift_codes
+        new = f" New shift codes from the legend: {', '.join(codes)}." if codes else ""
+        if report.times_read:
+            new += f" Times read as shift codes: {'; '.join(report.times_read)}."
+        return merged, (
+            f"Merging into '{into.name}' {roster_summary(change, report)}.{new} "
+            "Nothing is stored until you press Import."
+        )
+
+    return read
+
+
+def referrals_reader(into: Scenario) -> Reader:
+    """A referral list whose patients are added to a scenario."""
+
+    def read(path: Path) -> tuple[Scenario, str]:
+        change = read_referrals(path, into)
+        codes = ", ".join(p.code for p in change.patients) or "none"
+        return add_referrals(into, change), (
+            f"Adding {len(change.patients)} referred patients from sheet '{change.sheet}' to "
+            f"'{into.name}': {codes}. Nothing is stored until you press Import."
+        )
+
+    return read
+
+
+def _read(reader: Reader, path: Path) -> tuple[Scenario, str] | ScenarioFileError:
+    """What the file gives, or the error listing every problem with it."""
     try:
-        return read_scenario(path)
+        return reader(path)
     except ScenarioFileError as error:
         return error
 
@@ -60,13 +108,22 @@ class ImportDialog(QDialog):
 
     checked = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        reader: Reader = scenario_reader,
+        title: str = "Import a scenario",
+        hint: str = "A filled template (.xlsx) or a scenario (.json)",
+        file_filter: str = "Scenarios (*.xlsx *.json)",
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Import a scenario")
+        self.setWindowTitle(title)
         self.scenario: Scenario | None = None
+        self._reader, self._filter = reader, file_filter
         self._worker: TaskWorker | None = None
         self.path_edit = QLineEdit()
-        self.path_edit.setPlaceholderText("A filled template (.xlsx) or a scenario (.json)")
+        self.path_edit.setPlaceholderText(hint)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.check_button = QPushButton("Check")
@@ -107,7 +164,7 @@ class ImportDialog(QDialog):
         self.check_button.setEnabled(False)
         self.problems.setRowCount(0)
         self.summary.setText(f"Checking {path.name}…")
-        worker = TaskWorker(lambda: _read(path))
+        worker = TaskWorker(lambda: _read(self._reader, path))
         worker.finished.connect(self._read)
         worker.failed.connect(self._crashed)
         self._worker = worker
@@ -120,13 +177,13 @@ class ImportDialog(QDialog):
             self._worker = None
         self.check_button.setEnabled(True)
 
-    def _read(self, outcome: Scenario | ScenarioFileError) -> None:
+    def _read(self, outcome: tuple[Scenario, str] | ScenarioFileError) -> None:
         self._finish_worker()
         if isinstance(outcome, ScenarioFileError):
             self._show_problems(outcome)
         else:
-            self.scenario = outcome
-            self.summary.setText(describe(outcome))
+            self.scenario, text = outcome
+            self.summary.setText(text)
             self.import_button.setEnabled(True)
         self.checked.emit()
 
@@ -149,7 +206,7 @@ class ImportDialog(QDialog):
 
     def _browse(self) -> None:
         chosen, _ = QFileDialog.getOpenFileName(
-            self, "Import a scenario", str(self.path()), "Scenarios (*.xlsx *.json)"
+            self, self.windowTitle(), str(self.path()), self._filter
         )
         if chosen:
             self.check(Path(chosen))

@@ -30,12 +30,16 @@ from PySide6.QtWidgets import (
 
 from data.excel_export import write_plan_workbook
 from data.ical_export import write_staff_calendars
+from data.repository import ConcurrentEditError
 from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
 from planner.kpis import format_plan, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME
+from planner.plan_diff import compare_plans
+from planner.replan import Pin, Replan, check_pin, planning_date
+from ui.diff_dialog import DiffDialog
 from ui.export_dialog import ExportDialog, default_window
 from ui.gantt import GanttView
-from ui.import_dialog import ImportDialog
+from ui.import_dialog import ImportDialog, referrals_reader, roster_reader
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
 from ui.slot_dialog import SlotDialog
 from ui.workers import SolveFunction, SolveWorker
@@ -64,8 +68,35 @@ class PlanStore(Protocol):
         """Whether a scenario of this name is stored."""
         ...
 
-    def save_scenario(self, scenario: Scenario, *, replace: bool = True) -> int:
-        """Store a scenario (refused if the name is taken and replace is False)."""
+    def save_scenario(
+        self, scenario: Scenario, expected_version: int | None = None, *, replace: bool = True
+    ) -> int:
+        """Store a scenario (refused if the name is taken and replace is False, or if it is
+        no longer at expected_version)."""
+        ...
+
+    def scenario_version(self, name: str) -> int:
+        """The stored version of a scenario."""
+        ...
+
+    def publish(self, plan_id: int, scenario_name: str | None = None) -> int | None:
+        """Publish a stored plan; the id of the plan it supersedes."""
+        ...
+
+    def published_plan_id(self, scenario_name: str) -> int | None:
+        """The scenario's published plan, if any."""
+        ...
+
+    def pins(self, scenario_name: str) -> tuple[Pin, ...]:
+        """The scenario's pins."""
+        ...
+
+    def add_pin(self, scenario_name: str, pin: Pin) -> bool:
+        """Store a pin; False if it was there already."""
+        ...
+
+    def remove_pins(self, scenario_name: str, patient_code: str, step_code: str | None) -> int:
+        """Remove a patient's pins (or its pin on one step); how many."""
         ...
 
 
@@ -116,6 +147,7 @@ class MainWindow(QMainWindow):
         *,
         plan_id: int | None = None,
         solve_fn: SolveFunction | None = None,
+        today: date | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -126,6 +158,8 @@ class MainWindow(QMainWindow):
         self._solve_fn = solve_fn
         self._worker: SolveWorker | None = None
         self._summaries: list[PlanSummary] = []
+        #: The planning date of re-plans (None: the real today).
+        self._today = today
         self._pending: Plan | None = None
         self._before_pending: tuple[Plan | None, int | None] = (None, None)
         self.setWindowTitle(f"ATMP planner: {scenario.name}")
@@ -165,6 +199,8 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_status_bar()
+        self.gantt.pin_requested.connect(self.set_pin)
+        self._load_pins()
         self.set_plan(plan, plan_id)
         self.refresh_plans()
         if plan_id is not None:
@@ -220,6 +256,7 @@ class MainWindow(QMainWindow):
             + '  │  chain: <span style="color:#c9ced6">■</span> QC release'
             + '  <span style="color:#f4b183">■</span> lymphodepletion'
             + "  light = in-patient"
+            + '  <span style="color:#c62828">●</span> pinned (right-click a bar)'
             + "  <i>(Ctrl+wheel zooms)</i>"
         )
         self.kpi_text.setPlainText(plan_summary(plan))
@@ -303,19 +340,116 @@ class MainWindow(QMainWindow):
         self.refresh_plans()
         self._show_info("Discarded the plan of the stopped solve; nothing was saved.")
 
+    def replan(self) -> Replan | None:
+        """What Solve re-plans against, from today (not before the horizon): the published
+        plan with its frozen window and pins; with none published but pins set, the
+        current plan with the pins; else None."""
+        if self._store is None:
+            return None
+        name = self._scenario.name
+        today = planning_date(self._scenario, self._today)
+        pins = self._store.pins(name)
+        published = self._store.published_plan_id(name)
+        if published is not None:
+            plan = self._store.load_plan(published, name)
+            return Replan(plan, today, self._scenario.frozen_days, pins, published)
+        current = next((s.plan_id for s in self._summaries if s.current), None)
+        if not pins or current is None:
+            return None
+        plan = self._store.load_plan(current, name)
+        return Replan(plan, today, 0, pins, current, basis="current")
+
+    def publish_shown_plan(self) -> None:
+        """Publish the stored plan shown: the one re-plans keep and move least."""
+        if self._store is None or self._plan_id is None:
+            return
+        try:
+            before = self._store.publish(self._plan_id, self._scenario.name)
+        except Exception as error:  # show any storage failure
+            self._show_error(f"Could not publish plan #{self._plan_id}: {error}")
+            return
+        self.refresh_plans()
+        was = "" if before is None else f"; plan #{before} is superseded"
+        self._show_info(f"Plan #{self._plan_id} is now the published plan{was}.")
+
+    def set_pin(self, pin: Pin, on: bool) -> None:
+        """Pin (on) or unpin a patient's chain or its chain up to a step; stored at once."""
+        if self._store is None:
+            return
+        name = self._scenario.name
+        try:
+            if on:
+                check_pin(self._scenario, pin)
+                self._store.add_pin(name, pin)
+            else:
+                self._store.remove_pins(name, pin.patient_code, pin.step_code)
+        except Exception as error:  # a refused pin, or any storage failure
+            self._show_error(f"Could not {'pin' if on else 'unpin'} {pin.label}: {error}")
+            return
+        self._load_pins()
+        self._show_info(
+            f"Pinned {pin.label}: kept as published in the next re-plan."
+            if on
+            else f"Unpinned {pin.patient_code}."
+        )
+
+    def _load_pins(self) -> None:
+        pins = () if self._store is None else self._store.pins(self._scenario.name)
+        self.gantt.set_pins(pins)
+
+    def compare_dialog(self) -> DiffDialog | None:
+        """The comparison of the published plan with the plan shown (None: nothing to
+        compare)."""
+        if self._store is None or self._plan is None:
+            self._show_error("Nothing to compare: no plan is shown.")
+            return None
+        published = self._store.published_plan_id(self._scenario.name)
+        if published is None:
+            self._show_error("No plan is published yet: Plan > Publish this plan first.")
+            return None
+        base = self._store.load_plan(published, self._scenario.name)
+        diff = compare_plans(base, self._plan)
+        shown = "the unsaved plan" if self._plan_id is None else f"plan #{self._plan_id}"
+        return DiffDialog(
+            diff,
+            f"Published plan #{published} compared with {shown}",
+            published,
+            self._plan_id,
+            self,
+        )
+
+    def ask_compare(self) -> None:
+        """Open the comparison with the published plan."""
+        dialog = self.compare_dialog()
+        if dialog is not None:
+            dialog.exec()
+
     def start_solve(self) -> SolveWorker | None:
-        """Start solving in the background; None if a solve runs or a decision is pending."""
+        """Start solving in the background; None if a solve runs or a decision is pending.
+
+        With a published plan the solve re-plans against it (its pins and frozen window).
+        """
         if self._worker is not None or self._pending is not None:
             return None
         kwargs = {} if self._solve_fn is None else {"solve_fn": self._solve_fn}
-        worker = SolveWorker(self._scenario, self.settings(), **kwargs)
+        try:
+            replan = self.replan()
+        except Exception as error:  # a stored plan that cannot be read
+            self._show_error(f"Could not read the published plan: {error}")
+            return None
+        worker = SolveWorker(self._scenario, self.settings(), replan=replan, **kwargs)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self._worker = worker
         self._set_running(True)
         self.status_label.setStyleSheet("")
-        self.status_label.setText("Solving…")
+        self.status_label.setText(
+            "Solving…"
+            if replan is None
+            else f"Re-planning against {replan.name} (frozen until "
+            f"{replan.frozen_until:%Y-%m-%d}, {len(replan.pins)} pins)…"
+        )
         worker.start()
         return worker
 
@@ -377,6 +511,18 @@ class MainWindow(QMainWindow):
             "Make the plan shown the scenario's current plan (the one export uses)"
         )
         self.use_action.triggered.connect(self.use_shown_plan)
+        self.publish_action = QAction("Publish this plan", self)
+        self.publish_action.setToolTip(
+            "Make the plan shown the one the centre works to: re-plans keep its started, "
+            "frozen and pinned steps and move as few of its patients as they can"
+        )
+        self.publish_action.triggered.connect(self.publish_shown_plan)
+        self.compare_action = QAction("Compare with published…", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.compare_action.setToolTip(
+            "Who moved, was added or dropped between the published plan and the plan shown"
+        )
+        self.compare_action.triggered.connect(self.ask_compare)
         self.plan_combo = QComboBox()
         self.plan_combo.setMinimumContentsLength(40)
         self.plan_combo.setSizeAdjustPolicy(
@@ -399,6 +545,14 @@ class MainWindow(QMainWindow):
             "Bring a centre in from a filled template (.xlsx) or a scenario file (.json)"
         )
         self.import_action.triggered.connect(self.ask_import)
+        self.roster_action = QAction("Import roster…", self)
+        self.roster_action.setToolTip(
+            "Merge a staffing office's roster workbook into this scenario (long or matrix layout)"
+        )
+        self.roster_action.triggered.connect(lambda: self.ask_merge("roster"))
+        self.referrals_action = QAction("Import referrals…", self)
+        self.referrals_action.setToolTip("Add the patients of a referral list to this scenario")
+        self.referrals_action.triggered.connect(lambda: self.ask_merge("referrals"))
         self.export_action = QAction("Export plan…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.setToolTip("Write the weekly plan workbook to print (Ctrl+E)")
@@ -436,6 +590,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.import_action)
+        file_menu.addAction(self.roster_action)
+        file_menu.addAction(self.referrals_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
@@ -444,6 +600,8 @@ class MainWindow(QMainWindow):
         plan_menu.addAction(self.cancel_action)
         plan_menu.addSeparator()
         plan_menu.addAction(self.use_action)
+        plan_menu.addAction(self.publish_action)
+        plan_menu.addAction(self.compare_action)
         plan_menu.addAction(self.slot_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(fit_action)
@@ -467,6 +625,43 @@ class MainWindow(QMainWindow):
             return None
         return self.import_scenario(dialog.scenario)
 
+    def merge_dialog(self, kind: str) -> ImportDialog:
+        """The dialog that checks a roster or referral workbook against this scenario."""
+        reader = roster_reader if kind == "roster" else referrals_reader
+        what = "a roster" if kind == "roster" else "referrals"
+        return ImportDialog(
+            self,
+            reader=reader(self._scenario),
+            title=f"Import {what} into '{self._scenario.name}'",
+            hint=f"A workbook (.xlsx) of {what}",
+            file_filter="Workbooks (*.xlsx)",
+        )
+
+    def ask_merge(self, kind: str) -> Scenario | None:
+        """Check a roster or referral workbook, then merge it into this scenario if wanted."""
+        if self._store is None or self.solving or self._pending is not None:
+            return None
+        loaded = self._store.scenario_version(self._scenario.name)
+        dialog = self.merge_dialog(kind)
+        if dialog.exec() != ImportDialog.DialogCode.Accepted or dialog.scenario is None:
+            return None
+        return self.store_merged(dialog.scenario, loaded, dialog.summary.text())
+
+    def store_merged(self, scenario: Scenario, loaded: int, what: str) -> Scenario | None:
+        """Save a scenario with a roster or referrals merged in, unless someone saved it
+        since it was loaded at version `loaded`; show it."""
+        if self._store is None:
+            return None
+        try:
+            self._store.save_scenario(scenario, loaded)
+        except ConcurrentEditError as error:
+            self._show_error(f"{error} Nothing was imported; open the file again to merge it.")
+            return None
+        self.set_scenario(scenario)
+        done = what.replace(" Nothing is stored until you press Import.", "")
+        self._show_info(f"Imported. {done} Press Solve to re-plan.")
+        return scenario
+
     def import_scenario(self, scenario: Scenario) -> Scenario | None:
         """Store a checked scenario under a free name and switch the window to it."""
         if self._store is None:
@@ -489,6 +684,7 @@ class MainWindow(QMainWindow):
         summaries = [] if self._store is None else self._store.plan_summaries(scenario.name)
         current = next((s.plan_id for s in summaries if s.current), None)
         plan = None if current is None or self._store is None else self._store.load_plan(current)
+        self._load_pins()
         self.set_plan(plan, current)
         self.refresh_plans()
 
@@ -585,6 +781,15 @@ class MainWindow(QMainWindow):
 
     def _update_plan_actions(self) -> None:
         self.export_action.setEnabled(self._plan is not None)
+        published = next((s.plan_id for s in self._summaries if s.published), None)
+        self.publish_action.setEnabled(
+            self._store is not None
+            and self._worker is None
+            and self._pending is None
+            and self._plan_id is not None
+            and self._plan_id != published
+        )
+        self.compare_action.setEnabled(published is not None and self._plan is not None)
         current = next((s.plan_id for s in self._summaries if s.current), None)
         self.use_action.setEnabled(
             self._store is not None

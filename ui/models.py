@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from planner import Assignment, Patient, PatientSchedule, Plan, Scenario, Unscheduled
+from planner.plan_diff import ADDED, DROPPED, MOVED, PatientChange, PlanDiff
 
 #: Role returning a value that sorts naturally (dates, numbers) rather than display text.
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -307,3 +308,51 @@ class AssignmentTableModel(_ColumnModel[Assignment]):
             + (f", x{row.quantity}" if row.quantity != 1 else "")
             + ")"
         )
+
+
+def _signed(change: PatientChange, days: int) -> str:
+    if change.kind != MOVED:
+        return ""
+    return f"{days:+d}" if days else "0"
+
+
+class DiffTableModel(_ColumnModel[PatientChange]):
+    """Patients moved, added or dropped between two plans, with days and reasons."""
+
+    columns = (
+        Column[PatientChange]("patient", "Patient", lambda c: c.patient_code),
+        Column[PatientChange]("change", "Change", lambda c: c.kind),
+        Column[PatientChange]("aph_before", "Aph. before", lambda c: c.apheresis_before),
+        Column[PatientChange]("aph_after", "Aph. after", lambda c: c.apheresis_after),
+        Column[PatientChange](
+            "aph_days",
+            "Aph. Δd",
+            lambda c: _signed(c, c.apheresis_days),
+            True,
+            "Days the apheresis moved (later is +)",
+        ),
+        Column[PatientChange]("inf_before", "Inf. before", lambda c: c.infusion_before),
+        Column[PatientChange]("inf_after", "Inf. after", lambda c: c.infusion_after),
+        Column[PatientChange](
+            "inf_days",
+            "Inf. Δd",
+            lambda c: _signed(c, c.infusion_days),
+            True,
+            "Days the infusion moved (later is +)",
+        ),
+        Column[PatientChange]("reason", "Why", lambda c: c.reason),
+    )
+
+    def __init__(self, diff: PlanDiff | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.set_diff(diff)
+
+    def set_diff(self, diff: PlanDiff | None) -> None:
+        """Show the changes of a comparison (None: none)."""
+        self._reset([] if diff is None else list(diff.changes))
+
+    def _tooltip(self, row: PatientChange) -> str | None:
+        return row.reason or None
+
+    def _background(self, row: PatientChange) -> QColor | None:
+        return {DROPPED: UNSCHEDULED_BACKGROUND, ADDED: QColor("#d4edda")}.get(row.kind)

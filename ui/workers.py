@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from planner import Plan, Scenario, SolveProgress, SolveSettings
+from planner.replan import Replan
 from solver.api import solve
 
 SolveFunction = Callable[..., Plan]
@@ -25,6 +26,7 @@ class SolveWorker(QObject):
     Signals arrive on the thread of the receiver (queued): `progress(SolveProgress)`
     while solving, then exactly one of `finished(Plan)` or `failed(str)`.
     `cancel()` may be called from any thread; the solver then returns its best plan.
+    With replan, the solve re-plans against a published plan.
     """
 
     progress = Signal(object)
@@ -37,8 +39,10 @@ class SolveWorker(QObject):
         settings: SolveSettings | None = None,
         *,
         solve_fn: SolveFunction = solve,
+        replan: Replan | None = None,
     ) -> None:
         super().__init__()
+        self._replan = replan
         # Scenario is frozen, but a private copy also keeps its cached lookups unshared.
         self._scenario = copy.deepcopy(scenario)
         self._settings = settings
@@ -90,6 +94,7 @@ class SolveWorker(QObject):
                 self._settings,
                 on_progress=self._on_progress,
                 cancel=self._cancelled.is_set,
+                **({} if self._replan is None else {"replan": self._replan}),
             )
         except Exception as error:  # any solver failure goes to the UI
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()

@@ -271,3 +271,27 @@ def test_a_plain_path_is_refused_with_the_sqlite_url_to_give(tmp_path: Path) -> 
     with pytest.raises(DatabaseError, match=f"give sqlite:///{re.escape(str(path))}$"):
         open_database(str(path))
     assert not path.exists()
+
+
+def test_0005_adds_frozen_days_published_plans_and_pins(empty_engine: Engine) -> None:
+    """Scenarios stored before 0005 freeze 14 days, plans are unpublished; down and up again
+    keeps both, and pins come and go with the table."""
+    from planner.replan import Pin
+    from tests.data.test_repository import sample_plan
+
+    scenario = tiny_scenario()
+    upgrade(empty_engine, "head")
+    repo = Repository(empty_engine)
+    repo.save_scenario(scenario)
+    plan_id = repo.save_plan(sample_plan("tiny"), current=True)
+    repo.publish(plan_id)
+    repo.add_pin("tiny", Pin("P1"))
+    downgrade(empty_engine, "0004")
+    with empty_engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        plan_columns = {c["name"] for c in inspect(connection).get_columns("plan")}
+    assert "pin" not in tables and "published_seq" not in plan_columns
+    upgrade(empty_engine, "head")
+    assert repo.load_scenario("tiny").frozen_days == 14
+    assert repo.published_plan_id("tiny") is None and repo.pins("tiny") == ()
+    assert repo.plan_summaries("tiny")[0].current

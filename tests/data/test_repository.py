@@ -36,6 +36,7 @@ from planner import (
     Unscheduled,
     UnscheduledReason,
 )
+from planner.plan import ObjectiveLevel
 from tests.factories import rich_scenario, tiny_scenario
 
 
@@ -89,6 +90,10 @@ def sample_plan(scenario_name: str = "rich", created: datetime | None = None) ->
             cp_sat_status="UNKNOWN",
             stopped=True,
             versions="atmp-planner 0.1.0, ortools 9.15.6755",
+            levels=(
+                ObjectiveLevel("patients scheduled (priority weight)", 70, 75, True),
+                ObjectiveLevel("lateness (weighted days)", 12),
+            ),
         ),
         notes=("first note", "second note"),
     )

@@ -499,7 +499,8 @@ def test_json_problems_are_located_by_path(tmp_path: Path) -> None:
         f"{path}: $.ward.beds: missing",
         f'{path}: $.products[1].steps[0].duration_hours: expected a whole number, found "abc"',
         f"{path}: $.colour: unknown key (expected one of: format_version, name, horizon_start, "
-        "horizon_end, site, holidays, priority_weights, cleanrooms, devices, staff, shift_codes, "
+        "horizon_end, site, holidays, priority_weights, frozen_days, cleanrooms, devices, staff, "
+        "shift_codes, "
         "roster, ward, apheresis, products, trials, patients)",
     ]
     data = scenario_to_dict(rich_scenario())

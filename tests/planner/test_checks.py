@@ -13,6 +13,7 @@ from planner import (
     BedChange,
     Cleanroom,
     Cohort,
+    Device,
     DoneStep,
     Grade,
     Holiday,
@@ -26,6 +27,7 @@ from planner import (
     Role,
     RosterEntry,
     Scenario,
+    ShiftCode,
     SolverInfo,
     SolveSettings,
     StaffMember,
@@ -53,9 +55,15 @@ def product(*args: Any, **kwargs: Any) -> Product:
     return calendar_product(*args, **kwargs)
 
 
+#: Day shifts 08-22: the hand-made plans seed in the afternoon too, and someone's shift
+#: must cover each staffed step (the working day, and so the pooled hours, stay 08-16).
+LONG_DAY = (ShiftCode("D", "Day 08-22", 8, 14), ShiftCode("L", "Leave", 0, 0, False, True))
+
+
 def tiny_scenario(*args: Any, **kwargs: Any) -> Scenario:
-    """tiny_scenario with the any-day product above, unless products are given."""
+    """tiny_scenario with the any-day product above and long day shifts, unless given."""
     kwargs.setdefault("products", (product(),))
+    kwargs.setdefault("shift_codes", LONG_DAY)
     return calendar_scenario(*args, **kwargs)
 
 
@@ -182,7 +190,9 @@ def test_two_patients_overlapping_in_one_room_are_reported() -> None:
 
 
 def test_second_patient_starting_inside_the_changeover_is_reported() -> None:
-    """P2 seeded at 15:00 the day P1's batch leaves CR1 at 14:00 (8 h changeover) is named."""
+    """P2 seeded at 15:00 the day P1's batch leaves CR1 at 14:00 (8 h changeover) is named.
+
+    Operators work 08-22 here, so someone's shift covers P2's seeding from 15:00."""
     s = tiny_scenario(2)
     p2 = chain("P2", at(8, 10), at(11, 15), at(15, 8), date(2027, 1, 20))
     broken = plan_of(s, P1, p2)
@@ -261,14 +271,41 @@ def test_apheresis_on_a_holiday_is_reported() -> None:
 
 
 def test_staff_pool_over_rostered_hours_is_reported() -> None:
-    """Three operators for P2's 6-hour seeding need 18 h; two on day shift give 16 h."""
+    """Three operators for P2's 6-hour seeding need 18 h; two on day shift give 16 h (and
+    are two people, not three)."""
     s, plan = valid_plan()
     broken = edit(plan, of("P2", "seed", STAFF), lambda a: replace(a, quantity=3))
     problems = check_plan(s, broken)
     assert problems == [
         "Pool operator needs 18 h on 2027-01-14 but 16 h are rostered.",
         "Pool operator:CART needs 18 h on 2027-01-14 but 16 h are rostered.",
+        "P2 seed needs 3 operator:CART for 6 h from 2027-01-14 08:00, but 2 rostered shifts "
+        "cover it.",
     ]
+
+
+def test_staff_not_trained_on_the_product_give_its_pool_no_hours() -> None:
+    """OP2 is not trained on CART: P2 seeded the day P1 is needs 12 h of operator:CART,
+    which OP1 alone (8 h) does not have, though the operators together (16 h) do."""
+    base = tiny_scenario(2)
+    staff = (base.staff[0], StaffMember("OP2", (Role.OPERATOR,), ()))
+    s, plan = valid_plan(replace(base, staff=staff))
+    assert check_plan(s, plan) == []
+    same_day = edit(
+        plan, of("P2", "seed", STAFF), lambda a: replace(a, start=at(7, 8), end=at(7, 14))
+    )
+    assert check_plan(s, same_day) == [
+        "Pool operator:CART needs 12 h on 2027-01-07 but 8 h are rostered."
+    ]
+
+
+def test_a_need_longer_than_any_rostered_shift_is_reported() -> None:
+    """P2's seeding needs one operator for 10 h: the pool has 16 h that day, but no one's
+    8-hour shift covers the need, and two people cannot split it."""
+    eight_hours = tuple(replace(c, hours=8) if c.code == "D" else c for c in LONG_DAY)
+    s, plan = valid_plan(tiny_scenario(2, shift_codes=eight_hours))
+    long = edit(plan, of("P2", "seed", STAFF), lambda a: replace(a, end=a.start + 10 * HOUR))
+    only_problem(s, long, "P2 seed needs 1 operator:CART for 10 h", "0 rostered shifts cover it")
 
 
 def test_staff_on_leave_give_no_hours() -> None:
@@ -419,6 +456,16 @@ def test_a_moved_done_step_is_reported() -> None:
     """P1's seeding recorded at 09:30 but planned at 08:00 is named."""
     p1 = done_as_planned("P1", "apheresis", "seed")
     seed = replace(p1.done_steps[1], start=at(7, 9) + 30 * timedelta(minutes=1), end=at(7, 15))
+    s = with_done(replace(p1, done_steps=(p1.done_steps[0], seed)))
+    problems = check_plan(s, valid_plan(s)[1])
+    assert any("P1's done step seed" in p and "not kept as recorded" in p for p in problems)
+
+
+def test_a_done_step_planned_with_another_end_is_reported() -> None:
+    """P1's seeding recorded as ending at 15:00 but planned to end at 14:00 is named,
+    though its start is kept."""
+    p1 = done_as_planned("P1", "apheresis", "seed")
+    seed = replace(p1.done_steps[1], end=at(7, 15))
     s = with_done(replace(p1, done_steps=(p1.done_steps[0], seed)))
     problems = check_plan(s, valid_plan(s)[1])
     assert any("P1's done step seed" in p and "not kept as recorded" in p for p in problems)
@@ -607,3 +654,93 @@ def test_release_on_a_day_without_a_qp_is_reported() -> None:
     problems = check_plan(s, plan)
     assert any("P1's batch is released on Wed 2027-01-13, when no QP works" in p for p in problems)
     assert s.release_on(date(2027, 1, 13)) == date(2027, 1, 14)
+
+
+def test_lymphodepletion_waits_for_the_qps_release_day_not_the_qc_ready_day() -> None:
+    """P1's batch is ready on Wednesday 13 January, when no QP works: released Thursday,
+    so lymphodepletion starting on the Wednesday is named (infusion on the 16th is not)."""
+    base = tiny_scenario(2)
+    qp = StaffMember("QP1", (Role.QP,), ())
+    weekdays = [d for d in base.days() if d.weekday() < 5 and d != date(2027, 1, 13)]
+    s = replace(
+        base,
+        staff=(*base.staff, qp),
+        roster=(*base.roster, *(RosterEntry("QP1", d, "D") for d in weekdays)),
+    )
+    problems = check_plan(s, valid_plan(s)[1])
+    assert any(
+        "P1's lymphodepletion starts on 2027-01-13, before release 2027-01-14" in p
+        for p in problems
+    ), problems
+    assert not any("P1 is infused" in p for p in problems)
+
+
+def test_an_infused_patients_last_bed_day_counts() -> None:
+    """One bed; P0 infused on 21 January lies in it 21-23: P2, admitted on the 23rd, is
+    one in-patient too many that day only."""
+    s = tiny_scenario(2, ward=Ward("W1", "Ward", beds=1))
+    assert check_plan(s, valid_plan(s)[1]) == []
+    infused = patient("P0", status=PatientStatus.INFUSED, infused_on=date(2027, 1, 21))
+    crowded = replace(s, patients=(*s.patients, infused))
+    only_problem(crowded, valid_plan(crowded)[1], "2 in-patients on 2027-01-23 but 1 beds")
+
+
+def test_an_escalation_gate_of_exactly_the_days_between_passes() -> None:
+    """P1 (dose level 1) infused on 16 January, P2 (level 2) on the 23rd: a gate of 7 days
+    passes, one of 8 is named."""
+
+    def gated(days: int) -> Scenario:
+        t = Trial(
+            "T1",
+            "Trial",
+            "CART",
+            (Cohort("DL1", 3), Cohort("DL2", 3, escalation_gate_days=days)),
+            START,
+            START + 60 * DAY,
+        )
+        patients = (
+            patient("P1", trial_code="T1", cohort_code="DL1"),
+            patient("P2", trial_code="T1", cohort_code="DL2"),
+        )
+        return tiny_scenario(trials=(t,), patients=patients)
+
+    assert check_plan(*valid_plan(gated(7))) == []
+    only_problem(*valid_plan(gated(8)), "DL2's first infusion (2027-01-23)", "less than 8 days")
+
+
+def test_a_device_used_while_its_room_is_down_is_reported() -> None:
+    """DEV1 stands in CR2: P1's expansion on it while CR2 is fumigated is named, though
+    DEV1 itself has no downtime; a device standing in two rooms is not tied to either."""
+    fumigation = Window(at(8, 0), at(9, 0), "fumigation")
+    cr2 = Cleanroom("CR2", "Room 2", Grade.B, ("CART",), downtime=(fumigation,))
+    base = tiny_scenario(2)
+    s = replace(
+        base,
+        cleanrooms=(*base.cleanrooms, cr2),
+        devices=(Device("DEV1", "Closed system", ("CR2",), ("CART",)),),
+    )
+    expand = next(a for a in P1[0] if a.step_code == "expand" and a.resource_type is CLEANROOM)
+    on_device = replace(expand, resource_type=ResourceType.DEVICE, resource_code="DEV1")
+    plan = replace(valid_plan(s)[1], assignments=(*valid_plan(s)[1].assignments, on_device))
+    only_problem(s, plan, "DEV1 holds P1 during downtime 'fumigation' of its room CR2")
+    movable = replace(s, devices=(Device("DEV1", "Closed system", ("CR1", "CR2"), ("CART",)),))
+    assert check_plan(movable, plan) == []
+
+
+def test_infusion_or_cryopreserved_lymphodepletion_before_the_batch_is_made_is_reported() -> None:
+    """QC releases the day P2's batch is made (0 days): infusing that day, or starting
+    lymphodepletion that morning, before the batch exists, is named."""
+    s = tiny_scenario(2, products=(product(qc_release_days=0),))
+    made = datetime(2027, 1, 18, 14)  # P2's harvest ends
+    same_day = edit(
+        plan_of(s, P1, P2),
+        of("P2", "infusion"),
+        lambda a: replace(a, start=made.replace(hour=16), end=made.replace(hour=18)),
+    )
+    assert any("P2 is infused on 2027-01-18, not after" in p for p in check_plan(s, same_day))
+    early_ld = edit(
+        plan_of(s, P1, P2),
+        of("P2", "lymphodepletion"),
+        lambda a: replace(a, start=made.replace(hour=8)),
+    )
+    only_problem(s, early_ld, "P2's lymphodepletion starts 2027-01-18 08:00", "batch is made")

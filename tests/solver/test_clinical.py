@@ -19,6 +19,7 @@ from planner import (
     Patient,
     PatientStatus,
     Plan,
+    Product,
     ResourceType,
     Role,
     RosterEntry,
@@ -27,6 +28,7 @@ from planner import (
     StaffMember,
     Storage,
     Trial,
+    UnscheduledReason,
     Ward,
     Window,
 )
@@ -339,6 +341,20 @@ def test_shelf_life_counts_from_the_configured_step(engine: Engine) -> None:
     assert planned(engine, from_seed).kpis.scheduled == 0
 
 
+def test_greedy_keeps_the_last_day_of_shelf_life(engine: Engine) -> None:
+    """The only bed is taken on every day of P1's natural shelf life (3 days from harvest):
+    P1 moves, and is never infused the day after its shelf life ends."""
+    s = fresh(fresh_shelf_days=3, ld_before_release=True, infusion_any_day=True)
+    s = replace(s, ward=Ward("W1", "Ward", beds=1))
+    alone = planned(engine, s)
+    _, made = row(alone, "P1", "harvest")
+    natural = _infusion(alone, "P1")
+    assert natural == made.date() + timedelta(days=1)
+    plan = planned(engine, with_patients(s, _infused("P0", natural), *s.patients))
+    _, made = row(plan, "P1", "harvest")
+    assert _infusion(plan, "P1") <= made.date() + timedelta(days=3)
+
+
 # Lymphodepletion and release ----------------------------------------------------------
 
 
@@ -350,6 +366,28 @@ def test_cryopreserved_lymphodepletion_waits_for_release(engine: Engine) -> None
     for schedule in plan.schedules:
         ld_start, _ = row(plan, schedule.patient_code, "lymphodepletion")
         assert ld_start.date() >= schedule.release_day
+
+
+def test_cryopreserved_lymphodepletion_waits_for_the_batch_even_when_released_at_once(
+    engine: Engine,
+) -> None:
+    """QC releases on the day the batch is made (0 days): lymphodepletion, which would
+    start that morning, waits for the next day, once the batch exists."""
+    s = tiny_scenario(1, products=(product(qc_release_days=0, infusion_any_day=True),))
+    plan = planned(engine, s)
+    _, made = row(plan, "P1", "harvest")
+    ld_start, _ = row(plan, "P1", "lymphodepletion")
+    assert ld_start >= made
+    assert ld_start.date() == made.date() + timedelta(days=1)
+
+
+def test_infusion_comes_the_day_after_the_batch_at_the_earliest(engine: Engine) -> None:
+    """A fresh product released the day it is made (0 QC days), infused any day: it is
+    infused the day after harvest, not the same day."""
+    s = fresh(qc_release_days=0, ld_before_release=True, infusion_any_day=True)
+    plan = planned(engine, s)
+    _, made = row(plan, "P1", "harvest")
+    assert _infusion(plan, "P1") == made.date() + timedelta(days=1)
 
 
 def test_fresh_lymphodepletion_before_release_only_when_allowed(engine: Engine) -> None:
@@ -461,12 +499,26 @@ def test_a_dose_level_opens_only_after_the_one_below(engine: Engine) -> None:
         assert [u.patient_code for u in plan.unscheduled] == ["P2"]
 
 
-def test_an_infused_patient_of_the_level_below_gates_the_next(engine: Engine) -> None:
-    """DL1 infused on day 10: DL2's infusion comes 20 days after, not before."""
+#: The products of a test: on the clinical calendar, or infused any day (then the earliest
+#: day a rule allows is taken exactly, and a rule one day short shows).
+CALENDARS = pytest.mark.parametrize("any_day", [False, True], ids=["clinical-days", "any-day"])
+
+
+def _products(any_day: bool) -> tuple[Product, ...]:
+    return (product(infusion_any_day=any_day),)
+
+
+@CALENDARS
+def test_an_infused_patient_of_the_level_below_gates_the_next(
+    engine: Engine, any_day: bool
+) -> None:
+    """DL1 infused on day 10: DL2's infusion comes 20 days after, not before (any day:
+    exactly then)."""
     trial = _trial(Cohort("DL1", 2), Cohort("DL2", 1, escalation_gate_days=20))
     s = tiny_scenario(
         days=90,
         trials=(trial,),
+        products=_products(any_day),
         patients=(
             _infused("P0", START + timedelta(days=10), "DL1"),
             _in_cohort(patient("P1", window_days=40), "DL2"),
@@ -474,6 +526,8 @@ def test_an_infused_patient_of_the_level_below_gates_the_next(engine: Engine) ->
     )
     plan = planned(engine, s)
     assert _infusion(plan, "P1") >= START + timedelta(days=30)
+    if any_day:
+        assert _infusion(plan, "P1") == START + timedelta(days=30)
 
 
 def _natural_infusion(engine: Engine, s: Scenario) -> date:
@@ -481,25 +535,46 @@ def _natural_infusion(engine: Engine, s: Scenario) -> date:
     return _infusion(planned(engine, s), "P1")
 
 
-def test_an_infused_patient_keeps_its_bed_days(engine: Engine) -> None:
-    """One bed, taken by a patient infused on the day P1 would be: P1's stay moves off it."""
-    s = tiny_scenario(1, ward=Ward("W1", "Ward", beds=1))
+@CALENDARS
+def test_an_infused_patient_keeps_its_bed_days(engine: Engine, any_day: bool) -> None:
+    """One bed, taken by a patient infused on the day P1 would be: P1's stay moves off it
+    (any day: to the day after P0's stay)."""
+    s = tiny_scenario(1, ward=Ward("W1", "Ward", beds=1), products=_products(any_day))
     natural = _natural_infusion(engine, s)
     stay = s.products[0].inpatient_days
     plan = planned(engine, with_patients(s, _infused("P0", natural), *s.patients))
     moved = _infusion(plan, "P1")
     assert abs((moved - natural).days) >= stay
+    if any_day:
+        assert moved == natural + timedelta(days=stay)
 
 
-def test_an_infused_patient_counts_for_the_cohort_stagger(engine: Engine) -> None:
-    """A 14-day stagger, and a cohort member infused on P1's natural day: P1 keeps 14 off."""
+@CALENDARS
+def test_an_infused_patient_counts_for_the_cohort_stagger(engine: Engine, any_day: bool) -> None:
+    """A 14-day stagger, and a cohort member infused on P1's natural day: P1 keeps 14 off
+    (any day: exactly 14)."""
     trial = _trial(Cohort("C1", 3, 14))
     s = tiny_scenario(
-        days=90, trials=(trial,), patients=(_in_cohort(patient("P1", window_days=40), "C1"),)
+        days=90,
+        trials=(trial,),
+        products=_products(any_day),
+        patients=(_in_cohort(patient("P1", window_days=40), "C1"),),
     )
     natural = _natural_infusion(engine, s)
     plan = planned(engine, with_patients(s, _infused("P0", natural, "C1"), *s.patients))
     assert abs((_infusion(plan, "P1") - natural).days) >= 14
+    if any_day:
+        assert _infusion(plan, "P1") == natural + timedelta(days=14)
+
+
+def test_an_infused_patient_counts_for_the_cohort_cap(engine: Engine) -> None:
+    """A cohort of one, its place taken by a patient infused already: P1 is left out."""
+    trial = _trial(Cohort("C1", 1))
+    p1 = _in_cohort(patient("P1"), "C1")
+    s = tiny_scenario(trials=(trial,), patients=(_infused("P0", START, "C1"), p1))
+    plan = planned(engine, s)
+    assert plan.schedules == ()
+    assert [u.reason for u in plan.unscheduled] == [UnscheduledReason.COHORT_FULL]
 
 
 def test_apheresis_within_days_counts_from_enrolment(engine: Engine) -> None:
@@ -517,6 +592,27 @@ def test_apheresis_within_days_counts_from_enrolment(engine: Engine) -> None:
     plan = planned(engine, s)
     apheresis = plan.schedules[0].apheresis_day
     assert START + timedelta(days=10) <= apheresis <= START + timedelta(days=15)
+
+
+def test_apheresis_within_days_ends_on_its_last_day(engine: Engine) -> None:
+    """Enrolled on a public holiday (no apheresis), apheresis within 0 days: the day after
+    is one day too late, so P1 is not collected at all; within 1 day, it is that day."""
+    holiday = Holiday(date(2027, 1, 6), "Epiphany")
+    p1 = patient(
+        "P1",
+        referral_date=START,
+        earliest_apheresis=holiday.day,
+        latest_apheresis=holiday.day + timedelta(days=20),
+        enrolled_on=holiday.day,
+        trial_code="T1",
+        cohort_code="C1",
+    )
+    s = tiny_scenario(
+        holidays=(holiday,), trials=(_trial(Cohort("C1", 3), within=0),), patients=(p1,)
+    )
+    assert planned(engine, s).schedules == ()
+    relaxed = replace(s, trials=(_trial(Cohort("C1", 3), within=1),))
+    assert planned(engine, relaxed).schedules[0].apheresis_day == holiday.day + timedelta(days=1)
 
 
 def test_the_checker_catches_trial_and_infused_rules(engine: Engine) -> None:

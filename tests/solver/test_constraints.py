@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+
+import pytest
 
 from planner import (
     ApheresisCapacity,
@@ -78,21 +81,24 @@ def test_apheresis_slots_allow_two_when_two_exist() -> None:
     assert {a.start.date() for a in rows(plan, ResourceType.APHERESIS)} == {START}
 
 
-def test_cleanroom_holds_one_patient_at_a_time_with_changeover() -> None:
-    """One room, two patients: the second batch starts after the first ends plus changeover."""
-    room = Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=40)
+@pytest.mark.parametrize("engine", ["cp-sat", "greedy"])
+def test_cleanroom_holds_one_patient_at_a_time_with_changeover(engine: str) -> None:
+    """One room, two patients: the second batch starts after the first ends plus changeover
+    (under CP-SAT, and under the greedy booking alone). 70 hours is longer than any weekend
+    gap between working days, so leaving the changeover out always shows."""
+    room = Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=70)
     s = tiny_scenario(
         cleanrooms=(room,),
         apheresis=ApheresisCapacity((2, 2, 2, 2, 2, 0, 0)),
     )
-    plan = solved(s)
+    plan = solved(s) if engine == "cp-sat" else solve(s, FAST, cancel=lambda: True)
     assert plan.kpis.scheduled == 2
     work = [a for a in rows(plan, ResourceType.CLEANROOM) if a.step_code != "changeover"]
     by_patient: dict[str, list] = {}
     for a in work:
         by_patient.setdefault(a.patient_code, []).append(a)
     (first, second) = sorted(by_patient.values(), key=lambda r: r[0].start)
-    assert second[0].start >= max(a.end for a in first) + timedelta(hours=40)
+    assert second[0].start >= max(a.end for a in first) + timedelta(hours=70)
 
 
 def test_cleanroom_downtime_is_respected() -> None:
@@ -130,6 +136,27 @@ def test_closed_device_runs_one_batch_at_a_time() -> None:
     assert rows(plan, ResourceType.CLEANROOM) == []
 
 
+def test_a_device_is_down_while_the_room_it_stands_in_is() -> None:
+    """A closed device standing in CR1, which is requalified for two weeks: no run on the
+    device in that time, though the device itself has no downtime."""
+    steps = (
+        ProcessStep(
+            "run", "Closed run", 96, needs_cleanroom=False, needs_device=True, max_lag_hours=480
+        ),
+    )
+    down = Window(datetime(2027, 1, 4), datetime(2027, 1, 18), "requalification")
+    room = Cleanroom("CR1", "Room 1", Grade.B, ("CART",), downtime=(down,))
+    s = tiny_scenario(
+        cleanrooms=(room,),
+        devices=(Device("DEV1", "Closed system", ("CR1",), ("CART",)),),
+        products=(product(steps=steps),),
+        patients=(patient("P1"),),
+    )
+    for plan in (solved(s), solve(s, FAST, cancel=lambda: True)):
+        runs = rows(plan, ResourceType.DEVICE, "run")
+        assert len(runs) == 1 and runs[0].start >= down.end
+
+
 def test_staff_hours_per_day_are_not_exceeded() -> None:
     """One operator (8 h a day) cannot seed two 6-hour batches on the same day."""
     s = tiny_scenario(
@@ -143,6 +170,56 @@ def test_staff_hours_per_day_are_not_exceeded() -> None:
     seeds = rows(plan, ResourceType.STAFF_POOL, "seed")
     assert len(seeds) == 2
     assert seeds[0].start.date() != seeds[1].start.date()
+
+
+def test_staff_hours_stop_at_the_end_of_the_working_day() -> None:
+    """One operator on 12-hour shifts in the site's 8-hour working day gives 8 staff-hours
+    a day: a seeding needing one operator for 10 hours is never staffed."""
+    base = product()
+    long_seed = replace(base.steps[0], duration_hours=10, staff=(StaffNeed(Role.OPERATOR, 1, 10),))
+    s = tiny_scenario(
+        products=(replace(base, steps=(long_seed, *base.steps[1:])),),
+        patients=(patient("P1"),),
+    )
+    twelve = tuple(replace(c, hours=12) if c.code == "D" else c for c in s.shift_codes)
+    one = tuple(e for e in s.roster if e.staff_code == "OP1")
+    s = replace(s, shift_codes=twelve, roster=one)
+    plan = solve(s, FAST)
+    assert check_plan(s, plan) == []
+    assert [u.reason for u in plan.unscheduled] == [UnscheduledReason.NO_STAFF]
+
+
+@pytest.mark.parametrize("cancel", [None, lambda: True], ids=["cp-sat", "greedy"])
+def test_one_persons_step_is_not_split_between_two_shifts(
+    cancel: Callable[[], bool] | None,
+) -> None:
+    """Two operators on 8-hour shifts give 16 staff-hours, but a seeding needing one
+    operator for 10 hours fits no one's shift: it is never planned (it could not be
+    staffed), under either engine."""
+    base = product()
+    long_seed = replace(base.steps[0], duration_hours=10, staff=(StaffNeed(Role.OPERATOR, 1, 10),))
+    s = tiny_scenario(
+        products=(replace(base, steps=(long_seed, *base.steps[1:])),),
+        patients=(patient("P1"),),
+    )
+    plan = solve(s, FAST, cancel=cancel)
+    assert check_plan(s, plan) == []
+    assert [u.reason for u in plan.unscheduled] == [UnscheduledReason.NO_STAFF]
+    long_shifts = tuple(
+        replace(c, start_hour=6, hours=14) if c.code == "D" else c for c in s.shift_codes
+    )
+    assert solve(replace(s, shift_codes=long_shifts), FAST, cancel=cancel).kpis.scheduled == 1
+
+
+def test_shifts_starting_after_the_working_day_starts_staff_no_step() -> None:
+    """Operators rostered 10:00-18:00 only: staffed steps start at 08:00, so seeding never
+    has anyone and the patient is left out for want of staff."""
+    s = tiny_scenario(patients=(patient("P1"),))
+    late = tuple(replace(c, start_hour=10) if c.code == "D" else c for c in s.shift_codes)
+    s = replace(s, shift_codes=late)
+    plan = solve(s, FAST)
+    assert check_plan(s, plan) == []
+    assert [u.reason for u in plan.unscheduled] == [UnscheduledReason.NO_STAFF]
 
 
 def test_staffed_steps_only_on_rostered_days() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from planner import Cleanroom, DoneStep, Grade, PatientStatus
 from solver.chain import ChainTimes, objective
 from solver.greedy import Booking, greedy, rebook
 from solver.instance import Instance, compile_instance
 from solver.repair import reinsert
-from tests.factories import tiny_scenario
+from tests.factories import START, patient, tiny_scenario
 
 
 def _late_copy(chains: list[ChainTimes], index: int, days: int) -> list[ChainTimes]:
@@ -89,3 +90,38 @@ def test_the_result_books_without_conflict() -> None:
         job = instance.jobs[chain.job]
         placed = booking.insert(replace(job, earliest_day=chain.apheresis_day))
         assert isinstance(placed, ChainTimes)
+
+
+def test_a_patient_in_process_is_never_moved() -> None:
+    """P1, collected already, is infused a week later than it could be: the pass leaves it,
+    though moving it would raise the objective (re-planning a started chain is not its job)."""
+    collected = DoneStep("apheresis", datetime(2027, 1, 4, 8), datetime(2027, 1, 4, 14), "APH")
+    p1 = patient(
+        "P1",
+        earliest_apheresis=START,
+        latest_apheresis=START,
+        status=PatientStatus.IN_PROCESS,
+        done_steps=(collected,),
+    )
+    instance = compile_instance(tiny_scenario(patients=(p1,)))
+    (chain,) = greedy(instance).booking.chains
+    late = replace(chain, infusion_day=chain.infusion_day + 7)
+    repair = reinsert(instance, [late])
+    assert repair.chains == [late]
+    assert repair.describe() is None
+
+
+def test_an_equally_good_place_is_not_a_move() -> None:
+    """P1 booked in the second of two rooms, at the best times: re-inserting it would take
+    the first room at the same times, which is no gain, so nothing moves."""
+    rooms = (
+        Cleanroom("CR1", "Room 1", Grade.B, ("CART",)),
+        Cleanroom("CR2", "Room 2", Grade.B, ("CART",)),
+    )
+    instance = compile_instance(tiny_scenario(1, cleanrooms=rooms))
+    (chain,) = greedy(instance).booking.chains
+    assert chain.room == 0
+    second_room = replace(chain, room=1)
+    repair = reinsert(instance, [second_room])
+    assert repair.chains == [second_room]
+    assert repair.describe() is None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -256,10 +258,86 @@ def test_a_patient_who_lost_out_to_others_is_told_so_not_sent_to_hire_staff() ->
     plan = solve(replace(tiny_scenario(), patients=both), SolveSettings(deterministic_time=0.5))
     (left,) = plan.unscheduled
     assert left.reason.value == "not_chosen"
-    assert "could plan this patient on its own" in left.detail
+    assert (
+        f"could plan {left.patient_code} (priority 3, referred 2027-01-04) on its own"
+        in left.detail
+    )
     assert "apheresis" in left.detail.lower()
     sunday = patient("P3", 6, window_days=0)  # no apheresis slots at weekends
     alone = solve(
         replace(tiny_scenario(), patients=(sunday,)), SolveSettings(deterministic_time=0.5)
     )
     assert [u.reason.value for u in alone.unscheduled] == ["no_apheresis_slot"]
+
+
+def test_the_reinsertion_pass_improves_the_plan_solve_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CP-SAT's plan (delayed here by a week for its last infusion, as a search stopped
+    early might leave it) goes through the pass after solving: the patient moves back, the
+    plan says so, and it still passes the checker."""
+    import solver.api as api
+    from planner import Cohort, Trial
+    from tests.factories import START
+
+    trial = Trial(
+        "T1",
+        "Trial",
+        "CART",
+        (Cohort("DL1", 1), Cohort("DL2", 1, escalation_gate_days=20)),
+        START,
+        START + timedelta(days=80),
+    )
+    s = tiny_scenario(
+        days=90,
+        cleanrooms=(
+            Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=8),
+            Cleanroom("CR2", "Room 2", Grade.B, ("CART",), changeover_hours=8),
+        ),
+        trials=(trial,),
+        patients=(
+            patient("P1", window_days=40, trial_code="T1", cohort_code="DL2"),
+            patient("P2", 1, window_days=40, trial_code="T1", cohort_code="DL1"),
+        ),
+    )
+    real = api._cp_sat
+    delayed: dict[str, int] = {}
+
+    def late(*args: Any, **kwargs: Any) -> Any:
+        chains, status, bound, spent = real(*args, **kwargs)
+        assert chains is not None and len(chains) == 2
+        last = max(chains, key=lambda c: c.infusion_day)
+        delayed["day"] = last.infusion_day + 7
+        moved = replace(last, infusion_day=delayed["day"])
+        return [moved if c is last else c for c in chains], status, bound, spent
+
+    monkeypatch.setattr(api, "_cp_sat", late)
+    plan = solve(s, SolveSettings(deterministic_time=5.0))
+    assert plan.solver.engine == "cp-sat+reinsert"
+    assert any(n.startswith("Re-insertion after solving moved 1 earlier (P1)") for n in plan.notes)
+    p1 = plan.schedule_of("P1")
+    assert p1 is not None and (p1.infusion_day - START).days < delayed["day"]
+    assert check_plan(s, plan) == []
+
+
+def test_a_worse_cp_sat_plan_never_replaces_the_greedy_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CP-SAT returning a plan worse than the greedy booking (one patient dropped here, as a
+    poor search might): the greedy plan is returned, and the plan says why."""
+    import solver.api as api
+
+    real = api._cp_sat
+
+    def worse(*args: Any, **kwargs: Any) -> Any:
+        chains, status, bound, spent = real(*args, **kwargs)
+        assert chains is not None and len(chains) == 2
+        return chains[:1], status, bound, spent
+
+    monkeypatch.setattr(api, "_cp_sat", worse)
+    s = tiny_scenario(2)
+    plan = solve(s, SolveSettings(deterministic_time=2.0))
+    assert plan.solver.engine.startswith("greedy-")
+    assert plan.kpis.scheduled == 2
+    assert any("kept the greedy plan" in n for n in plan.notes)
+    assert check_plan(s, plan) == []

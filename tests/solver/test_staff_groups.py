@@ -16,8 +16,10 @@ from solver.staffing import assign_staff
 from tests.factories import patient, product, tiny_scenario
 
 
-def _two_products_one_person() -> Scenario:
-    """Products A and B; only OP1 is trained on either (on both), OP2 on neither."""
+def _two_products_one_person(any_day: bool = False) -> Scenario:
+    """Products A and B; only OP1 is trained on either (on both), OP2 on neither.
+
+    any_day: the products may be infused any day, so every day a chain waits costs."""
     base = tiny_scenario()
     room = replace(base.cleanrooms[0], products=("A", "B", "C"))
     staff = (
@@ -26,7 +28,7 @@ def _two_products_one_person() -> Scenario:
     )
     return replace(
         base,
-        products=(product("A"), product("B"), product("C")),
+        products=tuple(product(c, infusion_any_day=any_day) for c in "ABC"),
         staff=staff,
         cleanrooms=(room, replace(room, code="CR2")),
         patients=(patient("P1", product_code="A"), patient("P2", product_code="B")),
@@ -64,10 +66,12 @@ def _needs_per_day(plan: Plan) -> Counter[object]:
     )
 
 
+@pytest.mark.parametrize("any_day", [False, True], ids=["clinical-days", "any-day"])
 @pytest.mark.parametrize("engine", ["cp-sat", "greedy"])
-def test_plans_never_need_the_one_person_twice_a_day(engine: str) -> None:
-    """The old pools let A and B both use OP1 on the same morning; now they take turns."""
-    scenario = _two_products_one_person()
+def test_plans_never_need_the_one_person_twice_a_day(engine: str, any_day: bool) -> None:
+    """The old pools let A and B both use OP1 on the same morning; now they take turns,
+    even when (products infused any day) taking turns costs a day of waiting."""
+    scenario = _two_products_one_person(any_day)
     cancel = (lambda: True) if engine == "greedy" else None
     plan = solve(scenario, SolveSettings(deterministic_time=0.5), cancel=cancel)
     assert plan.kpis.scheduled == 2

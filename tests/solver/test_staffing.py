@@ -201,3 +201,27 @@ def test_checker_catches_unqualified_and_overworked(planned: tuple[Scenario, Pla
         scenario, staff=tuple(replace(s, contracted_hours_per_week=1) for s in scenario.staff)
     )
     assert any("over the 1 h contracted" in p for p in check_plan(short_week, plan))
+
+
+def test_checker_allows_exactly_the_contracted_hours(planned: tuple[Scenario, Plan]) -> None:
+    """A person named for h hours in a week passes when contracted for h, not for h - 1."""
+    scenario, plan = planned
+    week: dict[tuple[str, int], float] = {}
+    for a in plan.assignments:
+        if a.resource_type is ResourceType.STAFF:
+            key = (a.resource_code, a.start.isocalendar()[1])
+            week[key] = week.get(key, 0) + (a.end - a.start).total_seconds() / 3600
+    (code, _), most = max(week.items(), key=lambda kv: kv[1])
+
+    def contracted(hours: float) -> Scenario:
+        staff = tuple(
+            replace(s, contracted_hours_per_week=hours) if s.code == code else s
+            for s in scenario.staff
+        )
+        return replace(scenario, staff=staff)
+
+    assert check_plan(contracted(most), plan) == []
+    assert any(
+        f"{code} works {most:g} h" in p and f"over the {most - 1:g} h contracted" in p
+        for p in check_plan(contracted(most - 1), plan)
+    )

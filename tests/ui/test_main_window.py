@@ -321,3 +321,72 @@ def test_file_import_checks_shows_problems_by_place_then_imports(qtbot, store, t
     assert "Our centre" in window.windowTitle()
     assert window.import_scenario(dialog.scenario) is None  # the name is taken now
     assert "stored already" in window.status_label.text()
+
+
+def _sheet(path, title, rows):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = title
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+    return path
+
+
+def _checked(qtbot, dialog, path):
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.checked, timeout=TIMEOUT_MS):
+        dialog.check(path)
+    return [
+        [dialog.problems.item(r, c).text() for c in range(4)]
+        for r in range(dialog.problems.rowCount())
+    ]
+
+
+def test_file_import_roster_shows_problems_then_merges_and_refuses_a_stale_save(
+    qtbot, store, tmp_path
+):
+    """File > Import roster…: a code the scenario does not know is located and blocks the
+    import; a good matrix is previewed, then merged and stored; a save by someone else in
+    between is refused and changes nothing."""
+    window = _window(qtbot, scenario=tiny_scenario(), store=store)
+    header = ["Name", date(2027, 1, 4), date(2027, 1, 5)]
+    bad = _sheet(tmp_path / "bad.xlsx", "Schema", [header, ["OP1", "L", "Q"]])
+    rows = _checked(qtbot, window.merge_dialog("roster"), bad)
+    assert rows and rows[0][:2] == ["Schema", "2"] and "Q" in rows[0][3], rows
+
+    good = _sheet(tmp_path / "good.xlsx", "Schema", [header, ["OP1", "L", "L"]])
+    dialog = window.merge_dialog("roster")
+    assert _checked(qtbot, dialog, good) == [] and dialog.import_button.isEnabled()
+    assert "2 changed" in dialog.summary.text()
+    loaded = store.scenario_version("tiny")
+    before = store.load_scenario("tiny")
+    store.save_scenario(replace(before, name="tiny"))  # a colleague saves meanwhile
+    assert window.store_merged(dialog.scenario, loaded, dialog.summary.text()) is None
+    assert "changed by someone else" in window.status_label.text()
+    assert store.load_scenario("tiny").roster == before.roster
+
+    merged = window.store_merged(dialog.scenario, store.scenario_version("tiny"), "")
+    assert merged is not None
+    shifts = {(e.staff_code, e.day): e.shift_code for e in store.load_scenario("tiny").roster}
+    assert shifts[("OP1", date(2027, 1, 4))] == shifts[("OP1", date(2027, 1, 5))] == "L"
+    assert window.scenario.roster == merged.roster
+
+
+def test_file_import_referrals_adds_the_patients(qtbot, store, tmp_path):
+    """File > Import referrals…: the list's patients are previewed, then added and stored."""
+    window = _window(qtbot, scenario=tiny_scenario(), store=store)
+    path = _sheet(
+        tmp_path / "ref.xlsx",
+        "Referrals",
+        [
+            ["Code", "Product", "Referral date", "Earliest apheresis", "Latest apheresis"],
+            ["N1", "CART", date(2027, 1, 6), date(2027, 1, 8), date(2027, 1, 20)],
+        ],
+    )
+    dialog = window.merge_dialog("referrals")
+    assert _checked(qtbot, dialog, path) == []
+    assert "Adding 1 referred patients" in dialog.summary.text() and "N1" in dialog.summary.text()
+    assert window.store_merged(dialog.scenario, store.scenario_version("tiny"), "") is not None
+    assert [p.code for p in store.load_scenario("tiny").patients][-1] == "N1"
