@@ -450,10 +450,15 @@ def _solve_interruptibly(run: Callable[[Callable[[], bool]], Plan]) -> Plan:
     return result
 
 
+#: Repositories a command opened; closed when it ends, so a SQLite file is whole on its own.
+_OPENED: list[Repository] = []
+
+
 def _open(args: argparse.Namespace, *, create: bool = False) -> Repository:
     """The repository on --db; only create may make a new database (the others need one)."""
     url = resolve_url(args.db)
     repo = Repository(open_database(url, create=create))
+    _OPENED.append(repo)
     out: Path | None = getattr(args, "out", None) or getattr(args, "screenshot", None)
     database = sqlite_path(url)
     if out is not None and database is not None and out.resolve() == database.resolve():
@@ -989,6 +994,15 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; user errors print one line and return 1."""
     args = build_parser().parse_args(argv)
+    try:
+        return _run_command(args)
+    finally:
+        while _OPENED:
+            _OPENED.pop().close()
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """Run one parsed command; user errors print one line and return 1."""
     try:
         return COMMANDS[args.command](args)
     except ScenarioFileError as error:

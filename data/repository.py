@@ -180,6 +180,11 @@ class Repository:
                 "written by another program: restore a backup"
             ) from error
 
+    def close(self) -> None:
+        """Close the database connections (a SQLite file then holds everything committed,
+        its write-ahead log folded in)."""
+        self._engine.dispose()
+
     def check_writable(self) -> None:
         """Raise StorageError now if the database refuses writes (read-only file or user),
         so that a command fails before its work rather than at its end."""

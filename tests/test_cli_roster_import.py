@@ -21,7 +21,9 @@ from tests.factories import rich_scenario
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file holding the rich scenario, made once."""
     path = tmp_path_factory.mktemp("stored") / "planner.sqlite"
-    Repository(open_database(f"sqlite:///{path}")).save_scenario(rich_scenario())
+    repo = Repository(open_database(f"sqlite:///{path}"))
+    repo.save_scenario(rich_scenario())
+    repo.close()  # one self-contained file (no write-ahead log beside it) to copy
     return path
 
 
