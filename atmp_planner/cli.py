@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -86,6 +86,36 @@ def _db_url(text: str) -> str:
     return text
 
 
+def _user(text: str) -> str:
+    from data.audit import check_user
+
+    try:
+        return check_user(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _reason(text: str) -> str:
+    from data.audit import MAX_REASON
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; say why, or leave --reason out")
+    if len(text) > MAX_REASON:
+        raise argparse.ArgumentTypeError(f"is longer than {MAX_REASON} characters")
+    return text
+
+
+def _since(text: str) -> datetime:
+    """A date or date-time (UTC unless it names an offset), as an aware datetime."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date or date-time (YYYY-MM-DD or YYYY-MM-DDTHH:MM): {text!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _plan_id(text: str) -> int:
     try:
         value = int(text)
@@ -117,7 +147,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLAlchemy database URL (default: $ATMP_PLANNER_DB, else a SQLite file in the "
         "user data directory); PostgreSQL: postgresql+psycopg://user:pw@host/db",
     )
+    parser.add_argument(
+        "--user",
+        type=_user,
+        metavar="NAME",
+        help="who is recorded in the audit trail for changes (default: $ATMP_PLANNER_USER, "
+        "else your login name)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def reason_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--reason",
+            type=_reason,
+            metavar="TEXT",
+            help="why: recorded in the audit trail with every change this command makes",
+        )
 
     def solver_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -165,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--reload", action="store_true", help="replace the stored demo scenario")
     solver_options(demo)
+    reason_option(demo)
 
     solve = sub.add_parser(
         "solve",
@@ -173,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solve.add_argument("--scenario", help=SCENARIO_HELP)
     solver_options(solve)
+    reason_option(solve)
 
     export = sub.add_parser(
         "export",
@@ -207,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     plans.add_argument(
         "--use", type=_plan_id, metavar="ID", help="make this plan the scenario's current plan"
     )
+    reason_option(plans)
 
     slot = sub.add_parser(
         "slot",
@@ -265,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when the file lists no holidays, add the public holidays of the site's country",
     )
+    reason_option(load)
 
     dump = sub.add_parser(
         "export-scenario",
@@ -287,6 +336,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot",
         type=Path,
         help="render the window to this PNG (offscreen, no display needed) and exit",
+    )
+    audit_cmd = sub.add_parser(
+        "audit",
+        help="show or verify the audit trail (who changed what, when and why)",
+        description="The audit trail records every change to scenario data, every import, "
+        "solve and plan choice: user, time (UTC), entity, key, field, old and new value, "
+        "reason. Records are append-only and chained by SHA-256 hashes.",
+    )
+    audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser(
+        "verify",
+        help="check that no record was edited, deleted or reordered (exit 1 if one was)",
+    )
+    show = audit_sub.add_parser("show", help="print the audit trail, oldest first")
+    show.add_argument("--entity", help="only this entity, e.g. roster_entry, patient, plan")
+    show.add_argument("--scenario", help="only records of this scenario")
+    show.add_argument("--by", metavar="USER", help="only records of this user")
+    show.add_argument(
+        "--since",
+        type=_since,
+        metavar="WHEN",
+        help="only records from this date or date-time on (UTC unless an offset is given)",
+    )
+    show.add_argument(
+        "--last",
+        type=_whole("--last", 1, 10**9),
+        metavar="N",
+        help="only the newest N of the records selected",
     )
     bench_cmd = sub.add_parser(
         "bench",
@@ -394,14 +471,14 @@ def _solve_and_save(
     )
     if plan.solver.stopped:
         # Stopped by Ctrl-C: keep the work, but the current plan stays as the user chose it.
-        plan_id = repo.save_plan(plan, current=False)
+        plan_id = repo.save_plan(plan, current=False, reason=args.reason)
         raise StoppedError(
             f"stopped early: the best plan so far ({plan.kpis.scheduled}/{plan.kpis.total} "
             f"scheduled) is saved as plan #{plan_id}, NOT current; the current plan is "
             f"unchanged (`atmp-planner plans --use {plan_id}` to use it)"
         )
     # The search ran to its budget: the user asked for this plan, so it becomes current.
-    plan_id = repo.save_plan(plan, current=True)
+    plan_id = repo.save_plan(plan, current=True, reason=args.reason)
     if not args.quiet:
         print(f"Saved plan #{plan_id}; it is now the current plan.", file=sys.stderr)
     return plan, plan_id
@@ -457,7 +534,7 @@ _OPENED: list[Repository] = []
 def _open(args: argparse.Namespace, *, create: bool = False) -> Repository:
     """The repository on --db; only create may make a new database (the others need one)."""
     url = resolve_url(args.db)
-    repo = Repository(open_database(url, create=create))
+    repo = Repository(open_database(url, create=create), user=args.user)
     _OPENED.append(repo)
     out: Path | None = getattr(args, "out", None) or getattr(args, "screenshot", None)
     database = sqlite_path(url)
@@ -556,7 +633,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         scenario = build_demo_scenario()
         if scenario.name != DEMO_NAME:
             scenario = _renamed(scenario)
-        repo.save_scenario(scenario)
+        repo.save_scenario(scenario, reason=args.reason)
         print(f"Loaded the demo scenario '{DEMO_NAME}'.", file=sys.stderr)
     scenario = _load(repo, DEMO_NAME)
     plan, plan_id = _solve_and_save(repo, scenario, args)
@@ -630,7 +707,7 @@ def cmd_plans(args: argparse.Namespace) -> int:
     args.scenario = _pick(repo, args.scenario)
     _load_name(repo, args.scenario)
     if args.use is not None:
-        repo.make_current(args.use, args.scenario)
+        repo.make_current(args.use, args.scenario, reason=args.reason)
         print(f"Plan #{args.use} is now the current plan of {args.scenario!r}.")
         return 0
     print(format_plan_list(repo.plan_summaries(args.scenario)))
@@ -749,11 +826,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     # Bringing a centre in is a first thing a new user does: it may make the database.
     repo = _open(args, create=True)
     try:
-        version = repo.save_scenario(scenario, replace=args.replace)
-    except ScenarioExistsError:
+        version = repo.save_scenario(
+            scenario, replace=args.replace, reason=args.reason, source=args.file.name
+        )
+    except ScenarioExistsError as error:
         raise CliError(
-            f"a scenario named {scenario.name!r} is stored already; add --replace to replace "
-            "it, or --scenario NAME to store this one under another name"
+            f"{error}; add --replace to replace it, or --scenario NAME to store this one "
+            "under another name"
         ) from None
     replaced = f" (replaced; version {version})" if version > 1 else ""
     print(
@@ -823,7 +902,7 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
     if kind == "roster":
         change = read_roster(args.file, scenario)
         merged, report = merge_roster(scenario, change)
-        version = repo.save_scenario(merged, loaded)
+        version = repo.save_scenario(merged, loaded, reason=args.reason, source=args.file.name)
         print(
             f"Merged a {change.layout} roster (sheets {', '.join(change.sheets)}) into "
             f"{scenario.name!r} (version {version}): {report.people} people, {report.days} days "
@@ -841,7 +920,9 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
             )
         return 0
     referrals = read_referrals(args.file, scenario)
-    version = repo.save_scenario(add_referrals(scenario, referrals), loaded)
+    version = repo.save_scenario(
+        add_referrals(scenario, referrals), loaded, reason=args.reason, source=args.file.name
+    )
     codes = ", ".join(p.code for p in referrals.patients) or "none"
     print(
         f"Added {len(referrals.patients)} referred patients from sheet '{referrals.sheet}' to "
@@ -910,6 +991,28 @@ def cmd_gui(args: argparse.Namespace) -> int:
         print(f"Wrote {args.screenshot}")
         return 0
     return run_gui(scenario, plan, repo, plan_id)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Verify the audit trail (exit 1 if it was tampered with) or print it."""
+    from planner.audit import AuditFilter, format_audit, format_check
+
+    repo = _open(args)
+    if args.audit_command == "verify":
+        check = repo.verify_audit()
+        print(format_check(check), file=sys.stdout if check.intact else sys.stderr)
+        if not check.intact:
+            print(
+                f"atmp-planner: error: the audit trail was tampered with: "
+                f"{len(check.problems)} problem(s) in {check.records} records",
+                file=sys.stderr,
+            )
+        return 0 if check.intact else 1
+    which = AuditFilter(
+        entity=args.entity, scenario=args.scenario, user=args.by, since=args.since, limit=args.last
+    )
+    print(format_audit(repo.audit_entries(which)))
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -987,6 +1090,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "export-scenario": cmd_export_scenario,
     "gui": cmd_gui,
+    "audit": cmd_audit,
     "bench": cmd_bench,
 }
 

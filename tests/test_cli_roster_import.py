@@ -205,7 +205,7 @@ def test_a_scenario_saved_meanwhile_is_not_overwritten(
 
     monkeypatch.setattr(data.roster_import, "read_roster", read_while_someone_saves)
     assert run(url, "import", str(path), "--as", "roster", "--scenario", "rich") == 1
-    assert "was changed by someone else" in capsys.readouterr().err
+    assert "was changed by tester" in capsys.readouterr().err
     assert Repository(open_database(url)).load_scenario("rich") == rich_scenario()
 
 

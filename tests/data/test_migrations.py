@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,21 @@ def test_a_plain_path_is_refused_with_the_sqlite_url_to_give(tmp_path: Path) -> 
     with pytest.raises(DatabaseError, match=f"give sqlite:///{re.escape(str(path))}$"):
         open_database(str(path))
     assert not path.exists()
+
+
+def test_0006_adds_an_empty_audit_trail_and_keeps_the_data(empty_engine: Engine) -> None:
+    """Down to the revision before 0006 (whichever it is) and up again: the audit tables go
+    and come back empty (an intact trail), the scenario is untouched, new saves are audited."""
+    upgrade(empty_engine)
+    repo = Repository(empty_engine)
+    repo.save_scenario(tiny_scenario())
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0006").down_revision
+    assert isinstance(before, str)
+    downgrade(empty_engine, before)
+    assert not {"audit_record", "audit_head"} & _tables(empty_engine)
+    upgrade(empty_engine)
+    assert repo.load_scenario("tiny") == tiny_scenario()
+    assert repo.audit_entries() == [] and repo.verify_audit().intact
+    repo.save_scenario(replace(tiny_scenario(), holidays=()))
+    assert [e.action for e in repo.audit_entries()] == ["save"]
+    assert repo.verify_audit().records == 1
