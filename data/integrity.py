@@ -6,37 +6,41 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from data.orm import Base
 
 
 def _canonical(value: Any) -> str:
-    """One spelling per value whatever the backend (dates ISO, floats by repr)."""
+    """One spelling per value whatever the backend (dates ISO 8601, the rest by repr)."""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
     return repr(value)
 
 
-def table_digests(engine: Engine) -> dict[str, str]:
-    """SHA-256 per table over every row in primary-key order."""
+def table_digests(connection: Connection) -> dict[str, str]:
+    """SHA-256 per table over every row in primary-key order, read on this connection
+    (inside its transaction, so a consistent snapshot if it is one)."""
     digests: dict[str, str] = {}
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            sha = hashlib.sha256()
-            query = select(table).order_by(*table.primary_key.columns)
-            for row in connection.execute(query):
-                sha.update("\x1f".join(_canonical(v) for v in row).encode())
-                sha.update(b"\x1e")
-            digests[table.name] = sha.hexdigest()
+    for table in Base.metadata.sorted_tables:
+        sha = hashlib.sha256()
+        query = select(table).order_by(*table.primary_key.columns)
+        for row in connection.execute(query):
+            sha.update("\x1f".join(_canonical(v) for v in row).encode())
+            sha.update(b"\x1e")
+        digests[table.name] = sha.hexdigest()
     return digests
 
 
-def database_digest(engine: Engine) -> str:
+def connection_digest(connection: Connection) -> str:
     """SHA-256 over every row of every atmp-planner table: equal digests, equal contents."""
     sha = hashlib.sha256()
-    for name, digest in sorted(table_digests(engine).items()):
+    for name, digest in sorted(table_digests(connection).items()):
         sha.update(f"{name}={digest}\n".encode())
     return sha.hexdigest()
+
+
+def database_digest(engine: Engine) -> str:
+    """connection_digest read in a transaction of its own."""
+    with engine.connect() as connection:
+        return connection_digest(connection)

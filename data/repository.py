@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, delete, exc, func, insert, select, update
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from data import audit
+from data import audit, backup
 from data.audit import Change
 from data.db import SQLITE_BEGIN_IMMEDIATE, describe_error
 from data.orm import (
@@ -478,6 +479,22 @@ class Repository:
         """Check the whole audit trail: every record unedited, none deleted or moved."""
         with self._reading() as session:
             return audit.verify(session)
+
+    # Backup -------------------------------------------------------------------------------
+
+    def backup(self, path: Path) -> dict[str, int]:
+        """Write the whole database to a backup file (see data.backup); rows per table."""
+        try:
+            return backup.write_backup(self._engine, path)
+        except exc.DBAPIError as error:
+            raise StorageError(describe_error(self._engine, error)) from error
+
+    def restore(self, path: Path) -> dict[str, int]:
+        """Load a backup into this (empty) database, all or nothing; rows per table."""
+        try:
+            return backup.restore_backup(self._engine, path)
+        except exc.DBAPIError as error:
+            raise StorageError(describe_error(self._engine, error)) from error
 
     def count_rows(self) -> int:
         """Rows in all tables together (a cheap fingerprint for tests and diagnostics)."""
