@@ -5,14 +5,11 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import json
-import random
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.orm import Session
 
 from data import audit
 from data.orm import AuditRecordRow
@@ -20,6 +17,7 @@ from data.repository import Repository, RepositoryError
 from planner.audit import AuditFilter, format_audit
 from tests.data.test_repository import sample_plan
 from tests.factories import rich_scenario
+from tests.reliability.campaigns import TAMPER_EDITS, tamper_campaign, tampered
 
 
 @pytest.fixture
@@ -98,80 +96,16 @@ def test_an_untouched_trail_verifies(history: Repository) -> None:
     assert len(check.head_hash) == 64
 
 
-def _a_microsecond_later(value: object) -> object:
-    """A stored time one microsecond later (SQLite hands raw SQL its text)."""
-    if isinstance(value, str):
-        return (datetime.fromisoformat(value) + timedelta(microseconds=1)).isoformat(sep=" ")
-    assert isinstance(value, datetime)
-    return value + timedelta(microseconds=1)
-
-
-#: Every column of a record with a way to change its value.
-_EDITS: dict[str, Callable[[object], object]] = {
-    "seq": lambda v: int(v) + 100_000,  # type: ignore[call-overload]
-    "at": lambda v: _a_microsecond_later(v),
-    "user_name": lambda v: f"{v}x",
-    "action": lambda v: "delete" if v != "delete" else "create",
-    "entity": lambda v: f"{v}x",
-    "entity_key": lambda v: f"{v}x",
-    "scenario": lambda v: "other" if v != "other" else "rich",
-    "scenario_version": lambda v: (v or 0) + 1,  # type: ignore[operator]
-    "field": lambda v: "priority" if v != "priority" else "name",
-    "old_value": lambda v: '"forged"' if v != '"forged"' else None,
-    "new_value": lambda v: '"forged"' if v != '"forged"' else None,
-    "reason": lambda v: "no reason" if v != "no reason" else None,
-    "prev_hash": lambda v: "f" * 64 if v != "f" * 64 else "e" * 64,
-    "hash": lambda v: "f" * 64 if v != "f" * 64 else "e" * 64,
-}
-
-
-def _verify_in(connection: Connection) -> tuple[bool, str]:
-    with Session(bind=connection) as session:
-        check = audit.verify(session)
-    return check.intact, "\n".join(check.problems)
-
-
-def _tampered(engine: Engine, tamper: Callable[[Connection], object]) -> tuple[bool, str]:
-    """Verify after tampering by raw SQL inside a transaction that is then rolled back."""
-    with engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            tamper(connection)
-            return _verify_in(connection)
-        finally:
-            transaction.rollback()
-
-
 def test_editing_any_field_of_any_record_is_detected_naming_it(
     history: Repository, engine: Engine
 ) -> None:
-    """For every column and 6 records picked at random (seeded, first and last included),
-    one raw UPDATE makes verify fail naming that record; the trail is intact again after."""
-    seqs = [e.seq for e in history.audit_entries()]
-    rng = random.Random(14)
-    picked = [seqs[0], seqs[-1], *rng.sample(seqs[1:-1], 4)]
-    cases = 0
-    for seq in picked:
-        for column, edit in _EDITS.items():
-            with engine.connect() as connection:
-                value = connection.scalar(
-                    text(f"SELECT {column} FROM audit_record WHERE seq = :s"), {"s": seq}
-                )
-            new = edit(value)
-            assert new != value
-
-            def update(c: Connection, column: str = column, new: object = new, seq: int = seq):
-                c.execute(
-                    text(f"UPDATE audit_record SET {column} = :v WHERE seq = :s"),
-                    {"v": new, "s": seq},
-                )
-
-            intact, problems = _tampered(engine, update)
-            assert not intact, (seq, column)
-            named = new if column == "seq" else seq
-            assert f"audit record #{named} " in problems, (seq, column, problems)
-            cases += 1
-    assert cases == len(picked) * len(_EDITS)
+    """For every column of 6 records picked at random (seeded; first and last included),
+    one raw UPDATE makes verify fail naming that record; so do 6 deletions and 6 swaps;
+    the trail is intact again after each (rolled back)."""
+    stats = tamper_campaign(engine, seed=14, records=6)
+    assert stats.misses == []
+    assert stats.cases == {"edit": 6 * len(TAMPER_EDITS), "delete": 6, "reorder": 6}
+    assert stats.detected == stats.cases and stats.named == stats.cases
     assert history.verify_audit().intact
 
 
@@ -180,7 +114,7 @@ def test_a_deleted_record_is_detected(history: Repository, engine: Engine, where
     """Deleting the first, a middle or the last record fails verification, saying where."""
     seqs = [e.seq for e in history.audit_entries()]
     seq = {"first": seqs[0], "middle": seqs[len(seqs) // 2], "last": seqs[-1]}[where]
-    intact, problems = _tampered(
+    intact, problems = tampered(
         engine, lambda c: c.execute(text("DELETE FROM audit_record WHERE seq = :s"), {"s": seq})
     )
     assert not intact
@@ -198,14 +132,14 @@ def test_swapped_records_are_detected(history: Repository, engine: Engine) -> No
         c.execute(text("UPDATE audit_record SET seq = :a WHERE seq = :b"), {"a": a, "b": b})
         c.execute(text("UPDATE audit_record SET seq = :b WHERE seq = -1"), {"b": b})
 
-    intact, problems = _tampered(engine, swap)
+    intact, problems = tampered(engine, swap)
     assert not intact
     assert f"audit record #{a} " in problems and f"audit record #{b} " in problems
 
 
 def test_a_forged_head_is_detected(history: Repository, engine: Engine) -> None:
     """A head that no longer matches the last record fails verification."""
-    intact, problems = _tampered(
+    intact, problems = tampered(
         engine, lambda c: c.execute(text("UPDATE audit_head SET last_seq = last_seq + 1"))
     )
     assert not intact and "its head says" in problems
