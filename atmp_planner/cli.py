@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that prints one line (plus a hint) and exits 2 on bad arguments."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"atmp-planner: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"atmp-planner: error: {_one_line(message)} (see `{self.prog} --help`)\n")
 
 
 def _date(text: str) -> date:
@@ -1162,6 +1162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             _OPENED.pop().close()
 
 
+def _one_line(message: str) -> str:
+    r"""The message with every line break (\n, \r, U+0085, U+2028, ...) written as \n."""
+    return "\\n".join(message.splitlines())
+
+
 def _run_command(args: argparse.Namespace) -> int:
     """Run one parsed command; user errors print one line and return 1."""
     try:
@@ -1177,7 +1182,8 @@ def _run_command(args: argparse.Namespace) -> int:
         BackupError,
         OSError,
     ) as error:
-        print(f"atmp-planner: error: {error}", file=sys.stderr)
+        # One line even when a message quotes a name holding a line break.
+        print(f"atmp-planner: error: {_one_line(str(error))}", file=sys.stderr)
         return 1
     except StoppedError as stopped:
         print(f"atmp-planner: {stopped}", file=sys.stderr)
