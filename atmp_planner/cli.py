@@ -368,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show = audit_sub.add_parser("show", help="print the audit trail, oldest first")
     show.add_argument("--entity", help="only this entity, e.g. roster_entry, patient, plan")
+    show.add_argument(
+        "--key", help="only this entity key, e.g. OP1 or OP1/2027-02-01: one entity's history"
+    )
     show.add_argument("--scenario", help="only records of this scenario")
     show.add_argument("--by", metavar="USER", help="only records of this user")
     show.add_argument(
@@ -1064,7 +1067,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
             )
         return 0 if check.intact else 1
     which = AuditFilter(
-        entity=args.entity, scenario=args.scenario, user=args.by, since=args.since, limit=args.last
+        entity=args.entity,
+        key=args.key,
+        scenario=args.scenario,
+        user=args.by,
+        since=args.since,
+        limit=args.last,
     )
     print(format_audit(repo.audit_entries(which)))
     return 0

@@ -200,6 +200,8 @@ def entries(session: Session, which: AuditFilter) -> list[AuditEntry]:
     query = select(AuditRecordRow)
     if which.entity is not None:
         query = query.where(AuditRecordRow.entity == which.entity)
+    if which.key is not None:
+        query = query.where(AuditRecordRow.entity_key == which.key)
     if which.scenario is not None:
         query = query.where(AuditRecordRow.scenario == which.scenario)
     if which.user is not None:

@@ -45,6 +45,7 @@ class AuditFilter:
     """Which entries to show; None: any."""
 
     entity: str | None = None
+    key: str | None = None
     scenario: str | None = None
     user: str | None = None
     since: datetime | None = None  # timezone-aware

@@ -61,6 +61,8 @@ def test_show_prints_who_changed_what_and_why(db: Path) -> None:
     plans = cli(db, "audit", "show", "--entity", "plan", "--last", "1").stdout.splitlines()
     assert len(plans) == 3 and "choose" in plans[2] and "current: (none) -> #1" in plans[2]
     assert "No audit records match." in cli(db, "audit", "show", "--since", "2999-01-01").stdout
+    history = cli(db, "audit", "show", "--entity", "staff_member", "--key", "OP1").stdout
+    assert [line.split()[4] for line in history.splitlines()[2:]] == ["create", "update"]
 
 
 def test_verify_passes_then_fails_after_one_raw_sql_edit(db: Path) -> None:
