@@ -39,6 +39,7 @@ from tests.reliability.campaigns import (  # noqa: E402
     kill_campaign,
     tamper_campaign,
 )
+from tests.reliability.fuzz import FuzzStats, fuzz_campaign  # noqa: E402
 from tests.reliability.workload import NAME, plan, variants  # noqa: E402
 
 POSTGRES_ENV = "ATMP_TEST_POSTGRES_URL"
@@ -101,6 +102,7 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=10, help="kills per operation and backend")
     parser.add_argument("--rounds", type=int, default=25, help="concurrent-save rounds")
     parser.add_argument("--records", type=int, default=20, help="audit records tampered with")
+    parser.add_argument("--fuzz", type=int, default=1000, help="hostile argument lists tried")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "reliability.md")
     args = parser.parse_args()
@@ -161,13 +163,16 @@ def main() -> int:
                     )
                 )
                 print(backups[-1], flush=True)
+    fuzz = fuzz_campaign(folder / "fuzz", args.fuzz, args.seed)
+    print(fuzz.outcomes, fuzz.crashes, fuzz.partial_writes, flush=True)
     minutes = (time.monotonic() - started) / 60
-    write_page(args, backends, kills, races, tampers, backups, minutes)
+    write_page(args, backends, kills, races, tampers, backups, fuzz, minutes)
     failures = (
         sum(len(s.problems) for _, s in kills)
         + sum(r.wrong + r.lost + (r.rounds - r.refused) for _, r in races)
         + sum(len(t.misses) for _, _, t in tampers)
         + sum(not (same and ok) for *_, same, ok in backups)
+        + len(fuzz.problems)
     )
     print(f"Wrote {args.out} ({minutes:.1f} min); {failures} failures")
     return 1 if failures else 0
@@ -180,11 +185,13 @@ def write_page(
     races: list[tuple[str, ConcurrentStats]],
     tampers: list[tuple[str, int, TamperStats]],
     backups: list[tuple[str, str, int, int, bool, bool]],
+    fuzz: FuzzStats,
     minutes: float,
 ) -> None:
     """docs/reliability.md from the counts."""
     command = "ATMP_TEST_POSTGRES_URL=... .venv/bin/python scripts/reliability.py" + (
-        f" --kills {args.kills} --rounds {args.rounds} --records {args.records} --seed {args.seed}"
+        f" --kills {args.kills} --rounds {args.rounds} --records {args.records}"
+        f" --fuzz {args.fuzz} --seed {args.seed}"
     )
     lines = [
         "# Reliability figures",
@@ -198,7 +205,8 @@ def write_page(
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
         + ", ".join(server_version(b) for b in backends)
         + ". The same campaigns run briefly in the test suite (`tests/data/test_crash_safety.py`, "
-        "`test_shared_database.py`, `test_audit.py`, `test_backup.py`).",
+        "`test_shared_database.py`, `test_audit.py`, `test_backup.py`, "
+        "`tests/test_cli_trust_fuzz.py`).",
         "",
         "## Writers killed mid-write (SIGKILL)",
         "",
@@ -271,7 +279,23 @@ def write_page(
             f"| {source} | {target} | {rows} | {records} | {'yes' if same else 'NO'} "
             f"| {'yes' if ok else 'NO'} |"
         )
+    tried = sum(fuzz.outcomes.values())
     lines += [
+        "",
+        "## Hostile arguments",
+        "",
+        "Argument lists drawn by hypothesis for `audit show` (junk or odd `--entity`, "
+        "`--key`, `--since`, `--last`, `--by`, `--scenario`), `audit verify`, `backup` and "
+        "`restore` (junk file names, directories, wrong suffixes, line breaks), with or "
+        "without a junk `--user`, each on a fresh copy of a database. Each must exit 0, 1 "
+        "or 2 without a traceback, print exactly one `atmp-planner: error:` line when it "
+        "fails, and leave the database as it was (digest of every row, audit trail intact).",
+        "",
+        "| cases tried | exit 0 | exit 1 | exit 2 | crashes | partial writes | other faults |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {tried} | {fuzz.outcomes['exit 0']} | {fuzz.outcomes['exit 1']} "
+        f"| {fuzz.outcomes['exit 2']} | {fuzz.crashes} | {fuzz.partial_writes} "
+        f"| {len(fuzz.problems) - fuzz.crashes - fuzz.partial_writes} |",
         "",
         "## What these figures do not cover",
         "",
