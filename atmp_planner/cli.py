@@ -10,16 +10,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from atmp_planner import bench
+from data.backup import BackupError
 from data.db import DatabaseError, open_database, resolve_url, sqlite_path
 from data.repository import Repository, RepositoryError
 from data.scenario_json import ScenarioFileError
 from planner import Plan, Scenario, SolveProgress, SolveSettings, ValidationError
+from planner.audit import format_check
 from planner.kpis import format_plan, format_plan_list, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 from planner.replan import Replan, planning_date
@@ -39,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that prints one line (plus a hint) and exits 2 on bad arguments."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"atmp-planner: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"atmp-planner: error: {_one_line(message)} (see `{self.prog} --help`)\n")
 
 
 def _date(text: str) -> date:
@@ -87,6 +89,36 @@ def _db_url(text: str) -> str:
     return text
 
 
+def _user(text: str) -> str:
+    from data.audit import check_user
+
+    try:
+        return check_user(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _reason(text: str) -> str:
+    from data.audit import MAX_REASON
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; say why, or leave --reason out")
+    if len(text) > MAX_REASON:
+        raise argparse.ArgumentTypeError(f"is longer than {MAX_REASON} characters")
+    return text
+
+
+def _since(text: str) -> datetime:
+    """A date or date-time (UTC unless it names an offset), as an aware datetime."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date or date-time (YYYY-MM-DD or YYYY-MM-DDTHH:MM): {text!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _plan_id(text: str) -> int:
     try:
         value = int(text)
@@ -118,7 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLAlchemy database URL (default: $ATMP_PLANNER_DB, else a SQLite file in the "
         "user data directory); PostgreSQL: postgresql+psycopg://user:pw@host/db",
     )
+    parser.add_argument(
+        "--user",
+        type=_user,
+        metavar="NAME",
+        help="who is recorded in the audit trail for changes (default: $ATMP_PLANNER_USER, "
+        "else your login name)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def reason_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--reason",
+            type=_reason,
+            metavar="TEXT",
+            help="why: recorded in the audit trail with every change this command makes",
+        )
 
     def solver_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -166,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--reload", action="store_true", help="replace the stored demo scenario")
     solver_options(demo)
+    reason_option(demo)
 
     solve = sub.add_parser(
         "solve",
@@ -186,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         "published times (default: today, not before the horizon)",
     )
     solver_options(solve)
+    reason_option(solve)
 
     publish = sub.add_parser(
         "publish",
@@ -198,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument(
         "--plan", type=_plan_id, metavar="ID", help="plan id (see `plans`; default: current)"
     )
+    reason_option(publish)
 
     for name, verb in (("pin", "keep"), ("unpin", "stop keeping")):
         pin = sub.add_parser(
@@ -258,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     plans.add_argument(
         "--use", type=_plan_id, metavar="ID", help="make this plan the scenario's current plan"
     )
+    reason_option(plans)
 
     slot = sub.add_parser(
         "slot",
@@ -316,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when the file lists no holidays, add the public holidays of the site's country",
     )
+    reason_option(load)
 
     dump = sub.add_parser(
         "export-scenario",
@@ -338,6 +390,52 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot",
         type=Path,
         help="render the window to this PNG (offscreen, no display needed) and exit",
+    )
+    backup = sub.add_parser(
+        "backup",
+        help="write the whole database (audit trail included) to a backup file",
+        description="Write every scenario, plan and audit record to one gzip'd JSON file, "
+        "a consistent snapshot with its schema revision and a digest of every row.",
+    )
+    backup.add_argument("file", type=Path, help="backup file to write (e.g. planner.backup.gz)")
+    restore = sub.add_parser(
+        "restore",
+        help="load a backup file into an empty database (SQLite or PostgreSQL)",
+        description="Load a backup into the empty database --db names (a new SQLite file is "
+        "made); a database holding anything is refused. Every id is kept, the digest is "
+        "checked before committing, and the audit trail verifies afterwards.",
+    )
+    restore.add_argument("file", type=Path, help="backup file written by `atmp-planner backup`")
+    audit_cmd = sub.add_parser(
+        "audit",
+        help="show or verify the audit trail (who changed what, when and why)",
+        description="The audit trail records every change to scenario data, every import, "
+        "solve and plan choice: user, time (UTC), entity, key, field, old and new value, "
+        "reason. Records are append-only and chained by SHA-256 hashes.",
+    )
+    audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser(
+        "verify",
+        help="check that no record was edited, deleted or reordered (exit 1 if one was)",
+    )
+    show = audit_sub.add_parser("show", help="print the audit trail, oldest first")
+    show.add_argument("--entity", help="only this entity, e.g. roster_entry, patient, plan")
+    show.add_argument(
+        "--key", help="only this entity key, e.g. OP1 or OP1/2027-02-01: one entity's history"
+    )
+    show.add_argument("--scenario", help="only records of this scenario")
+    show.add_argument("--by", metavar="USER", help="only records of this user")
+    show.add_argument(
+        "--since",
+        type=_since,
+        metavar="WHEN",
+        help="only records from this date or date-time on (UTC unless an offset is given)",
+    )
+    show.add_argument(
+        "--last",
+        type=_whole("--last", 1, 10**9),
+        metavar="N",
+        help="only the newest N of the records selected",
     )
     bench_cmd = sub.add_parser(
         "bench",
@@ -454,14 +552,14 @@ def _solve_and_save(
     )
     if plan.solver.stopped:
         # Stopped by Ctrl-C: keep the work, but the current plan stays as the user chose it.
-        plan_id = repo.save_plan(plan, current=False)
+        plan_id = repo.save_plan(plan, current=False, reason=args.reason)
         raise StoppedError(
             f"stopped early: the best plan so far ({plan.kpis.scheduled}/{plan.kpis.total} "
             f"scheduled) is saved as plan #{plan_id}, NOT current; the current plan is "
             f"unchanged (`atmp-planner plans --use {plan_id}` to use it)"
         )
     # The search ran to its budget: the user asked for this plan, so it becomes current.
-    plan_id = repo.save_plan(plan, current=True)
+    plan_id = repo.save_plan(plan, current=True, reason=args.reason)
     if not args.quiet:
         print(f"Saved plan #{plan_id}; it is now the current plan.", file=sys.stderr)
     return plan, plan_id
@@ -528,10 +626,15 @@ def _solve_interruptibly(run: Callable[[Callable[[], bool]], Plan]) -> Plan:
     return result
 
 
+#: Repositories a command opened; closed when it ends, so a SQLite file is whole on its own.
+_OPENED: list[Repository] = []
+
+
 def _open(args: argparse.Namespace, *, create: bool = False) -> Repository:
     """The repository on --db; only create may make a new database (the others need one)."""
     url = resolve_url(args.db)
-    repo = Repository(open_database(url, create=create))
+    repo = Repository(open_database(url, create=create), user=args.user)
+    _OPENED.append(repo)
     out: Path | None = getattr(args, "out", None) or getattr(args, "screenshot", None)
     database = sqlite_path(url)
     if out is not None and database is not None and out.resolve() == database.resolve():
@@ -629,7 +732,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         scenario = build_demo_scenario()
         if scenario.name != DEMO_NAME:
             scenario = _renamed(scenario)
-        repo.save_scenario(scenario)
+        repo.save_scenario(scenario, reason=args.reason)
         print(f"Loaded the demo scenario '{DEMO_NAME}'.", file=sys.stderr)
     scenario = _load(repo, DEMO_NAME)
     plan, plan_id = _solve_and_save(repo, scenario, args)
@@ -703,7 +806,7 @@ def cmd_plans(args: argparse.Namespace) -> int:
     args.scenario = _pick(repo, args.scenario)
     _load_name(repo, args.scenario)
     if args.use is not None:
-        repo.make_current(args.use, args.scenario)
+        repo.make_current(args.use, args.scenario, reason=args.reason)
         print(f"Plan #{args.use} is now the current plan of {args.scenario!r}.")
         return 0
     print(format_plan_list(repo.plan_summaries(args.scenario)))
@@ -723,7 +826,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         raise CliError(
             f"plan #{plan_id} was stopped early; publish a plan whose solve ran to its budget"
         )
-    before = repo.publish(plan_id, name)
+    before = repo.publish(plan_id, name, reason=args.reason)
     was = "" if before is None else f"; plan #{before} is superseded"
     print(f"Plan #{plan_id} is now the published plan of {name!r}{was}.")
     return 0
@@ -904,11 +1007,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     # Bringing a centre in is a first thing a new user does: it may make the database.
     repo = _open(args, create=True)
     try:
-        version = repo.save_scenario(scenario, replace=args.replace)
-    except ScenarioExistsError:
+        version = repo.save_scenario(
+            scenario, replace=args.replace, reason=args.reason, source=args.file.name
+        )
+    except ScenarioExistsError as error:
         raise CliError(
-            f"a scenario named {scenario.name!r} is stored already; add --replace to replace "
-            "it, or --scenario NAME to store this one under another name"
+            f"{error}; add --replace to replace it, or --scenario NAME to store this one "
+            "under another name"
         ) from None
     replaced = f" (replaced; version {version})" if version > 1 else ""
     print(
@@ -978,7 +1083,7 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
     if kind == "roster":
         change = read_roster(args.file, scenario)
         merged, report = merge_roster(scenario, change)
-        version = repo.save_scenario(merged, loaded)
+        version = repo.save_scenario(merged, loaded, reason=args.reason, source=args.file.name)
         print(
             f"Merged into {scenario.name!r} (version {version}) {roster_summary(change, report)}."
         )
@@ -993,7 +1098,9 @@ def _merge_import(args: argparse.Namespace, kind: str) -> int:
             )
         return 0
     referrals = read_referrals(args.file, scenario)
-    version = repo.save_scenario(add_referrals(scenario, referrals), loaded)
+    version = repo.save_scenario(
+        add_referrals(scenario, referrals), loaded, reason=args.reason, source=args.file.name
+    )
     codes = ", ".join(p.code for p in referrals.patients) or "none"
     print(
         f"Added {len(referrals.patients)} referred patients from sheet '{referrals.sheet}' to "
@@ -1062,6 +1169,71 @@ def cmd_gui(args: argparse.Namespace) -> int:
         print(f"Wrote {args.screenshot}")
         return 0
     return run_gui(scenario, plan, repo, plan_id)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write the whole database to a backup file."""
+    if args.file.suffix.lower() != ".gz":
+        raise CliError(f"the backup file name must end in .gz: {args.file}")
+    _check_out(args.file, ".gz", "the backup file")
+    repo = _open(args)
+    counts = repo.backup(args.file)
+    print(
+        f"Wrote {args.file}: {counts['scenario']} scenarios, {counts['plan']} plans, "
+        f"{counts['audit_record']} audit records, {sum(counts.values())} rows."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Load a backup file into an empty database."""
+    url = resolve_url(args.db)
+    path = sqlite_path(url)
+    new_file = path is not None and not path.exists()
+    try:
+        repo = _open(args, create=True)
+        counts = repo.restore(args.file)
+        check = repo.verify_audit()
+    except BaseException:
+        if new_file and path is not None:  # a failed restore leaves no new file behind
+            while _OPENED:
+                _OPENED.pop().close()
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+        raise
+    print(
+        f"Restored {args.file}: {counts['scenario']} scenarios, {counts['plan']} plans, "
+        f"{counts['audit_record']} audit records, {sum(counts.values())} rows; digest "
+        f"matches; {format_check(check)}"
+    )
+    return 0 if check.intact else 1
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Verify the audit trail (exit 1 if it was tampered with) or print it."""
+    from planner.audit import AuditFilter, format_audit, format_check
+
+    repo = _open(args)
+    if args.audit_command == "verify":
+        check = repo.verify_audit()
+        print(format_check(check), file=sys.stdout if check.intact else sys.stderr)
+        if not check.intact:
+            print(
+                f"atmp-planner: error: the audit trail was tampered with: "
+                f"{len(check.problems)} problem(s) in {check.records} records",
+                file=sys.stderr,
+            )
+        return 0 if check.intact else 1
+    which = AuditFilter(
+        entity=args.entity,
+        key=args.key,
+        scenario=args.scenario,
+        user=args.by,
+        since=args.since,
+        limit=args.last,
+    )
+    print(format_audit(repo.audit_entries(which)))
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -1139,6 +1311,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "export-scenario": cmd_export_scenario,
     "gui": cmd_gui,
+    "audit": cmd_audit,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
     "bench": cmd_bench,
     "publish": cmd_publish,
     "pin": cmd_pin,
@@ -1151,12 +1326,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; user errors print one line and return 1."""
     args = build_parser().parse_args(argv)
     try:
+        return _run_command(args)
+    finally:
+        while _OPENED:
+            _OPENED.pop().close()
+
+
+def _one_line(message: str) -> str:
+    r"""The message with every line break (\n, \r, U+0085, U+2028, ...) written as \n."""
+    return "\\n".join(message.splitlines())
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """Run one parsed command; user errors print one line and return 1."""
+    try:
         return COMMANDS[args.command](args)
     except ScenarioFileError as error:
         _print_problems(error, sys.stderr)
         return 1
-    except (CliError, ValidationError, DatabaseError, RepositoryError, OSError) as error:
-        print(f"atmp-planner: error: {error}", file=sys.stderr)
+    except (
+        CliError,
+        ValidationError,
+        DatabaseError,
+        RepositoryError,
+        BackupError,
+        OSError,
+    ) as error:
+        # One line even when a message quotes a name holding a line break.
+        print(f"atmp-planner: error: {_one_line(str(error))}", file=sys.stderr)
         return 1
     except StoppedError as stopped:
         print(f"atmp-planner: {stopped}", file=sys.stderr)

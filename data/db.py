@@ -81,10 +81,29 @@ def sqlite_path(url: str | URL) -> Path | None:
     return Path(name)
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+#: SQLite: milliseconds a connection waits for another one's write lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+#: Execution option asking SQLite to take the write lock when a transaction begins.
+SQLITE_BEGIN_IMMEDIATE = "atmp_begin_immediate"
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Foreign keys on, write-ahead log, and transactions that SQLAlchemy (not the driver)
+    begins, so that reads and writes of one unit of work are one transaction."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # FULL: a commit survives a power cut too, not only a killed process.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    """BEGIN IMMEDIATE for writing units of work: the write lock first, so two writers queue
+    instead of one failing when its earlier read became stale."""
+    immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _with_postgres_timeouts(url: URL) -> URL:
@@ -99,7 +118,7 @@ def _with_postgres_timeouts(url: URL) -> URL:
 
 
 def make_engine(url: str) -> Engine:
-    """An Engine for the URL; SQLite connections enforce foreign keys.
+    """An Engine for the URL; SQLite connections enforce foreign keys and use WAL.
 
     PostgreSQL connections give up after CONNECT_TIMEOUT_S seconds and stop any statement
     after STATEMENT_TIMEOUT_MS, unless the URL sets connect_timeout or
@@ -118,7 +137,8 @@ def make_engine(url: str) -> Engine:
     except (exc.ArgumentError, ImportError, ValueError) as error:
         raise DatabaseError(f"invalid database URL {mask_url(url)}: {error}") from error
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
     return engine
 
 
@@ -156,10 +176,30 @@ def describe_error(engine: Engine, error: exc.DBAPIError) -> str:
     return f"database error on {where}: {reason}"
 
 
+def _use_wal(engine: Engine) -> None:
+    """Switch a SQLite file to write-ahead logging (stored in the file, so once is enough).
+
+    With WAL a killed writer never leaves a half-written main file, and readers do not wait
+    for a writer. Only done to atmp-planner's own databases, when they are migrated.
+    """
+    if engine.dialect.name != "sqlite" or sqlite_path(engine.url) is None:
+        return
+    # On the driver's connection: the mode cannot change inside a transaction.
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+    finally:
+        raw.close()
+
+
 def _run(engine_or_url: Engine | str, action: str, revision: str) -> None:
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     config = alembic_config()
     try:
+        if action == "upgrade":
+            _use_wal(engine)
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             if action == "upgrade":

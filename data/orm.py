@@ -518,3 +518,47 @@ class PlanUnscheduledRow(Versioned, Base):
     patient_code: Mapped[str] = mapped_column(CODE)
     reason: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
+
+
+# Audit trail -------------------------------------------------------------------------------
+
+
+class AuditRecordRow(Base):
+    """One change, append-only: who, when (UTC), what (entity, key, field, old and new
+    value, JSON text) and why, chained to the record before it by SHA-256 (see data.audit).
+
+    No version counter: a record is never updated. ``seq`` numbers records 1, 2, 3... in
+    the order they were appended.
+    """
+
+    __tablename__ = "audit_record"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: When it was recorded, UTC (naive in the column).
+    at: Mapped[datetime]
+    user_name: Mapped[str]
+    action: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(40), index=True)
+    entity_key: Mapped[str] = mapped_column(Text)
+    scenario: Mapped[str | None] = mapped_column(index=True)
+    scenario_version: Mapped[int | None]
+    field: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Versioned, Base):
+    """The newest record of the audit trail (one row): a deleted last record shows, and
+    writers lock this row to append one at a time."""
+
+    __tablename__ = "audit_head"
+
+    last_seq: Mapped[int]
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+#: Tables whose rows are never updated, so carry no version counter.
+APPEND_ONLY: tuple[type[Base], ...] = (AuditRecordRow,)

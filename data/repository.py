@@ -7,10 +7,11 @@ or nothing (one transaction); loads return planner objects equal to what was sav
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, delete, exc, func, insert, select, update
@@ -18,10 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from data.db import describe_error
+from data import audit, backup
+from data.audit import Change
+from data.db import SQLITE_BEGIN_IMMEDIATE, describe_error
 from data.orm import (
     SCENARIO_CHILDREN,
     ApheresisExceptionRow,
+    AuditRecordRow,
     BedChangeRow,
     CleanroomDowntimeRow,
     CleanroomRow,
@@ -48,6 +52,7 @@ from data.orm import (
     TrialRow,
     Versioned,
 )
+from data.scenario_diff import scenario_fields, sync_scenario
 from planner import (
     ApheresisCapacity,
     Assignment,
@@ -84,6 +89,7 @@ from planner import (
     Ward,
     Window,
 )
+from planner.audit import AuditCheck, AuditEntry, AuditFilter, shown
 from planner.plan import ObjectiveLevel
 from planner.replan import Pin
 
@@ -152,18 +158,25 @@ def _add_all(session: Session, rows: Sequence[RowT]) -> Sequence[RowT]:
 class Repository:
     """Stores scenarios and plans in a database; one unit of work (transaction) per call."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, user: str | None = None) -> None:
+        """A repository on the engine; changes are recorded in the audit trail as made by
+        user (default: $ATMP_PLANNER_USER, else the OS login)."""
         self._engine = engine
+        self.user = _checked(audit.check_user, user if user is not None else audit.default_user())
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # SQLite: writers take the write lock when they begin (see data.db).
+        writer = engine.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
+        self._writer_sessions = sessionmaker(writer, expire_on_commit=False)
 
     @contextmanager
-    def _unit_of_work(self) -> Iterator[Session]:
+    def _unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
         """A session in a transaction: committed on success, rolled back on any error.
 
         Database failures leave as StorageError, saying what went wrong.
         """
+        sessions = self._writer_sessions if write else self._sessions
         try:
-            with self._sessions.begin() as session:
+            with sessions.begin() as session:
                 yield session
         except exc.DBAPIError as error:
             raise StorageError(describe_error(self._engine, error)) from error
@@ -173,7 +186,7 @@ class Repository:
         """A unit of work that only reads: a stored value that cannot be decoded (a date
         that is no date, JSON that is no JSON) leaves as StoredDataError."""
         try:
-            with self._unit_of_work() as session:
+            with self._unit_of_work(write=False) as session:
                 yield session
         except ValidationError:
             raise
@@ -182,6 +195,11 @@ class Repository:
                 f"a stored value cannot be read ({error}); the database is damaged or was "
                 "written by another program: restore a backup"
             ) from error
+
+    def close(self) -> None:
+        """Close the database connections (a SQLite file then holds everything committed,
+        its write-ahead log folded in)."""
+        self._engine.dispose()
 
     def check_writable(self) -> None:
         """Raise StorageError now if the database refuses writes (read-only file or user),
@@ -216,54 +234,85 @@ class Repository:
         return version
 
     def save_scenario(
-        self, scenario: Scenario, expected_version: int | None = None, *, replace: bool = True
+        self,
+        scenario: Scenario,
+        expected_version: int | None = None,
+        *,
+        replace: bool = True,
+        reason: str | None = None,
+        source: str | None = None,
     ) -> int:
         """Store a scenario under its name (replacing any stored one); return its new version.
 
-        With expected_version, refuse (ConcurrentEditError) unless the stored scenario
-        still has that version, i.e. nobody saved it in between. With replace=False, refuse
-        (ScenarioExistsError) if a scenario of that name is stored, in the same transaction.
+        Only what differs from the stored scenario is written (rows updated, inserted,
+        deleted), and each change is recorded in the audit trail with reason, in the same
+        transaction; source (a file name) records the save as an import.
+
+        With expected_version, refuse (ConcurrentEditError, naming who changed what) unless
+        the stored scenario still has that version, i.e. nobody saved it in between. With
+        replace=False, refuse (ScenarioExistsError) if a scenario of that name is stored.
         """
+        reason = _checked(audit.check_reason, reason)
+        name = scenario.name
         try:
             with self._unit_of_work() as session:
                 row = session.scalars(
-                    select(ScenarioRow).where(ScenarioRow.name == scenario.name).with_for_update()
+                    select(ScenarioRow).where(ScenarioRow.name == name).with_for_update()
                 ).one_or_none()
+                changes: list[Change] = []
                 if row is None:
                     if expected_version is not None:
                         raise ConcurrentEditError(
-                            f"Scenario '{scenario.name}' was expected at version "
-                            f"{expected_version} but is no longer stored."
+                            f"Scenario '{name}' was expected at version {expected_version} but "
+                            f"is no longer stored{_last_by(session, name)}; nothing was saved."
                         )
-                    row = ScenarioRow(name=scenario.name, **_scenario_fields(scenario))
+                    row = ScenarioRow(name=name, **scenario_fields(scenario))
                     session.add(row)
-                    session.flush()
+                    try:
+                        session.flush()
+                    except exc.IntegrityError:
+                        raise _CreatedMeanwhile from None
+                    changes.append(
+                        Change("create", "scenario", name, new=scenario_fields(scenario))
+                    )
+                    changes += sync_scenario(session, row, scenario)
                 else:
                     if not replace:
                         raise ScenarioExistsError(
-                            f"a scenario named '{scenario.name}' is stored already"
+                            f"a scenario named '{name}' is stored already{_last_by(session, name)}"
                         )
                     if expected_version is not None and expected_version != row.version:
-                        raise ConcurrentEditError(
-                            f"Scenario '{scenario.name}' was changed by someone else "
-                            f"(stored version {row.version}, yours {expected_version}); "
-                            "reload it before saving."
-                        )
-                    for table in reversed(SCENARIO_CHILDREN):
-                        session.execute(
-                            delete(table).where(table.scenario_id == row.id),  # type: ignore[attr-defined]
-                            execution_options={"synchronize_session": False},
-                        )
-                    for key, value in _scenario_fields(scenario).items():
-                        setattr(row, key, value)
-                    flag_modified(row, "name")  # bump the version even if only children changed
-                    session.flush()
-                _insert_contents(session, row.id, scenario)
+                        raise ConcurrentEditError(_changed_since(session, row, expected_version))
+                    flag_modified(row, "name")  # a new version even if only children change
+                    changes = sync_scenario(session, row, scenario)
+                summary: dict[str, Any] = {"version": row.version}
+                if source is not None:
+                    summary["file"] = source
+                for action in ("create", "update", "delete"):
+                    summary[f"{action}d"] = sum(c.action == action for c in changes)
+                changes.append(
+                    Change("import" if source else "save", "scenario", name, new=summary)
+                )
+                audit.append(
+                    session,
+                    self.user,
+                    changes,
+                    scenario=name,
+                    scenario_version=row.version,
+                    reason=reason,
+                )
                 return row.version
+        except _CreatedMeanwhile:
+            with self._reading() as session:
+                by = _last_by(session, name)
+            raise ScenarioExistsError(
+                f"a scenario named '{name}' was stored{by} while you were saving yours; "
+                "nothing of yours was stored"
+            ) from None
         except StaleDataError as error:
             raise ConcurrentEditError(
-                f"Scenario '{scenario.name}' was changed by someone else while saving; "
-                "reload it before saving."
+                f"Scenario '{name}' was changed by someone else while saving; nothing was "
+                "saved; reload it and save again."
             ) from error
 
     def load_scenario(self, name: str) -> Scenario:
@@ -274,7 +323,7 @@ class Repository:
                 raise NotFoundError(f"No scenario named '{name}' is stored.")
             return _load_scenario(session, row)
 
-    def delete_scenario(self, name: str) -> None:
+    def delete_scenario(self, name: str, *, reason: str | None = None) -> None:
         """Remove a stored scenario together with its plans."""
         with self._unit_of_work() as session:
             scenario_id = _scenario_id(session, name)
@@ -301,15 +350,23 @@ class Repository:
                 delete(ScenarioRow).where(ScenarioRow.id == scenario_id),
                 execution_options={"synchronize_session": False},
             )
+            audit.append(
+                session,
+                self.user,
+                [Change("delete", "scenario", name)],
+                scenario=name,
+                reason=_checked(audit.check_reason, reason),
+            )
 
     # Plans ---------------------------------------------------------------------------------
 
-    def save_plan(self, plan: Plan, *, current: bool = False) -> int:
+    def save_plan(self, plan: Plan, *, current: bool = False, reason: str | None = None) -> int:
         """Store a plan of a stored scenario (named by plan.scenario_name); return its id.
 
         With current=True it also becomes the scenario's current plan; otherwise the
-        current plan stays as it is.
+        current plan stays as it is. Recorded in the audit trail (with reason).
         """
+        reason = _checked(audit.check_reason, reason)
         with self._unit_of_work() as session:
             scenario_id = _scenario_id(session, plan.scenario_name)
             if scenario_id is None:
@@ -317,19 +374,37 @@ class Repository:
                     f"Cannot save a plan of scenario '{plan.scenario_name}': no scenario of "
                     "that name is stored."
                 )
+            before = _current_plan_id(session, scenario_id) if current else None
             chosen = _next_choice(session, scenario_id) if current else 0
-            return _insert_plan(session, scenario_id, plan, chosen)
+            plan_id = _insert_plan(session, scenario_id, plan, chosen)
+            _audit_plan(session, self.user, plan, plan_id, before if current else 0, reason)
+            return plan_id
 
     def load_plan(self, plan_id: int, scenario_name: str | None = None) -> Plan:
         """The stored plan with this id (which must belong to scenario_name, if given)."""
         with self._reading() as session:
             return _load_plan(session, _plan_row(session, plan_id, scenario_name))
 
-    def make_current(self, plan_id: int, scenario_name: str | None = None) -> None:
-        """Make a stored plan its scenario's current plan (the one export and the window use)."""
+    def make_current(
+        self, plan_id: int, scenario_name: str | None = None, *, reason: str | None = None
+    ) -> None:
+        """Make a stored plan its scenario's current plan (the one export and the window use).
+
+        Recorded in the audit trail (with reason).
+        """
+        reason = _checked(audit.check_reason, reason)
         with self._unit_of_work() as session:
             row = _plan_row(session, plan_id, scenario_name)
+            before = _current_plan_id(session, row.scenario_id)
             row.chosen_seq = _next_choice(session, row.scenario_id)
+            name = session.scalar(select(ScenarioRow.name).where(ScenarioRow.id == row.scenario_id))
+            audit.append(
+                session,
+                self.user,
+                [_choice(plan_id, before)],
+                scenario=name,
+                reason=reason,
+            )
 
     def current_plan(self, scenario_name: str) -> Plan | None:
         """The plan a user last made current (by a finished solve or by choice), or None."""
@@ -389,9 +464,12 @@ class Repository:
 
     # Published plans and pins ------------------------------------------------------------
 
-    def publish(self, plan_id: int, scenario_name: str | None = None) -> int | None:
+    def publish(
+        self, plan_id: int, scenario_name: str | None = None, *, reason: str | None = None
+    ) -> int | None:
         """Make a stored plan the one its scenario's centre works to; return the id of the
-        plan it supersedes (None if none was published)."""
+        plan it supersedes (None if none was published). Recorded in the audit trail."""
+        reason = _checked(audit.check_reason, reason)
         with self._unit_of_work() as session:
             row = _plan_row(session, plan_id, scenario_name)
             rows = session.scalars(
@@ -400,6 +478,10 @@ class Repository:
             before = _published_id(rows)
             row.published_seq = max(r.published_seq for r in rows) + 1
             row.published_at = _to_column(datetime.now(UTC))
+            name = session.scalar(select(ScenarioRow.name).where(ScenarioRow.id == row.scenario_id))
+            old = None if before is None else f"#{before}"
+            change = Change("publish", "plan", f"#{plan_id}", "published", old, f"#{plan_id}")
+            audit.append(session, self.user, [change], scenario=name, reason=reason)
             return None if before == plan_id else before
 
     def published_plan_id(self, scenario_name: str) -> int | None:
@@ -440,6 +522,8 @@ class Repository:
             if found is not None:
                 return False
             session.add(PinRow(scenario_id=sid, patient_code=pin.patient_code, step_code=step))
+            key = f"{pin.patient_code}/{step or '*'}"
+            audit.append(session, self.user, [Change("create", "pin", key)], scenario=scenario_name)
             return True
 
     def remove_pins(self, scenario_name: str, patient_code: str, step_code: str | None) -> int:
@@ -455,6 +539,10 @@ class Repository:
             gone = [r for r in rows if step_code is None or r.step_code == step_code]
             for r in gone:
                 session.delete(r)
+            changes = [
+                Change("delete", "pin", f"{r.patient_code}/{r.step_code or '*'}") for r in gone
+            ]
+            audit.append(session, self.user, changes, scenario=scenario_name)
             return len(gone)
 
     def plan_ids(self, scenario_name: str) -> list[int]:
@@ -468,6 +556,34 @@ class Repository:
                     .order_by(PlanRow.created, PlanRow.id)
                 )
             )
+
+    # Audit trail ----------------------------------------------------------------------------
+
+    def audit_entries(self, which: AuditFilter | None = None) -> list[AuditEntry]:
+        """Audit records, oldest first, as the filter selects."""
+        with self._reading() as session:
+            return audit.entries(session, which or AuditFilter())
+
+    def verify_audit(self) -> AuditCheck:
+        """Check the whole audit trail: every record unedited, none deleted or moved."""
+        with self._reading() as session:
+            return audit.verify(session)
+
+    # Backup -------------------------------------------------------------------------------
+
+    def backup(self, path: Path) -> dict[str, int]:
+        """Write the whole database to a backup file (see data.backup); rows per table."""
+        try:
+            return backup.write_backup(self._engine, path)
+        except exc.DBAPIError as error:
+            raise StorageError(describe_error(self._engine, error)) from error
+
+    def restore(self, path: Path) -> dict[str, int]:
+        """Load a backup into this (empty) database, all or nothing; rows per table."""
+        try:
+            return backup.restore_backup(self._engine, path)
+        except exc.DBAPIError as error:
+            raise StorageError(describe_error(self._engine, error)) from error
 
     def count_rows(self) -> int:
         """Rows in all tables together (a cheap fingerprint for tests and diagnostics)."""
@@ -485,6 +601,119 @@ class Repository:
             return sum(
                 session.scalar(select(func.count()).select_from(table)) or 0 for table in tables
             )
+
+
+# Audit: who changed what -------------------------------------------------------------------
+
+CheckedT = TypeVar("CheckedT")
+
+
+def _checked(check: Callable[[CheckedT], CheckedT], value: CheckedT) -> CheckedT:
+    """value passed through check; its ValueError leaves as RepositoryError (one line)."""
+    try:
+        return check(value)
+    except ValueError as error:
+        raise RepositoryError(str(error)) from None
+
+
+class _CreatedMeanwhile(Exception):
+    """Another transaction stored a scenario of the same name while this one was saving."""
+
+
+def _last_by(session: Session, name: str) -> str:
+    """' (saved by USER at TIME UTC, version N)' from the audit trail, or '' if unknown."""
+    row = session.scalars(
+        select(AuditRecordRow)
+        .where(AuditRecordRow.scenario == name, AuditRecordRow.entity == "scenario")
+        .order_by(AuditRecordRow.seq.desc())
+        .limit(1)
+    ).one_or_none()
+    if row is None:
+        return ""
+    done = {"delete": "deleted", "import": "imported"}.get(row.action, "saved")
+    version = "" if row.scenario_version is None else f", version {row.scenario_version}"
+    return f" ({done} by {row.user_name} at {row.at:%Y-%m-%d %H:%M:%S} UTC{version})"
+
+
+#: Changes a refusal names one by one; the rest are counted.
+_NAMED_CHANGES = 5
+
+
+def _changed_since(session: Session, row: ScenarioRow, loaded: int) -> str:
+    """Why a save based on version `loaded` is refused: who saved since, and what changed."""
+    records = session.scalars(
+        select(AuditRecordRow)
+        .where(
+            AuditRecordRow.scenario == row.name,
+            AuditRecordRow.scenario_version > loaded,
+        )
+        .order_by(AuditRecordRow.seq)
+    ).all()
+    saves = [r for r in records if r.entity == "scenario" and r.action in ("save", "import")]
+    who = sorted({r.user_name for r in saves})
+    when = f" at {saves[-1].at:%Y-%m-%d %H:%M:%S} UTC" if saves else ""
+    by = f"{', '.join(who)}{when}" if who else "someone else"
+    details = [r for r in records if r.action in ("create", "update", "delete")]
+    described = [
+        f"{r.entity} {r.entity_key} "
+        + (
+            f"{r.field} {shown(r.old_value)} -> {shown(r.new_value)}"
+            if r.field is not None
+            else {"create": "added", "delete": "removed"}.get(r.action, r.action)
+        )
+        for r in details[:_NAMED_CHANGES]
+    ]
+    if len(details) > _NAMED_CHANGES:
+        described.append(f"and {len(details) - _NAMED_CHANGES} more")
+    what = f": {'; '.join(described)}" if described else ""
+    return (
+        f"Scenario '{row.name}' was changed by {by} since you loaded it (stored version "
+        f"{row.version}, yours {loaded}){what}. Nothing of yours was saved; reload it and make "
+        "your changes again."
+    )
+
+
+def _current_plan_id(session: Session, scenario_id: int) -> int | None:
+    """The id of a scenario's current plan, if any."""
+    return session.scalar(
+        select(PlanRow.id)
+        .where(PlanRow.scenario_id == scenario_id, PlanRow.chosen_seq > 0)
+        .order_by(PlanRow.chosen_seq.desc(), PlanRow.id.desc())
+        .limit(1)
+    )
+
+
+def _choice(plan_id: int, before: int | None) -> Change:
+    return Change(
+        "choose",
+        "plan",
+        f"#{plan_id}",
+        "current",
+        None if before is None else f"#{before}",
+        f"#{plan_id}",
+    )
+
+
+def _audit_plan(
+    session: Session, user: str, plan: Plan, plan_id: int, before: int | None, reason: str | None
+) -> None:
+    """Record a saved plan (and, unless before is 0, that it became current)."""
+    settings = plan.solver.settings
+    summary = {
+        "created": plan.created.astimezone(UTC).isoformat(),
+        "status": plan.solver.status,
+        "made by": plan.solver.engine,
+        "scheduled": f"{plan.kpis.scheduled}/{plan.kpis.total}",
+        "objective": plan.solver.objective,
+        "stopped early": plan.solver.stopped,
+        "seed": settings.seed,
+        "deterministic time": settings.deterministic_time if settings.deterministic else None,
+        "versions": plan.solver.versions,
+    }
+    changes = [Change("solve", "plan", f"#{plan_id}", new=summary)]
+    if before != 0:
+        changes.append(_choice(plan_id, before))
+    audit.append(session, user, changes, scenario=plan.scenario_name, reason=reason)
 
 
 # Scenario: planner -> rows -------------------------------------------------------------------
@@ -505,342 +734,6 @@ def _published_id(rows: Sequence[PlanRow]) -> int | None:
 
 def _scenario_id(session: Session, name: str) -> int | None:
     return session.scalar(select(ScenarioRow.id).where(ScenarioRow.name == name))
-
-
-def _scenario_fields(scenario: Scenario) -> dict[str, Any]:
-    site, ward = scenario.site, scenario.ward
-    return {
-        "horizon_start": scenario.horizon_start,
-        "horizon_end": scenario.horizon_end,
-        "site_code": site.code,
-        "site_name": site.name,
-        "site_country": site.country,
-        "site_timezone": site.timezone,
-        "site_day_start_hour": site.day_start_hour,
-        "site_day_end_hour": site.day_end_hour,
-        "ward_code": ward.code,
-        "ward_name": ward.name,
-        "ward_beds": ward.beds,
-        "apheresis_slots_per_weekday": list(scenario.apheresis.slots_per_weekday),
-        "frozen_days": scenario.frozen_days,
-    }
-
-
-def _windows(owner_key: str, owner_id: int, windows: Sequence[Window]) -> list[dict[str, Any]]:
-    return [
-        {
-            owner_key: owner_id,
-            "position": i,
-            "starts_at": w.start,
-            "ends_at": w.end,
-            "reason": w.reason,
-        }
-        for i, w in enumerate(windows)
-    ]
-
-
-def _insert_contents(session: Session, sid: int, scenario: Scenario) -> None:
-    """Insert everything a scenario holds below its own row."""
-    rooms = _add_all(
-        session,
-        [
-            CleanroomRow(
-                scenario_id=sid,
-                position=i,
-                code=r.code,
-                name=r.name,
-                grade=r.grade.value,
-                products=list(r.products),
-                changeover_hours=r.changeover_hours,
-            )
-            for i, r in enumerate(scenario.cleanrooms)
-        ],
-    )
-    _bulk_insert(
-        session,
-        CleanroomDowntimeRow,
-        [
-            {"scenario_id": sid, **w}
-            for row, room in zip(rooms, scenario.cleanrooms, strict=True)
-            for w in _windows("cleanroom_id", row.id, room.downtime)
-        ],
-    )
-    devices = _add_all(
-        session,
-        [
-            DeviceRow(
-                scenario_id=sid,
-                position=i,
-                code=d.code,
-                name=d.name,
-                room_codes=list(d.room_codes),
-                products=list(d.products),
-                changeover_hours=d.changeover_hours,
-            )
-            for i, d in enumerate(scenario.devices)
-        ],
-    )
-    _bulk_insert(
-        session,
-        DeviceDowntimeRow,
-        [
-            {"scenario_id": sid, **w}
-            for row, device in zip(devices, scenario.devices, strict=True)
-            for w in _windows("device_id", row.id, device.downtime)
-        ],
-    )
-    staff = _add_all(
-        session,
-        [
-            StaffMemberRow(
-                scenario_id=sid,
-                position=i,
-                code=s.code,
-                roles=[role.value for role in s.roles],
-                trained_products=list(s.trained_products),
-                contracted_hours_per_week=s.contracted_hours_per_week,
-            )
-            for i, s in enumerate(scenario.staff)
-        ],
-    )
-    shifts = _add_all(
-        session,
-        [
-            ShiftCodeRow(
-                scenario_id=sid,
-                position=i,
-                code=s.code,
-                name=s.name,
-                start_hour=s.start_hour,
-                hours=s.hours,
-                covers_day_work=s.covers_day_work,
-                is_leave=s.is_leave,
-            )
-            for i, s in enumerate(scenario.shift_codes)
-        ],
-    )
-    staff_ids = {row.code: row.id for row in staff}
-    shift_ids = {row.code: row.id for row in shifts}
-    _bulk_insert(
-        session,
-        RosterEntryRow,
-        [
-            {
-                "scenario_id": sid,
-                "position": i,
-                "staff_member_id": staff_ids[e.staff_code],
-                "day": e.day,
-                "shift_code_id": shift_ids[e.shift_code],
-            }
-            for i, e in enumerate(scenario.roster)
-        ],
-    )
-    _bulk_insert(
-        session,
-        BedChangeRow,
-        [
-            {
-                "scenario_id": sid,
-                "position": i,
-                "first_day": c.start,
-                "last_day": c.end,
-                "beds": c.beds,
-                "reason": c.reason,
-            }
-            for i, c in enumerate(scenario.ward.changes)
-        ],
-    )
-    _bulk_insert(
-        session,
-        ApheresisExceptionRow,
-        [
-            {"scenario_id": sid, "position": i, "day": day, "slots": slots}
-            for i, (day, slots) in enumerate(scenario.apheresis.exceptions)
-        ],
-    )
-    product_ids = _insert_products(session, sid, scenario.products)
-    cohort_ids = _insert_trials(session, sid, scenario.trials, product_ids)
-    _insert_patients(session, sid, scenario.patients, product_ids, cohort_ids)
-    _bulk_insert(
-        session,
-        HolidayRow,
-        [
-            {"scenario_id": sid, "position": i, "day": h.day, "name": h.name}
-            for i, h in enumerate(scenario.holidays)
-        ],
-    )
-    _bulk_insert(
-        session,
-        PriorityWeightRow,
-        [
-            {
-                "scenario_id": sid,
-                "position": i,
-                "priority": priority,
-                "weight": weight,
-                "lateness_weight": scenario.lateness_weight(priority),
-            }
-            for i, (priority, weight) in enumerate(scenario.priority_weights)
-        ],
-    )
-
-
-def _insert_products(session: Session, sid: int, products: Sequence[Product]) -> dict[str, int]:
-    """Insert products, their steps and staff needs; return product ids by code."""
-    product_rows = _add_all(
-        session,
-        [
-            ProductRow(
-                scenario_id=sid,
-                position=i,
-                code=p.code,
-                name=p.name,
-                storage=p.storage.value,
-                qc_release_days=p.qc_release_days,
-                fresh_shelf_days=p.fresh_shelf_days,
-                ld_days_before_infusion=p.ld_days_before_infusion,
-                inpatient_days=p.inpatient_days,
-                failure_probability=p.failure_probability,
-                apheresis_hours=p.apheresis_hours,
-                shelf_life_from_step=p.shelf_life_from_step,
-                ld_before_release=p.ld_before_release,
-                infusion_any_day=p.infusion_any_day,
-            )
-            for i, p in enumerate(products)
-        ],
-    )
-    steps = [
-        (
-            step,
-            ProcessStepRow(
-                scenario_id=sid,
-                product_id=row.id,
-                position=i,
-                code=step.code,
-                name=step.name,
-                duration_hours=step.duration_hours,
-                needs_cleanroom=step.needs_cleanroom,
-                needs_device=step.needs_device,
-                working_hours_only=step.working_hours_only,
-                min_lag_hours=step.min_lag_hours,
-                max_lag_hours=step.max_lag_hours,
-            ),
-        )
-        for row, product in zip(product_rows, products, strict=True)
-        for i, step in enumerate(product.steps)
-    ]
-    _add_all(session, [row for _, row in steps])
-    _bulk_insert(
-        session,
-        StaffNeedRow,
-        [
-            {
-                "scenario_id": sid,
-                "process_step_id": row.id,
-                "position": i,
-                "role": need.role.value,
-                "count": need.count,
-                "hours": need.hours,
-                "product_trained": need.product_trained,
-            }
-            for step, row in steps
-            for i, need in enumerate(step.staff)
-        ],
-    )
-    return {row.code: row.id for row in product_rows}
-
-
-def _insert_trials(
-    session: Session, sid: int, trials: Sequence[Trial], product_ids: Mapping[str, int]
-) -> dict[tuple[str, str], int]:
-    """Insert trials and cohorts; return cohort ids by (trial code, cohort code)."""
-    trial_rows = _add_all(
-        session,
-        [
-            TrialRow(
-                scenario_id=sid,
-                position=i,
-                code=t.code,
-                name=t.name,
-                product_id=product_ids[t.product_code],
-                enrolment_start=t.enrolment_start,
-                enrolment_end=t.enrolment_end,
-                priority=t.priority,
-                apheresis_within_days=t.apheresis_within_days,
-            )
-            for i, t in enumerate(trials)
-        ],
-    )
-    cohorts = [
-        (
-            (trial.code, cohort.code),
-            CohortRow(
-                scenario_id=sid,
-                trial_id=row.id,
-                position=i,
-                code=cohort.code,
-                cap=cohort.cap,
-                min_days_between_infusions=cohort.min_days_between_infusions,
-                escalation_gate_days=cohort.escalation_gate_days,
-            ),
-        )
-        for row, trial in zip(trial_rows, trials, strict=True)
-        for i, cohort in enumerate(trial.cohorts)
-    ]
-    _add_all(session, [row for _, row in cohorts])
-    return {key: row.id for key, row in cohorts}
-
-
-def _insert_patients(
-    session: Session,
-    sid: int,
-    patients: Sequence[Patient],
-    product_ids: Mapping[str, int],
-    cohort_ids: Mapping[tuple[str, str], int],
-) -> None:
-    """Insert patients and their done steps."""
-    rows = _add_all(
-        session,
-        [
-            PatientRow(
-                scenario_id=sid,
-                position=i,
-                code=p.code,
-                product_id=product_ids[p.product_code],
-                referral_date=p.referral_date,
-                earliest_apheresis=p.earliest_apheresis,
-                latest_apheresis=p.latest_apheresis,
-                needed_infusion=p.needed_infusion,
-                priority=p.priority,
-                cohort_id=(
-                    None
-                    if p.trial_code is None or p.cohort_code is None
-                    else cohort_ids[(p.trial_code, p.cohort_code)]
-                ),
-                status=p.status.value,
-                enrolled_on=p.enrolled_on,
-                infused_on=p.infused_on,
-            )
-            for i, p in enumerate(patients)
-        ],
-    )
-    _bulk_insert(
-        session,
-        DoneStepRow,
-        [
-            {
-                "scenario_id": sid,
-                "patient_id": row.id,
-                "position": i,
-                "step_code": done.step_code,
-                "starts_at": done.start,
-                "ends_at": done.end,
-                "resource_code": done.resource_code,
-            }
-            for row, patient in zip(rows, patients, strict=True)
-            for i, done in enumerate(patient.done_steps)
-        ],
-    )
 
 
 # Scenario: rows -> planner -------------------------------------------------------------------

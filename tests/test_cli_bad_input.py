@@ -44,6 +44,7 @@ def db(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
         building = source.with_suffix(".building")
         repo = Repository(open_database(f"sqlite:///{building}"))
         repo.save_scenario(tiny_scenario(name=DEMO_NAME))
+        repo.close()  # one self-contained file (no write-ahead log beside it) to copy
         assert main(["--db", f"sqlite:///{building}", "solve", *FAST]) == 0
         building.rename(source)
     copy = tmp_path / "planner.sqlite"

@@ -21,7 +21,9 @@ from tests.factories import rich_scenario
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file holding the rich scenario, made once."""
     path = tmp_path_factory.mktemp("stored") / "planner.sqlite"
-    Repository(open_database(f"sqlite:///{path}")).save_scenario(rich_scenario())
+    repo = Repository(open_database(f"sqlite:///{path}"))
+    repo.save_scenario(rich_scenario())
+    repo.close()  # one self-contained file (no write-ahead log beside it) to copy
     return path
 
 
@@ -203,7 +205,7 @@ def test_a_scenario_saved_meanwhile_is_not_overwritten(
 
     monkeypatch.setattr(data.roster_import, "read_roster", read_while_someone_saves)
     assert run(url, "import", str(path), "--as", "roster", "--scenario", "rich") == 1
-    assert "was changed by someone else" in capsys.readouterr().err
+    assert "was changed by tester" in capsys.readouterr().err
     assert Repository(open_database(url)).load_scenario("rich") == rich_scenario()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from datetime import timedelta
@@ -24,7 +25,9 @@ from tests.factories import rich_scenario
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file holding the rich scenario, made once."""
     path = tmp_path_factory.mktemp("stored") / "planner.sqlite"
-    Repository(open_database(f"sqlite:///{path}")).save_scenario(rich_scenario())
+    repo = Repository(open_database(f"sqlite:///{path}"))
+    repo.save_scenario(rich_scenario())
+    repo.close()  # one self-contained file (no write-ahead log beside it) to copy
     return path
 
 
@@ -97,10 +100,12 @@ def test_an_existing_name_is_refused_unless_replace(
     before = state(url)
     assert run(url, "import", str(path)) == 1
     err = capsys.readouterr().err
-    assert err == (
-        "atmp-planner: error: a scenario named 'rich' is stored already; add --replace to "
-        "replace it, or --scenario NAME to store this one under another name\n"
-    )
+    assert re.fullmatch(
+        r"atmp-planner: error: a scenario named 'rich' is stored already \(saved by tester at "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, version 1\); add --replace to replace it, "
+        r"or --scenario NAME to store this one under another name\n",
+        err,
+    ), err
     assert state(url) == before
     assert run(url, "import", str(path), "--replace") == 0
     assert "(replaced; version 2)" in capsys.readouterr().out

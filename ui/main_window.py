@@ -30,12 +30,13 @@ from PySide6.QtWidgets import (
 
 from data.excel_export import write_plan_workbook
 from data.ical_export import write_staff_calendars
-from data.repository import ConcurrentEditError
+from data.repository import ConcurrentEditError, RepositoryError
 from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
 from planner.kpis import format_plan, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME
 from planner.plan_diff import compare_plans
 from planner.replan import Pin, Replan, check_pin, planning_date
+from ui.audit_view import AuditDialog, AuditSource
 from ui.diff_dialog import DiffDialog
 from ui.export_dialog import ExportDialog, default_window
 from ui.gantt import GanttView
@@ -557,6 +558,10 @@ class MainWindow(QMainWindow):
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.setToolTip("Write the weekly plan workbook to print (Ctrl+E)")
         self.export_action.triggered.connect(self.ask_export)
+        self.audit_action = QAction("Audit trail…", self)
+        self.audit_action.setStatusTip("Who changed what, when and why; check the chain")
+        self.audit_action.triggered.connect(self.show_audit)
+        self.audit_action.setEnabled(isinstance(self._store, AuditSource))
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -605,6 +610,8 @@ class MainWindow(QMainWindow):
         plan_menu.addAction(self.slot_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(fit_action)
+        tools_menu = menu.addMenu("&Tools")
+        tools_menu.addAction(self.audit_action)
 
     def export_dialog(self) -> ExportDialog:
         """The export dialog, filled with a file name and the coming four weeks."""
@@ -672,7 +679,11 @@ class MainWindow(QMainWindow):
                 "Rename it in the file, or use `atmp-planner import --replace`."
             )
             return None
-        self._store.save_scenario(scenario, replace=False)
+        try:
+            self._store.save_scenario(scenario, replace=False)
+        except RepositoryError as error:  # e.g. someone stored the name a moment ago
+            self._show_error(f"{error}; nothing was imported.")
+            return None
         self.set_scenario(scenario)
         self._show_info(f"Imported '{scenario.name}'; press Solve to plan it.")
         return scenario
@@ -687,6 +698,21 @@ class MainWindow(QMainWindow):
         self._load_pins()
         self.set_plan(plan, current)
         self.refresh_plans()
+
+    def audit_dialog(self) -> AuditDialog | None:
+        """The audit trail viewer on the store, loading its records; None without a store
+        that keeps one."""
+        if not isinstance(self._store, AuditSource):
+            return None
+        dialog = AuditDialog(self._store, self)
+        dialog.reload()
+        return dialog
+
+    def show_audit(self) -> None:
+        """Tools > Audit trail…"""
+        dialog = self.audit_dialog()
+        if dialog is not None:
+            dialog.exec()
 
     def slot_dialog(self) -> SlotDialog:
         """The earliest-slot dialog, booking around the plan shown."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,13 @@ def _postgres_url() -> str:
 
 @pytest.fixture
 def postgres_engine() -> Iterator[Engine]:
+    """An engine on a fresh, empty PostgreSQL schema of its own, dropped afterwards."""
+    with postgres_schema() as engine:
+        yield engine
+
+
+@contextmanager
+def postgres_schema() -> Iterator[Engine]:
     """An engine on a fresh, empty PostgreSQL schema of its own, dropped afterwards."""
     url = make_url(_postgres_url())
     schema = f"test_{uuid.uuid4().hex[:12]}"

@@ -295,3 +295,21 @@ def test_0005_adds_frozen_days_published_plans_and_pins(empty_engine: Engine) ->
     assert repo.load_scenario("tiny").frozen_days == 14
     assert repo.published_plan_id("tiny") is None and repo.pins("tiny") == ()
     assert repo.plan_summaries("tiny")[0].current
+
+
+def test_0006_adds_an_empty_audit_trail_and_keeps_the_data(empty_engine: Engine) -> None:
+    """Down to the revision before 0006 (whichever it is) and up again: the audit tables go
+    and come back empty (an intact trail), the scenario is untouched, new saves are audited."""
+    upgrade(empty_engine)
+    repo = Repository(empty_engine)
+    repo.save_scenario(tiny_scenario())
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0006").down_revision
+    assert isinstance(before, str)
+    downgrade(empty_engine, before)
+    assert not {"audit_record", "audit_head"} & _tables(empty_engine)
+    upgrade(empty_engine)
+    assert repo.load_scenario("tiny") == tiny_scenario()
+    assert repo.audit_entries() == [] and repo.verify_audit().intact
+    repo.save_scenario(replace(tiny_scenario(), holidays=()))
+    assert [e.action for e in repo.audit_entries()] == ["save"]
+    assert repo.verify_audit().records == 1
