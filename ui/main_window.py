@@ -662,7 +662,7 @@ class MainWindow(QMainWindow):
         try:
             self._store.save_scenario(scenario, loaded)
         except ConcurrentEditError as error:
-            self._show_error(f"{error} Nothing was imported; open the file again to merge it.")
+            self._show_error(f"{error} To merge the file, import it again.")
             return None
         self.set_scenario(scenario)
         done = what.replace(" Nothing is stored until you press Import.", "")

@@ -364,7 +364,8 @@ def test_file_import_roster_shows_problems_then_merges_and_refuses_a_stale_save(
     before = store.load_scenario("tiny")
     store.save_scenario(replace(before, name="tiny"))  # a colleague saves meanwhile
     assert window.store_merged(dialog.scenario, loaded, dialog.summary.text()) is None
-    assert "changed by someone else" in window.status_label.text()
+    assert "was changed by" in window.status_label.text()
+    assert "Nothing of yours was saved" in window.status_label.text()
     assert store.load_scenario("tiny").roster == before.roster
 
     merged = window.store_merged(dialog.scenario, store.scenario_version("tiny"), "")
