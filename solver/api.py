@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,7 +23,7 @@ from solver.hints import complete_hint
 from solver.instance import Instance, compile_instance
 from solver.lns import improve
 from solver.model import ChainModel
-from solver.params import search_parameters
+from solver.params import run_search, search_parameters
 from solver.repair import reinsert
 from solver.slot import with_competition_named
 from solver.staffing import Preferred, assign_staff
@@ -306,32 +305,9 @@ def _cp_sat(
         complete_hint(chain_model.model, settings.seed)
     solver = cp_model.CpSolver()
     solver.parameters.copy_from(search_parameters(settings, budget))
-    began = time.monotonic()
     callback = _Progress(chain_model, started, on_progress)
-    done = threading.Event()
-    watcher: threading.Thread | None = None
-    if cancel is not None:
-
-        def watch() -> None:
-            while not done.wait(0.1):
-                if cancel():
-                    solver.stop_search()
-                    return
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-    try:
-        status = solver.solve(chain_model.model, callback)
-    finally:
-        done.set()
-        if watcher is not None:
-            watcher.join()
+    status, spent = run_search(solver, chain_model.model, settings, cancel, callback)
     name = solver.status_name(status)
-    spent = (
-        float(solver.response_proto.deterministic_time)
-        if settings.deterministic
-        else time.monotonic() - began
-    )
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return chain_model.chains(solver.value), name, float(solver.best_objective_bound), spent
     return None, name, 0.0, spent

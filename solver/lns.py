@@ -12,8 +12,6 @@ repeats exactly.
 from __future__ import annotations
 
 import random
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -26,7 +24,7 @@ from solver.greedy import Booking, min_chain_days, rebook
 from solver.hints import complete_hint
 from solver.instance import HOURS_PER_DAY, Instance, Job
 from solver.model import ChainModel
-from solver.params import search_parameters
+from solver.params import run_search, search_parameters
 
 #: Patients freed per step at first; the size adapts to how the sub-solves end.
 START_SIZE = 40
@@ -256,7 +254,6 @@ def _sub_solve(
 ) -> tuple[list[ChainTimes] | None, str, float]:
     """Re-plan the freed jobs from their current chains, infused by day `reach`; their
     chains, status and the budget spent."""
-    began = time.monotonic()
     chain_model = ChainModel(sub)
     for jv in chain_model.jobs:
         chain_model.model.add(jv.infusion <= reach)
@@ -264,29 +261,7 @@ def _sub_solve(
     complete_hint(chain_model.model, settings.seed)
     solver = cp_model.CpSolver()
     solver.parameters.copy_from(search_parameters(settings, budget, portfolio=False))
-    done = threading.Event()
-    watcher: threading.Thread | None = None
-    if cancel is not None:
-
-        def watch() -> None:
-            while not done.wait(0.1):
-                if cancel():
-                    solver.stop_search()
-                    return
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-    try:
-        status = solver.solve(chain_model.model)
-    finally:
-        done.set()
-        if watcher is not None:
-            watcher.join()
-    spent = (
-        float(solver.response_proto.deterministic_time)
-        if settings.deterministic
-        else time.monotonic() - began
-    )
+    status, spent = run_search(solver, chain_model.model, settings, cancel)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, solver.status_name(status), spent
     return chain_model.chains(solver.value), solver.status_name(status), spent

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
 from ortools.sat.python import cp_model
 
 from planner import SolveSettings
@@ -38,3 +42,39 @@ def search_parameters(
     if settings.workers == 1:
         params.interleave_batch_size = 1
     return params
+
+
+def run_search(
+    solver: cp_model.CpSolver,
+    model: cp_model.CpModel,
+    settings: SolveSettings,
+    cancel: Callable[[], bool] | None,
+    callback: cp_model.CpSolverSolutionCallback | None = None,
+) -> tuple[cp_model.CpSolverStatus, float]:
+    """Solve, stopping the search when `cancel` turns true (polled every 0.1 s); return
+    the status and the budget spent (deterministic time, or seconds)."""
+    began = time.monotonic()
+    done = threading.Event()
+    watcher: threading.Thread | None = None
+    if cancel is not None:
+
+        def watch() -> None:
+            while not done.wait(0.1):
+                if cancel():
+                    solver.stop_search()
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+    try:
+        status = solver.solve(model, callback)
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
+    spent = (
+        float(solver.response_proto.deterministic_time)
+        if settings.deterministic
+        else time.monotonic() - began
+    )
+    return status, spent
