@@ -8,3 +8,26 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The audit trail records this user (not the login of whoever runs the tests), also in the
 # subprocesses the tests start.
 os.environ["ATMP_PLANNER_USER"] = "tester"
+
+
+# Imported after the environment above is set.
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def demo_url(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> str:
+    """A fresh copy of a database holding the demo and one plan (solved once per session)."""
+    from atmp_planner.cli import main
+    from tests.test_cli import FAST
+
+    folder = tmp_path_factory.getbasetemp() / "solved-demo"
+    source = folder / "planner.sqlite"
+    if not source.exists():
+        folder.mkdir(exist_ok=True)
+        out = folder / "demo.xlsx"
+        assert main(["--db", f"sqlite:///{source}", "demo", "--out", str(out), *FAST]) == 0
+    shutil.copy(source, tmp_path / "planner.sqlite")
+    return f"sqlite:///{tmp_path / 'planner.sqlite'}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,25 +16,12 @@ from atmp_planner.cli import DEMO_NAME, main
 from data.db import open_database
 from data.repository import Repository
 from planner import Assignment, Plan, ResourceType
-from tests.test_cli import FAST, read_assignments
+from tests.test_cli import read_assignments
 from ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK_START, WEEK_END = date(2027, 1, 4), date(2027, 1, 10)
 WEEK = ["--from", WEEK_START.isoformat(), "--to", WEEK_END.isoformat()]
-
-
-@pytest.fixture
-def demo_url(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> str:
-    """A fresh copy of a database holding the demo and one plan (solved once per session)."""
-    folder = tmp_path_factory.getbasetemp() / "plans-demo"
-    source = folder / "planner.sqlite"
-    if not source.exists():
-        folder.mkdir(exist_ok=True)
-        out = folder / "demo.xlsx"
-        assert main(["--db", f"sqlite:///{source}", "demo", "--out", str(out), *FAST]) == 0
-    shutil.copy(source, tmp_path / "planner.sqlite")
-    return f"sqlite:///{tmp_path / 'planner.sqlite'}"
 
 
 def _key(a: Assignment) -> tuple[str, ...]:

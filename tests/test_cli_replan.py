@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -22,19 +21,6 @@ HEADER = [
     "Code", "Product", "Trial", "Cohort", "Referral date", "Earliest apheresis",
     "Latest apheresis", "Clinically needed date", "Priority",
 ]  # fmt: skip
-
-
-@pytest.fixture
-def demo_url(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> str:
-    """A fresh copy of a database holding the demo and one plan (solved once per session)."""
-    folder = tmp_path_factory.getbasetemp() / "replan-demo"
-    source = folder / "planner.sqlite"
-    if not source.exists():
-        folder.mkdir(exist_ok=True)
-        out = folder / "demo.xlsx"
-        assert main(["--db", f"sqlite:///{source}", "demo", "--out", str(out), *FAST]) == 0
-    shutil.copy(source, tmp_path / "planner.sqlite")
-    return f"sqlite:///{tmp_path / 'planner.sqlite'}"
 
 
 @pytest.fixture
