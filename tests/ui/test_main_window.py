@@ -364,7 +364,9 @@ def test_file_import_roster_shows_problems_then_merges_and_refuses_a_stale_save(
     before = store.load_scenario("tiny")
     store.save_scenario(replace(before, name="tiny"))  # a colleague saves meanwhile
     assert window.store_merged(dialog.scenario, loaded, dialog.summary.text()) is None
-    assert "changed by someone else" in window.status_label.text()
+    # The repository names who saved meanwhile (the audit trail knows: here "tester").
+    assert "was changed by tester at " in window.status_label.text()
+    assert "since you loaded it" in window.status_label.text()
     assert store.load_scenario("tiny").roster == before.roster
 
     merged = window.store_merged(dialog.scenario, store.scenario_version("tiny"), "")
