@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QKeySequence, QResizeEvent
@@ -57,8 +57,16 @@ class PlanStore(Protocol):
         """One stored plan."""
         ...
 
-    def save_plan(self, plan: Plan, *, current: bool = False) -> int:
-        """Store a plan, making it current if asked; its id."""
+    def save_plan(
+        self,
+        plan: Plan,
+        *,
+        current: bool = False,
+        scenario: Scenario | None = None,
+        replan: Replan | None = None,
+    ) -> int:
+        """Store a plan, making it current if asked, with the scenario it was solved from
+        and what a re-plan kept (so it can be reproduced); its id."""
         ...
 
     def make_current(self, plan_id: int, scenario_name: str | None = None) -> None:
@@ -158,6 +166,8 @@ class MainWindow(QMainWindow):
         self._store = store
         self._solve_fn = solve_fn
         self._worker: SolveWorker | None = None
+        #: The scenario and re-plan basis the running or pending solve was given.
+        self._inputs: tuple[Scenario, Replan | None] | None = None
         self._summaries: list[PlanSummary] = []
         #: The planning date of re-plans (None: the real today).
         self._today = today
@@ -318,7 +328,7 @@ class MainWindow(QMainWindow):
         plan_id = None
         if self._store is not None:
             try:
-                plan_id = self._store.save_plan(plan, current=True)
+                plan_id = self._store.save_plan(plan, current=True, **self._solved_inputs())
             except Exception as error:  # show any storage failure; the plan stays pending
                 self._show_error(f"Saving the stopped plan failed: {error}")
                 return
@@ -359,6 +369,13 @@ class MainWindow(QMainWindow):
             return None
         plan = self._store.load_plan(current, name)
         return Replan(plan, today, 0, pins, current, basis="current")
+
+    def _solved_inputs(self) -> dict[str, Any]:
+        """The scenario and re-plan basis of the last solve started, as save_plan keywords."""
+        if self._inputs is None:
+            return {}
+        scenario, replan = self._inputs
+        return {"scenario": scenario, "replan": replan}
 
     def publish_shown_plan(self) -> None:
         """Publish the stored plan shown: the one re-plans keep and move least."""
@@ -439,6 +456,7 @@ class MainWindow(QMainWindow):
             self._show_error(f"Could not read the published plan: {error}")
             return None
         worker = SolveWorker(self._scenario, self.settings(), replan=replan, **kwargs)
+        self._inputs = (self._scenario, replan)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
@@ -881,7 +899,7 @@ class MainWindow(QMainWindow):
         plan_id = None
         if self._store is not None:
             try:
-                plan_id = self._store.save_plan(plan, current=True)
+                plan_id = self._store.save_plan(plan, current=True, **self._solved_inputs())
             except Exception as error:  # show any storage failure
                 self.set_plan(plan)
                 self.refresh_plans()

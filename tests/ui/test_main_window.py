@@ -91,6 +91,9 @@ def test_solve_action_solves_updates_tabs_and_saves(qtbot, store):
     assert window.solve_action.isEnabled() and not window.cancel_action.isEnabled()
     assert not window.use_action.isEnabled()  # it already is the current plan
     assert not window.solving
+    # Saved with the scenario it was solved from, so `atmp-planner reproduce` can rerun it.
+    inputs = store.plan_inputs(window.plan_id)
+    assert inputs.scenario == tiny_scenario() and inputs.replan is None
 
 
 def _stopped_solve(qtbot, window: MainWindow) -> Plan:
@@ -195,7 +198,7 @@ def test_status_bar_shows_live_progress_on_the_gui_thread(qtbot):
 class _FullDisk(Repository):
     """A repository whose saves fail as on a full disk."""
 
-    def save_plan(self, plan: Plan, *, current: bool = False) -> int:
+    def save_plan(self, plan: Plan, *, current: bool = False, **inputs: object) -> int:
         raise OSError("disk full")
 
 
