@@ -196,6 +196,22 @@ def test_reproduce_refuses_what_cannot_be_reproduced(
     assert message in err
 
 
+@pytest.mark.parametrize(
+    "argv", [["approve", "0", "--reason", "ok"], ["reproduce", "x1"], ["reproduce", "-3"]]
+)
+def test_a_bad_plan_id_is_an_argument_error(
+    tiny_url: str, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Not a plan id: exit 2, one line, nothing approved."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", tiny_url, *argv])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a plan id" in err
+    assert Repository(open_database(tiny_url)).plan_summaries(DEMO_NAME)[0].state == "draft"
+
+
 def test_reproduce_of_an_unknown_plan_is_one_line(
     tiny_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
