@@ -311,6 +311,7 @@ class PlanSummary:
             f" · {flag}"
             for flag, on in (
                 ("current", self.current),
+                ("approved", self.approved_by is not None),
                 ("published", self.published),
                 ("superseded", self.superseded),
                 ("stopped", self.stopped),
