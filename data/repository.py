@@ -879,13 +879,19 @@ def _replan_basis(stored: dict[str, Any] | None) -> ReplanBasis | None:
     """The re-plan basis from its stored JSON (None: a fresh plan)."""
     if stored is None:
         return None
-    return ReplanBasis(
-        published_id=int(stored["published_id"]),
-        today=date.fromisoformat(str(stored["today"])),
-        frozen_days=int(stored["frozen_days"]),
-        pins=tuple(Pin(str(p), None if s is None else str(s)) for p, s in stored["pins"]),
-        basis=str(stored["basis"]),
-    )
+    try:
+        return ReplanBasis(
+            published_id=int(stored["published_id"]),
+            today=date.fromisoformat(str(stored["today"])),
+            frozen_days=int(stored["frozen_days"]),
+            pins=tuple(Pin(str(p), None if s is None else str(s)) for p, s in stored["pins"]),
+            basis=str(stored["basis"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise StoredDataError(
+            f"the stored re-plan basis cannot be read ({error!r}); the database is damaged "
+            "or was written by another program"
+        ) from error
 
 
 def _level(name: object, value: object, bound: object, maximise: object) -> ObjectiveLevel:

@@ -182,6 +182,10 @@ def test_reproduce_names_the_first_differing_patient(
             "UPDATE plan SET inputs_json = replace(inputs_json, 'P1', 'P7')",
             "the stored inputs of plan #1 do not match their SHA-256",
         ),
+        (
+            """UPDATE plan SET replan_inputs = '{"published_id": 1}'""",
+            "the stored re-plan basis cannot be read",
+        ),
     ],
 )
 def test_reproduce_refuses_what_cannot_be_reproduced(
