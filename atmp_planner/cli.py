@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -247,7 +248,43 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument(
         "--plan", type=_plan_id, metavar="ID", help="plan id (see `plans`; default: current)"
     )
+    publish.add_argument(
+        "--without-approval",
+        action="store_true",
+        help="publish a draft nobody approved (default: only an approved plan is published)",
+    )
     reason_option(publish)
+
+    approve = sub.add_parser(
+        "approve",
+        help="approve a plan (who, when and why are recorded; it is immutable from then on)",
+        description="Approve a stored plan as --user (or $ATMP_PLANNER_USER, else your login) "
+        "with a reason; recorded in the plan and the audit trail. An approved plan never "
+        "changes; `publish` publishes approved plans.",
+    )
+    approve.add_argument("plan_id", type=_plan_id, metavar="ID", help="plan id (see `plans`)")
+    approve.add_argument("--scenario", help="the scenario the plan must belong to")
+    approve.add_argument(
+        "--reason", type=_reason, required=True, metavar="TEXT", help="why (required)"
+    )
+
+    reproduce = sub.add_parser(
+        "reproduce",
+        help="regenerate a plan from its stored inputs and compare the export byte for byte",
+        description="Solve the plan's stored scenario again with its stored settings, seed "
+        "and re-plan basis in this process, export the stored and the regenerated plan to "
+        "the weekly workbook (same creation time and plan id) and compare the bytes. Exit 0 "
+        "when identical, 1 otherwise (saying which versions differ, or the first difference). "
+        "Only plans made with a deterministic budget can be reproduced.",
+    )
+    reproduce.add_argument("plan_id", type=_plan_id, metavar="ID", help="plan id (see `plans`)")
+    reproduce.add_argument("--scenario", help="the scenario the plan must belong to")
+    reproduce.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE.xlsx",
+        help="also write the regenerated plan's workbook to FILE.xlsx",
+    )
 
     for name, verb in (("pin", "keep"), ("unpin", "stop keeping")):
         pin = sub.add_parser(
@@ -552,14 +589,18 @@ def _solve_and_save(
     )
     if plan.solver.stopped:
         # Stopped by Ctrl-C: keep the work, but the current plan stays as the user chose it.
-        plan_id = repo.save_plan(plan, current=False, reason=args.reason)
+        plan_id = repo.save_plan(
+            plan, current=False, reason=args.reason, scenario=scenario, replan=replan
+        )
         raise StoppedError(
             f"stopped early: the best plan so far ({plan.kpis.scheduled}/{plan.kpis.total} "
             f"scheduled) is saved as plan #{plan_id}, NOT current; the current plan is "
             f"unchanged (`atmp-planner plans --use {plan_id}` to use it)"
         )
     # The search ran to its budget: the user asked for this plan, so it becomes current.
-    plan_id = repo.save_plan(plan, current=True, reason=args.reason)
+    plan_id = repo.save_plan(
+        plan, current=True, reason=args.reason, scenario=scenario, replan=replan
+    )
     if not args.quiet:
         print(f"Saved plan #{plan_id}; it is now the current plan.", file=sys.stderr)
     return plan, plan_id
@@ -826,10 +867,88 @@ def cmd_publish(args: argparse.Namespace) -> int:
         raise CliError(
             f"plan #{plan_id} was stopped early; publish a plan whose solve ran to its budget"
         )
-    before = repo.publish(plan_id, name, reason=args.reason)
+    before = repo.publish(
+        plan_id, name, reason=args.reason, require_approval=not args.without_approval
+    )
     was = "" if before is None else f"; plan #{before} is superseded"
     print(f"Plan #{plan_id} is now the published plan of {name!r}{was}.")
     return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    """Approve a plan: who, when and why, in the plan row and the audit trail."""
+    repo = _open(args)
+    repo.approve(args.plan_id, args.scenario, reason=args.reason)
+    print(f"Plan #{args.plan_id} is approved by {repo.user}; it can no longer change.")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Regenerate a plan from its stored inputs; 0 when its export is byte-identical."""
+    from dataclasses import replace
+
+    from data.excel_export import plan_span, plan_workbook_bytes
+    from planner.reproduce import first_difference, version_differences
+    from solver import solve
+    from solver.api import versions
+
+    if args.out is not None:
+        _check_out(args.out, ".xlsx")
+    repo = _open(args)
+    plan_id = args.plan_id
+    stored = repo.load_plan(plan_id, args.scenario)
+    settings = stored.solver.settings
+    if not settings.deterministic:
+        raise CliError(
+            f"plan #{plan_id} was made with a wall-clock budget ({settings.time_limit_s:g} s), "
+            "which no run repeats; only plans made with a deterministic budget can be reproduced"
+        )
+    if stored.solver.stopped:
+        raise CliError(
+            f"plan #{plan_id} was stopped early by hand, at a moment no run repeats; it cannot "
+            "be reproduced"
+        )
+    inputs = repo.plan_inputs(plan_id, args.scenario)
+    replan = None
+    if inputs.replan is not None:
+        basis = inputs.replan
+        kept = repo.load_plan(basis.published_id, stored.scenario_name)
+        replan = Replan(
+            kept, basis.today, basis.frozen_days, basis.pins, basis.published_id, basis.basis
+        )
+    against = "" if replan is None else f", re-planned against {replan.name} from {replan.today}"
+    print(
+        f"Reproducing plan #{plan_id} of {stored.scenario_name!r} (deterministic, "
+        f"{settings.deterministic_time:g} units, seed {settings.seed}, {settings.workers} "
+        f"worker(s); inputs sha256 {inputs.sha256[:16]}{against})...",
+        file=sys.stderr,
+        flush=True,
+    )
+    began = time.monotonic()
+    again = _solve_interruptibly(lambda cancel: solve(inputs.scenario, settings, replan=replan))
+    took = time.monotonic() - began
+    # When it was made and how long it took are the only content that differs by run.
+    again = replace(
+        again,
+        created=stored.created,
+        solver=replace(again.solver, wall_time_s=stored.solver.wall_time_s),
+    )
+    start, end = plan_span(inputs.scenario, stored)
+    mine = plan_workbook_bytes(inputs.scenario, stored, start, end, plan_id)
+    theirs = plan_workbook_bytes(inputs.scenario, again, start, end, plan_id)
+    if args.out is not None:
+        _write(args.out, inputs.scenario, again, start, end, plan_id)
+    digest = hashlib.sha256(theirs).hexdigest()
+    print(f"Regenerated in {took:.1f} s; workbook {start} to {end}, {len(theirs):,} bytes.")
+    if mine == theirs:
+        print(f"Byte-identical: plan #{plan_id}'s export and the regenerated one, sha256 {digest}.")
+        return 0
+    print(f"NOT byte-identical: plan #{plan_id}'s export differs from the regenerated one.")
+    differing = version_differences(stored.solver.versions, versions())
+    if differing:
+        print(f"  Versions differ: {'; '.join(differing)}.")
+    print(f"  First difference: {first_difference(stored, again) or 'none in the plan itself'}.")
+    return 1
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
@@ -1316,6 +1435,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "restore": cmd_restore,
     "bench": cmd_bench,
     "publish": cmd_publish,
+    "approve": cmd_approve,
+    "reproduce": cmd_reproduce,
     "pin": cmd_pin,
     "unpin": cmd_unpin,
     "diff": cmd_diff,

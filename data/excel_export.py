@@ -901,6 +901,22 @@ def build_plan_workbook(
     return wb
 
 
+def plan_workbook_bytes(
+    scenario: Scenario,
+    plan: Plan,
+    start: date | None = None,
+    end: date | None = None,
+    plan_id: int | None = None,
+) -> bytes:
+    """The plan's workbook file as bytes: the same plan, window, plan id and creation time
+    give the same bytes (zip entries dated by the plan's creation)."""
+    wb = build_plan_workbook(scenario, plan, start, end, plan_id)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    created = plan.created.replace(microsecond=0, tzinfo=None)
+    return reproducible_zip(buffer.getvalue(), created)
+
+
 def write_plan_workbook(
     path: str | Path,
     scenario: Scenario,
@@ -914,13 +930,10 @@ def write_plan_workbook(
     The file appears whole or not at all: it is written beside the target and renamed.
     """
     target = Path(path)
-    wb = build_plan_workbook(scenario, plan, start, end, plan_id)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    created = plan.created.replace(microsecond=0, tzinfo=None)
+    content = plan_workbook_bytes(scenario, plan, start, end, plan_id)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        partial.write_bytes(reproducible_zip(buffer.getvalue(), created))
+        partial.write_bytes(content)
         partial.replace(target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -443,6 +443,17 @@ class PlanRow(Versioned, Base):
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     #: The objective level by level: [name, value, bound or null, maximise].
     solver_levels: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: Who approved the plan (null: a draft); an approved plan's content never changes.
+    approved_by: Mapped[str | None] = mapped_column(default=None)
+    #: When the plan was approved, UTC (naive in the column).
+    approved_at: Mapped[datetime | None] = mapped_column(default=None)
+    approval_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The scenario as solved, canonical JSON (sorted keys); null for plans made before 0008.
+    inputs_json: Mapped[str | None] = mapped_column(Text, default=None)
+    #: SHA-256 (hex) of inputs_json.
+    inputs_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: What a re-plan kept: {published_id, today, frozen_days, pins, basis}; null: fresh.
+    replan_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class PinRow(Versioned, Base):

@@ -6,15 +6,17 @@ or nothing (one transaction); loads return planner objects equal to what was sav
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, delete, exc, func, insert, select, update
+from sqlalchemy import Engine, delete, event, exc, func, insert, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -53,6 +55,7 @@ from data.orm import (
     Versioned,
 )
 from data.scenario_diff import scenario_fields, sync_scenario
+from data.scenario_json import scenario_from_dict, scenario_to_dict
 from planner import (
     ApheresisCapacity,
     Assignment,
@@ -91,7 +94,8 @@ from planner import (
 )
 from planner.audit import AuditCheck, AuditEntry, AuditFilter, shown
 from planner.plan import ObjectiveLevel
-from planner.replan import Pin
+from planner.replan import Pin, Replan
+from planner.reproduce import PlanInputs, ReplanBasis
 
 RowT = TypeVar("RowT", bound=Versioned)
 EnumT = TypeVar("EnumT", bound=StrEnum)
@@ -120,6 +124,15 @@ class StorageError(RepositoryError):
 
 class StoredDataError(RepositoryError):
     """A stored value cannot be read back: the database is damaged or another program wrote it."""
+
+
+class ApprovedPlanError(RepositoryError):
+    """A change to an approved plan (approved plans are immutable), or publishing a draft
+    where approval is required."""
+
+
+class NotReproducibleError(RepositoryError):
+    """The plan has no stored inputs (made before they were stored)."""
 
 
 def _enum(kind: type[EnumT], row: Versioned, column: str, value: str | None = None) -> EnumT:
@@ -167,6 +180,8 @@ class Repository:
         # SQLite: writers take the write lock when they begin (see data.db).
         writer = engine.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
         self._writer_sessions = sessionmaker(writer, expire_on_commit=False)
+        for sessions in (self._sessions, self._writer_sessions):
+            event.listen(sessions, "before_flush", _approved_plans_are_immutable)
 
     @contextmanager
     def _unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
@@ -329,6 +344,17 @@ class Repository:
             scenario_id = _scenario_id(session, name)
             if scenario_id is None:
                 raise NotFoundError(f"No scenario named '{name}' is stored.")
+            approved = session.scalars(
+                select(PlanRow.id).where(
+                    PlanRow.scenario_id == scenario_id, PlanRow.approved_at.is_not(None)
+                )
+            ).all()
+            if approved:
+                listed = ", ".join(f"#{i}" for i in approved)
+                raise ApprovedPlanError(
+                    f"scenario '{name}' has approved plans ({listed}); "
+                    "approved plans are kept unchanged, so the scenario cannot be deleted"
+                )
             plan_ids = select(PlanRow.id).where(PlanRow.scenario_id == scenario_id)
             for table in (
                 PlanUtilisationRow,
@@ -360,11 +386,20 @@ class Repository:
 
     # Plans ---------------------------------------------------------------------------------
 
-    def save_plan(self, plan: Plan, *, current: bool = False, reason: str | None = None) -> int:
+    def save_plan(
+        self,
+        plan: Plan,
+        *,
+        current: bool = False,
+        reason: str | None = None,
+        scenario: Scenario | None = None,
+        replan: Replan | None = None,
+    ) -> int:
         """Store a plan of a stored scenario (named by plan.scenario_name); return its id.
 
         With current=True it also becomes the scenario's current plan; otherwise the
-        current plan stays as it is. Recorded in the audit trail (with reason).
+        current plan stays as it is. Recorded in the audit trail (with reason). With the
+        scenario as solved (and the re-plan basis, if any) the plan can be reproduced.
         """
         reason = _checked(audit.check_reason, reason)
         with self._unit_of_work() as session:
@@ -377,6 +412,8 @@ class Repository:
             before = _current_plan_id(session, scenario_id) if current else None
             chosen = _next_choice(session, scenario_id) if current else 0
             plan_id = _insert_plan(session, scenario_id, plan, chosen)
+            if scenario is not None:
+                _store_inputs(session.get_one(PlanRow, plan_id), scenario, replan)
             _audit_plan(session, self.user, plan, plan_id, before if current else 0, reason)
             return plan_id
 
@@ -458,6 +495,8 @@ class Repository:
                     total_lateness_days=r.total_lateness_days,
                     published=r.id == published,
                     superseded=r.published_seq > 0 and r.id != published,
+                    approved_by=r.approved_by,
+                    approved_at=None if r.approved_at is None else _from_column(r.approved_at),
                 )
                 for r in rows
             ]
@@ -465,13 +504,26 @@ class Repository:
     # Published plans and pins ------------------------------------------------------------
 
     def publish(
-        self, plan_id: int, scenario_name: str | None = None, *, reason: str | None = None
+        self,
+        plan_id: int,
+        scenario_name: str | None = None,
+        *,
+        reason: str | None = None,
+        require_approval: bool = False,
     ) -> int | None:
         """Make a stored plan the one its scenario's centre works to; return the id of the
-        plan it supersedes (None if none was published). Recorded in the audit trail."""
+        plan it supersedes (None if none was published). Recorded in the audit trail.
+
+        With require_approval, a draft (a plan nobody approved) is refused.
+        """
         reason = _checked(audit.check_reason, reason)
         with self._unit_of_work() as session:
             row = _plan_row(session, plan_id, scenario_name)
+            if require_approval and row.approved_at is None:
+                raise ApprovedPlanError(
+                    f"plan #{plan_id} is a draft; approve it first (`atmp-planner approve "
+                    f"{plan_id} --reason ...`) or publish it --without-approval"
+                )
             rows = session.scalars(
                 select(PlanRow).where(PlanRow.scenario_id == row.scenario_id)
             ).all()
@@ -480,9 +532,50 @@ class Repository:
             row.published_at = _to_column(datetime.now(UTC))
             name = session.scalar(select(ScenarioRow.name).where(ScenarioRow.id == row.scenario_id))
             old = None if before is None else f"#{before}"
-            change = Change("publish", "plan", f"#{plan_id}", "published", old, f"#{plan_id}")
+            what = "published" if row.approved_at is not None else "published without approval"
+            change = Change("publish", "plan", f"#{plan_id}", what, old, f"#{plan_id}")
             audit.append(session, self.user, [change], scenario=name, reason=reason)
             return None if before == plan_id else before
+
+    def approve(self, plan_id: int, scenario_name: str | None = None, *, reason: str) -> None:
+        """Approve a draft plan as this repository's user, with a reason (required): recorded
+        in the plan row and the audit trail. From then on the plan cannot change."""
+        checked: str | None = _checked(audit.check_reason, cast(str | None, reason))
+        if not checked or not checked.strip():
+            raise ApprovedPlanError("an approval needs a reason (--reason TEXT)")
+        with self._unit_of_work() as session:
+            row = _plan_row(session, plan_id, scenario_name)
+            if row.solver_stopped:
+                raise ApprovedPlanError(
+                    f"plan #{plan_id} was stopped early; approve a plan whose solve ran to "
+                    "its budget"
+                )
+            row.approved_by = self.user
+            row.approved_at = _to_column(datetime.now(UTC))
+            row.approval_reason = checked
+            name = session.scalar(select(ScenarioRow.name).where(ScenarioRow.id == row.scenario_id))
+            change = Change("approve", "plan", f"#{plan_id}", "approved", None, self.user)
+            audit.append(session, self.user, [change], scenario=name, reason=checked)
+
+    def plan_inputs(self, plan_id: int, scenario_name: str | None = None) -> PlanInputs:
+        """The stored inputs of a plan (the scenario as solved, re-plan basis), checked
+        against their SHA-256."""
+        with self._reading() as session:
+            row = _plan_row(session, plan_id, scenario_name)
+            if row.inputs_json is None or row.inputs_sha256 is None:
+                raise NotReproducibleError(
+                    f"plan #{plan_id} has no stored inputs (made before atmp-planner stored "
+                    "them, or saved without its scenario); it cannot be reproduced"
+                )
+            digest = hashlib.sha256(row.inputs_json.encode("utf-8")).hexdigest()
+            if digest != row.inputs_sha256:
+                raise StoredDataError(
+                    f"the stored inputs of plan #{plan_id} do not match their SHA-256 "
+                    f"({digest[:12]}... vs {row.inputs_sha256[:12]}... recorded): edited "
+                    "outside atmp-planner"
+                )
+            scenario = scenario_from_dict(json.loads(row.inputs_json), file=f"plan #{plan_id}")
+            return PlanInputs(scenario, row.inputs_sha256, _replan_basis(row.replan_inputs))
 
     def published_plan_id(self, scenario_name: str) -> int | None:
         """The id of the scenario's published plan, or None."""
@@ -717,6 +810,88 @@ def _audit_plan(
 
 
 # Scenario: planner -> rows -------------------------------------------------------------------
+
+
+#: Plan columns that change as a plan moves through its lifecycle; the rest are its content.
+_LIFECYCLE_COLUMNS = frozenset({"chosen_seq", "published_seq", "published_at", "version"})
+_APPROVAL_COLUMNS = frozenset({"approved_by", "approved_at", "approval_reason"})
+_PLAN_CHILDREN = (PlanUtilisationRow, PlanAssignmentRow, PlanScheduleRow, PlanUnscheduledRow)
+
+
+def _committed(row: PlanRow, column: str) -> Any:
+    """A column's value before this flush (as last loaded or committed)."""
+    history = getattr(inspect(row).attrs, column).history
+    before = history.deleted or history.unchanged
+    return before[0] if before else None
+
+
+def _approved_plans_are_immutable(session: Session, _context: object, _instances: object) -> None:
+    """Refuse, before anything is written, any change to an approved plan's content
+    (a second approval included), and deleting it or its rows."""
+    for obj in session.dirty:
+        if not isinstance(obj, PlanRow) or _committed(obj, "approved_at") is None:
+            continue
+        changed = {
+            a.key
+            for a in inspect(obj).attrs
+            if a.key not in _LIFECYCLE_COLUMNS and a.history.has_changes()
+        }
+        if changed:
+            what = "approved again" if changed & _APPROVAL_COLUMNS else "changed"
+            at = _from_column(_committed(obj, "approved_at"))
+            raise ApprovedPlanError(
+                f"plan #{obj.id} was approved by {_committed(obj, 'approved_by')} on "
+                f"{at:%Y-%m-%d %H:%M} UTC; an approved plan cannot be {what}"
+            )
+    for obj in session.deleted:
+        if isinstance(obj, (PlanRow, *_PLAN_CHILDREN)):
+            plan_id = obj.id if isinstance(obj, PlanRow) else obj.plan_id
+            approved = session.scalar(select(PlanRow.approved_at).where(PlanRow.id == plan_id))
+            if approved is not None:
+                raise ApprovedPlanError(f"plan #{plan_id} is approved; it cannot be deleted")
+
+
+def _canonical_json(scenario: Scenario) -> str:
+    """The scenario as canonical JSON: sorted keys, no spaces, UTF-8 text."""
+    return json.dumps(
+        scenario_to_dict(scenario), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def _store_inputs(row: PlanRow, scenario: Scenario, replan: Replan | None) -> None:
+    """Record on a new plan row the scenario it was solved from and what a re-plan kept."""
+    text = _canonical_json(scenario)
+    row.inputs_json = text
+    row.inputs_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if replan is not None:
+        if replan.published_id is None:
+            raise NotReproducibleError("a re-plan's basis must be a stored plan to be recorded")
+        row.replan_inputs = {
+            "published_id": replan.published_id,
+            "today": replan.today.isoformat(),
+            "frozen_days": replan.frozen_days,
+            "pins": [[p.patient_code, p.step_code] for p in replan.pins],
+            "basis": replan.basis,
+        }
+
+
+def _replan_basis(stored: dict[str, Any] | None) -> ReplanBasis | None:
+    """The re-plan basis from its stored JSON (None: a fresh plan)."""
+    if stored is None:
+        return None
+    try:
+        return ReplanBasis(
+            published_id=int(stored["published_id"]),
+            today=date.fromisoformat(str(stored["today"])),
+            frozen_days=int(stored["frozen_days"]),
+            pins=tuple(Pin(str(p), None if s is None else str(s)) for p, s in stored["pins"]),
+            basis=str(stored["basis"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise StoredDataError(
+            f"the stored re-plan basis cannot be read ({error!r}); the database is damaged "
+            "or was written by another program"
+        ) from error
 
 
 def _level(name: object, value: object, bound: object, maximise: object) -> ObjectiveLevel:

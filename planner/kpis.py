@@ -177,7 +177,7 @@ def format_plan_list(plans: Sequence[PlanSummary]) -> str:
         return "No plans stored yet: run `atmp-planner solve`."
     header = (
         f"  {'id':>5}  {'created':<25} {'status':<9} {'made by':<16} {'CP-SAT':<13} "
-        f"{'scheduled':>9} {'objective':>14} {'late d':>7}  note"
+        f"{'scheduled':>9} {'objective':>14} {'late d':>7}  {'state':<10} note"
     )
     lines = [header, "  " + "-" * (len(header) - 2)]
     for p in plans:
@@ -185,8 +185,7 @@ def format_plan_list(plans: Sequence[PlanSummary]) -> str:
             word
             for word, on in (
                 ("current", p.current),
-                ("published", p.published),
-                ("superseded", p.superseded),
+                (f"approved by {p.approved_by}", p.approved_by is not None),
                 ("stopped early", p.stopped),
             )
             if on
@@ -195,7 +194,7 @@ def format_plan_list(plans: Sequence[PlanSummary]) -> str:
             f"{'*' if p.current else ' '} {p.plan_id:>5}  {format_created(p.created):<25} "
             f"{p.status:<9} {p.engine:<16} {p.cp_sat_status:<13} "
             f"{f'{p.scheduled}/{p.total}':>9} {p.objective:>14,.0f} "
-            f"{p.total_lateness_days:>7}  {note}".rstrip()
+            f"{p.total_lateness_days:>7}  {p.state:<10} {note}".rstrip()
         )
     return "\n".join(lines)
 

@@ -290,6 +290,18 @@ class PlanSummary:
     total_lateness_days: int
     published: bool = False
     superseded: bool = False
+    #: Who approved the plan and when (UTC); None: a draft.
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        """Where the plan is in its lifecycle: draft, approved, published or superseded."""
+        if self.superseded:
+            return "superseded"
+        if self.published:
+            return "published"
+        return "approved" if self.approved_by is not None else "draft"
 
     @property
     def label(self) -> str:
@@ -299,6 +311,7 @@ class PlanSummary:
             f" · {flag}"
             for flag, on in (
                 ("current", self.current),
+                ("approved", self.approved_by is not None),
                 ("published", self.published),
                 ("superseded", self.superseded),
                 ("stopped", self.stopped),

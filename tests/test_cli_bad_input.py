@@ -367,6 +367,7 @@ def test_a_window_outside_the_plan_is_refused(
         (["demo", "--weeks", "1000000000"], "1 to 520"),
         (["demo", "--weeks", "0"], "1 to 520"),
         (["export", "--out", "w.xlsx", "--from", "2027-02-01", "--to", "2027-02-30"], "date"),
+        (["approve", "1", "--reason", ""], "is empty"),
     ],
 )
 def test_out_of_range_arguments_exit_2_with_one_line(

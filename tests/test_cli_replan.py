@@ -48,7 +48,7 @@ def test_one_referral_on_the_published_demo_moves_a_handful_and_nothing_frozen(
     """Publish the demo plan, add one referral, re-plan: no step in the 14-day frozen window
     moves, no published patient is dropped unless the diff names a higher-priority reason,
     and at most a handful of patients move."""
-    assert main(["--db", demo_url, "publish"]) == 0
+    assert main(["--db", demo_url, "publish", "--without-approval"]) == 0
     book = _referrals(
         tmp_path / "ref.xlsx",
         ["NEW1", "CART19", None, None, "2027-01-11", "2027-01-14", "2027-02-12", "2027-02-26", 3],
@@ -96,15 +96,15 @@ def test_publish_supersedes_and_plans_shows_the_state(
     tiny_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Publishing a second plan supersedes the first; `plans` says which is which."""
-    assert main(["--db", tiny_url, "publish"]) == 0
+    assert main(["--db", tiny_url, "publish", "--without-approval"]) == 0
     assert "Plan #1 is now the published plan" in capsys.readouterr().out
     assert main(["--db", tiny_url, "solve", "--fresh", *FAST]) == 0
-    assert main(["--db", tiny_url, "publish", "--plan", "2"]) == 0
+    assert main(["--db", tiny_url, "publish", "--plan", "2", "--without-approval"]) == 0
     assert "plan #1 is superseded" in capsys.readouterr().out
     assert main(["--db", tiny_url, "plans"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[2].rstrip().endswith("superseded")
-    assert lines[3].rstrip().endswith("current, published")
+    assert lines[3].split()[-2:] == ["published", "current"]
     assert Repository(open_database(tiny_url)).published_plan_id(DEMO_NAME) == 2
 
 
@@ -112,7 +112,7 @@ def test_solve_replans_against_the_published_plan_unless_fresh(
     tiny_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`solve` says it re-plans and notes the stability; `solve --fresh` does not."""
-    assert main(["--db", tiny_url, "publish"]) == 0
+    assert main(["--db", tiny_url, "publish", "--without-approval"]) == 0
     capsys.readouterr()
     assert main(["--db", tiny_url, "solve", "--deterministic-time", "0.5"]) == 0
     captured = capsys.readouterr()
@@ -185,7 +185,7 @@ def test_a_disruption_under_a_kept_step_is_one_line_and_saves_nothing(
     what to do, saves no plan; `solve --fresh` plans around the downtime."""
     from planner import Window
 
-    assert main(["--db", tiny_url, "publish"]) == 0
+    assert main(["--db", tiny_url, "publish", "--without-approval"]) == 0
     repo = Repository(open_database(tiny_url))
     seed = next(
         a for a in repo.load_plan(1).assignments if a.patient_code == "P1" and a.step_code == "seed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QKeySequence, QResizeEvent
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QPlainTextEdit,
@@ -57,8 +58,16 @@ class PlanStore(Protocol):
         """One stored plan."""
         ...
 
-    def save_plan(self, plan: Plan, *, current: bool = False) -> int:
-        """Store a plan, making it current if asked; its id."""
+    def save_plan(
+        self,
+        plan: Plan,
+        *,
+        current: bool = False,
+        scenario: Scenario | None = None,
+        replan: Replan | None = None,
+    ) -> int:
+        """Store a plan, making it current if asked, with the scenario it was solved from
+        and what a re-plan kept (so it can be reproduced); its id."""
         ...
 
     def make_current(self, plan_id: int, scenario_name: str | None = None) -> None:
@@ -82,6 +91,10 @@ class PlanStore(Protocol):
 
     def publish(self, plan_id: int, scenario_name: str | None = None) -> int | None:
         """Publish a stored plan; the id of the plan it supersedes."""
+        ...
+
+    def approve(self, plan_id: int, scenario_name: str | None = None, *, reason: str) -> None:
+        """Approve a stored plan with a reason (refused if it is approved already)."""
         ...
 
     def published_plan_id(self, scenario_name: str) -> int | None:
@@ -158,6 +171,8 @@ class MainWindow(QMainWindow):
         self._store = store
         self._solve_fn = solve_fn
         self._worker: SolveWorker | None = None
+        #: The scenario and re-plan basis the running or pending solve was given.
+        self._inputs: tuple[Scenario, Replan | None] | None = None
         self._summaries: list[PlanSummary] = []
         #: The planning date of re-plans (None: the real today).
         self._today = today
@@ -318,7 +333,7 @@ class MainWindow(QMainWindow):
         plan_id = None
         if self._store is not None:
             try:
-                plan_id = self._store.save_plan(plan, current=True)
+                plan_id = self._store.save_plan(plan, current=True, **self._solved_inputs())
             except Exception as error:  # show any storage failure; the plan stays pending
                 self._show_error(f"Saving the stopped plan failed: {error}")
                 return
@@ -359,6 +374,34 @@ class MainWindow(QMainWindow):
             return None
         plan = self._store.load_plan(current, name)
         return Replan(plan, today, 0, pins, current, basis="current")
+
+    def _solved_inputs(self) -> dict[str, Any]:
+        """The scenario and re-plan basis of the last solve started, as save_plan keywords."""
+        if self._inputs is None:
+            return {}
+        scenario, replan = self._inputs
+        return {"scenario": scenario, "replan": replan}
+
+    def approve_shown_plan(self, reason: str | None = None) -> None:
+        """Approve the stored plan shown; without a reason given, ask for one (required)."""
+        if self._store is None or self._plan_id is None:
+            return
+        if reason is None:
+            reason, ok = QInputDialog.getText(
+                self, "Approve plan", f"Why is plan #{self._plan_id} approved? (required)"
+            )
+            if not ok:
+                return
+        if not reason.strip():
+            self._show_error("Not approved: an approval needs a reason.")
+            return
+        try:
+            self._store.approve(self._plan_id, self._scenario.name, reason=reason)
+        except Exception as error:  # show any refusal or storage failure
+            self._show_error(f"Could not approve plan #{self._plan_id}: {error}")
+            return
+        self.refresh_plans()
+        self._show_info(f"Plan #{self._plan_id} is approved; it can no longer change.")
 
     def publish_shown_plan(self) -> None:
         """Publish the stored plan shown: the one re-plans keep and move least."""
@@ -439,6 +482,7 @@ class MainWindow(QMainWindow):
             self._show_error(f"Could not read the published plan: {error}")
             return None
         worker = SolveWorker(self._scenario, self.settings(), replan=replan, **kwargs)
+        self._inputs = (self._scenario, replan)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
@@ -518,6 +562,12 @@ class MainWindow(QMainWindow):
             "frozen and pinned steps and move as few of its patients as they can"
         )
         self.publish_action.triggered.connect(self.publish_shown_plan)
+        self.approve_action = QAction("Approve this plan…", self)
+        self.approve_action.setToolTip(
+            "Approve the plan shown, with a reason: who, when and why are recorded, and the "
+            "plan can no longer change"
+        )
+        self.approve_action.triggered.connect(lambda: self.approve_shown_plan())
         self.compare_action = QAction("Compare with published…", self)
         self.compare_action.setShortcut(QKeySequence("Ctrl+D"))
         self.compare_action.setToolTip(
@@ -605,6 +655,7 @@ class MainWindow(QMainWindow):
         plan_menu.addAction(self.cancel_action)
         plan_menu.addSeparator()
         plan_menu.addAction(self.use_action)
+        plan_menu.addAction(self.approve_action)
         plan_menu.addAction(self.publish_action)
         plan_menu.addAction(self.compare_action)
         plan_menu.addAction(self.slot_action)
@@ -816,6 +867,14 @@ class MainWindow(QMainWindow):
             and self._plan_id != published
         )
         self.compare_action.setEnabled(published is not None and self._plan is not None)
+        shown = next((s for s in self._summaries if s.plan_id == self._plan_id), None)
+        self.approve_action.setEnabled(
+            self._store is not None
+            and self._worker is None
+            and self._pending is None
+            and shown is not None
+            and shown.approved_by is None
+        )
         current = next((s.plan_id for s in self._summaries if s.current), None)
         self.use_action.setEnabled(
             self._store is not None
@@ -881,7 +940,7 @@ class MainWindow(QMainWindow):
         plan_id = None
         if self._store is not None:
             try:
-                plan_id = self._store.save_plan(plan, current=True)
+                plan_id = self._store.save_plan(plan, current=True, **self._solved_inputs())
             except Exception as error:  # show any storage failure
                 self.set_plan(plan)
                 self.refresh_plans()

@@ -313,3 +313,27 @@ def test_0006_adds_an_empty_audit_trail_and_keeps_the_data(empty_engine: Engine)
     repo.save_scenario(replace(tiny_scenario(), holidays=()))
     assert [e.action for e in repo.audit_entries()] == ["save"]
     assert repo.verify_audit().records == 1
+
+
+def test_0008_adds_approval_and_inputs_and_older_plans_are_drafts(empty_engine: Engine) -> None:
+    """Plans stored before 0008 come back as drafts without inputs; down and up again keeps
+    the plans and drops approvals and inputs."""
+    from data.repository import NotReproducibleError
+    from tests.data.test_repository import sample_plan
+
+    scenario = tiny_scenario()
+    upgrade(empty_engine, "head")
+    repo = Repository(empty_engine)
+    repo.save_scenario(scenario)
+    plan = sample_plan("tiny")
+    plan_id = repo.save_plan(replace(plan, solver=replace(plan.solver, stopped=False)))
+    repo.approve(plan_id, reason="ok")
+    downgrade(empty_engine, "0007")
+    with empty_engine.connect() as connection:
+        plan_columns = {c["name"] for c in inspect(connection).get_columns("plan")}
+    assert not {"approved_by", "inputs_json", "inputs_sha256", "replan_inputs"} & plan_columns
+    upgrade(empty_engine, "head")
+    (summary,) = repo.plan_summaries("tiny")
+    assert (summary.state, summary.approved_by) == ("draft", None)
+    with pytest.raises(NotReproducibleError):
+        repo.plan_inputs(plan_id)

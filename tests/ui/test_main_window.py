@@ -91,6 +91,9 @@ def test_solve_action_solves_updates_tabs_and_saves(qtbot, store):
     assert window.solve_action.isEnabled() and not window.cancel_action.isEnabled()
     assert not window.use_action.isEnabled()  # it already is the current plan
     assert not window.solving
+    # Saved with the scenario it was solved from, so `atmp-planner reproduce` can rerun it.
+    inputs = store.plan_inputs(window.plan_id)
+    assert inputs.scenario == tiny_scenario() and inputs.replan is None
 
 
 def _stopped_solve(qtbot, window: MainWindow) -> Plan:
@@ -195,7 +198,7 @@ def test_status_bar_shows_live_progress_on_the_gui_thread(qtbot):
 class _FullDisk(Repository):
     """A repository whose saves fail as on a full disk."""
 
-    def save_plan(self, plan: Plan, *, current: bool = False) -> int:
+    def save_plan(self, plan: Plan, *, current: bool = False, **inputs: object) -> int:
         raise OSError("disk full")
 
 
@@ -364,7 +367,8 @@ def test_file_import_roster_shows_problems_then_merges_and_refuses_a_stale_save(
     before = store.load_scenario("tiny")
     store.save_scenario(replace(before, name="tiny"))  # a colleague saves meanwhile
     assert window.store_merged(dialog.scenario, loaded, dialog.summary.text()) is None
-    assert "was changed by" in window.status_label.text()
+    # The repository names who saved meanwhile (the audit trail knows: here "tester").
+    assert "was changed by tester at " in window.status_label.text()
     assert "Nothing of yours was saved" in window.status_label.text()
     assert store.load_scenario("tiny").roster == before.roster
 

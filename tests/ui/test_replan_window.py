@@ -115,3 +115,21 @@ def test_compare_without_a_published_plan_says_what_to_do(qtbot, store):
     assert not window.compare_action.isEnabled()
     assert window.compare_dialog() is None
     assert "Publish this plan first" in window.status_label.text()
+
+
+def test_approve_this_plan_records_the_reason_and_is_offered_once(qtbot, store):
+    """Plan > Approve this plan…: approved by the repository's user with the reason; the
+    picker says approved; the action is then disabled and an empty reason approves nothing."""
+    window = _window(qtbot, store)
+    assert window.approve_action.isEnabled()
+    window.approve_shown_plan("  ")
+    assert "needs a reason" in window.status_label.text()
+    assert store.plan_summaries("tiny")[0].approved_by is None
+    window.approve_shown_plan("Monday board")
+    (summary,) = store.plan_summaries("tiny")
+    assert (summary.state, summary.approved_by) == ("approved", store.user)
+    assert store.audit_entries()[-1].reason == "Monday board"
+    assert "approved" in window.plan_combo.currentText()
+    assert not window.approve_action.isEnabled()
+    window.approve_shown_plan("again")
+    assert "cannot be approved again" in window.status_label.text()
