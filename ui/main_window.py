@@ -404,8 +404,17 @@ class MainWindow(QMainWindow):
         self._show_info(f"Plan #{self._plan_id} is approved; it can no longer change.")
 
     def publish_shown_plan(self) -> None:
-        """Publish the stored plan shown: the one re-plans keep and move least."""
+        """Publish the stored plan shown (it must be approved): the one re-plans keep and
+        move least."""
         if self._store is None or self._plan_id is None:
+            return
+        shown = next((s for s in self._summaries if s.plan_id == self._plan_id), None)
+        if shown is None or shown.approved_by is None:
+            # As on the command line: the centre works to approved plans only.
+            self._show_error(
+                f"Plan #{self._plan_id} is a draft: approve it first (Plan > Approve this "
+                "plan…), then publish it."
+            )
             return
         try:
             before = self._store.publish(self._plan_id, self._scenario.name)

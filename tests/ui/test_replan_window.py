@@ -45,10 +45,14 @@ def _bar(window: MainWindow, patient_code: str, step: str) -> GanttBar:
 
 
 def test_publish_then_pin_from_the_gantt_marks_and_stores_the_pin(qtbot, store, tmp_path):
-    """Publish this plan; a bar's menu pins the patient (stored, drawn with a marker) and
-    unpins it again."""
+    """Publish this plan (refused while a draft, done once approved); a bar's menu pins the
+    patient (stored, drawn with a marker) and unpins it again."""
     window = _window(qtbot, store)
     assert window.publish_action.isEnabled() and not window.compare_action.isEnabled()
+    window.publish_action.trigger()  # a draft: refused, nothing published
+    assert store.published_plan_id("tiny") is None
+    assert "approve it first" in window.status_label.text()
+    window.approve_shown_plan("weekly planning board")
     window.publish_action.trigger()
     assert store.published_plan_id("tiny") == 1
     assert "published" in window.plan_combo.currentText()
