@@ -367,6 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     slot.add_argument("--scenario", help=SCENARIO_HELP)
     slot.add_argument("--plan", type=_plan_id, metavar="ID", help="plan to book around")
     slot.add_argument("--json", action="store_true", help="print the answer as JSON")
+    slot.add_argument(
+        "--with-moves",
+        action="store_true",
+        help="also the earliest slot if planned patients may move (none dropped), and who "
+        "would move (solves the whole centre: seconds to a minute)",
+    )
 
     template = sub.add_parser(
         "template",
@@ -1016,7 +1022,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_slot(args: argparse.Namespace) -> int:
     """Earliest slot for a new referral around a stored plan."""
-    from solver import earliest_slot
+    from solver import earliest_slot, earliest_slot_with_moves
 
     repo = _open(args)
     args.scenario = _pick(repo, args.scenario)
@@ -1053,10 +1059,29 @@ def cmd_slot(args: argparse.Namespace) -> int:
     )
     referral = Referral(args.product, start, args.trial, args.cohort, args.priority)
     offer = earliest_slot(scenario, plan, referral, basis)
+    moves = None
+    if args.with_moves:
+        if plan is None:
+            raise CliError("--with-moves needs a plan to move patients in; run `solve` first")
+        today = min(max(date.today(), scenario.horizon_start), scenario.horizon_end)
+        moves = earliest_slot_with_moves(scenario, plan, referral, today)
     if args.json:
-        print(json.dumps(_offer_json(offer, plan_id), indent=2))
+        answer = _offer_json(offer, plan_id)
+        if moves is not None:
+            answer["with_moves"] = {
+                "apheresis": None if moves.apheresis_day is None else str(moves.apheresis_day),
+                "infusion": None if moves.infusion_day is None else str(moves.infusion_day),
+                "moved": [
+                    {"patient": c, "apheresis_days": a, "infusion_days": i}
+                    for c, a, i in moves.moved
+                ],
+                "reason": moves.reason,
+            }
+        print(json.dumps(answer, indent=2))
     else:
         print(offer.describe())
+        if moves is not None:
+            print(moves.describe())
     return 0
 
 

@@ -66,3 +66,30 @@ class SlotOffer:
                 + ("" if self.proved else " Best found; an earlier day was not ruled out."),
             ]
         ).replace("\n\n", "\n")
+
+
+@dataclass(frozen=True)
+class SlotMoves:
+    """The earliest slot when planned patients may move (none dropped), and who moves:
+    (patient, apheresis shift in days, infusion shift in days)."""
+
+    apheresis_day: date | None
+    infusion_day: date | None
+    moved: tuple[tuple[str, int, int], ...]
+    reason: str = ""
+
+    def describe(self) -> str:
+        """A few lines for the command line."""
+        if self.apheresis_day is None or self.infusion_day is None:
+            return f"With moves allowed: none ({self.reason})."
+        lines = [
+            "With planned patients allowed to move (none dropped, started and frozen steps kept):",
+            f"  apheresis  {self.apheresis_day:%a %Y-%m-%d}",
+            f"  infusion   {self.infusion_day:%a %Y-%m-%d}",
+            f"  moves      {len(self.moved)} patient(s)" + (":" if self.moved else ""),
+        ]
+        lines += [
+            f"    {code:<8} apheresis {aph:+d} d, infusion {inf:+d} d"
+            for code, aph, inf in self.moved
+        ]
+        return "\n".join(lines)

@@ -5,6 +5,12 @@ around a plan without moving anyone).
 """
 
 from solver.api import CancelHook, ProgressHook, solve
-from solver.slot import earliest_slot
+from solver.slot import earliest_slot, earliest_slot_with_moves
 
-__all__ = ["CancelHook", "ProgressHook", "earliest_slot", "solve"]
+__all__ = [
+    "CancelHook",
+    "ProgressHook",
+    "earliest_slot",
+    "earliest_slot_with_moves",
+    "solve",
+]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from ortools.sat.python import cp_model
 
 from planner import Patient, Plan, ResourceType, Scenario, Unscheduled, UnscheduledReason
-from planner.slot import Referral, SlotOffer
+from planner.replan import Replan
+from planner.slot import Referral, SlotMoves, SlotOffer
+from solver import stability
 from solver.chain import ChainTimes
 from solver.explain import binding_families, describe, holders
 from solver.extract import CAPACITY_REASONS, explain
@@ -259,3 +262,71 @@ def _earliest_by_model(
         return None, status == cp_model.INFEASIBLE
     (chain,) = chain_model.chains(solver.value)
     return chain, status == cp_model.OPTIMAL
+
+
+def earliest_slot_with_moves(
+    scenario: Scenario,
+    plan: Plan,
+    referral: Referral,
+    today: date,
+    budget: float = 2.0,
+) -> SlotMoves:
+    """The earliest infusion a referral can get if planned patients may move (none is
+    dropped; started and frozen steps stay), then the fewest moves for it: two CP-SAT
+    solves on the whole centre, deterministic under `budget` units each."""
+    code = _new_code(scenario)
+    patient = Patient(
+        code=code,
+        product_code=referral.product_code,
+        referral_date=referral.earliest,
+        earliest_apheresis=referral.earliest,
+        latest_apheresis=max(referral.earliest, scenario.horizon_end),
+        needed_infusion=referral.needed_infusion,
+        priority=referral.priority,
+        trial_code=referral.trial_code,
+        cohort_code=referral.cohort_code,
+    )
+    replan = Replan(plan, max(today, scenario.horizon_start), scenario.frozen_days)
+    prepared = stability.prepare(replace(scenario, patients=(*scenario.patients, patient)), replan)
+    instance = compile_instance(prepared.scenario)
+    stability.attach(instance, replan, prepared)
+    chain_model = ChainModel(instance)
+    m = chain_model.model
+    new = next((jv for jv in chain_model.jobs if jv.job.code == code), None)
+    if new is None:
+        return SlotMoves(None, None, (), "the referral has no possible chain in the horizon")
+    m.add(new.present == 1)
+    for jv in chain_model.jobs:
+        if jv.job.baseline is not None or jv.job.in_process:
+            m.add(jv.present == 1)
+    chain_model.hint(chains_from_plan(instance, plan))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_deterministic_time = budget
+    solver.parameters.catch_sigint_signal = False
+    m.clear_objective()
+    m.minimize(new.infusion)
+    status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return SlotMoves(None, None, (), "no plan keeps every planned patient and adds it")
+    m.add(new.infusion <= int(solver.value(new.infusion)))
+    m.clear_objective()
+    m.minimize(stability.stability_penalty(chain_model))
+    status = solver.solve(m)
+    assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)  # the first answer is feasible
+    chains = chain_model.chains(solver.value)
+    moved = []
+    for chain in chains:
+        job = instance.jobs[chain.job]
+        if job.baseline is None:
+            continue
+        aph, inf = job.baseline
+        if (chain.apheresis_day, chain.infusion_day) != (aph, inf):
+            moved.append((job.code, chain.apheresis_day - aph, chain.infusion_day - inf))
+    mine = next(c for c in chains if instance.jobs[c.job].code == code)
+    return SlotMoves(
+        instance.to_date(mine.apheresis_day),
+        instance.to_date(mine.infusion_day),
+        tuple(sorted(moved)),
+    )

@@ -233,3 +233,19 @@ def test_pins_without_a_published_plan_keep_the_current_plans_times(
     assert main(["--db", tiny_url, "unpin", first]) == 0
     assert main(["--db", tiny_url, "solve", *FAST]) == 0
     assert held(3) != held(1)
+
+
+def test_slot_with_moves_answers_both_ways_in_text_and_json(
+    tiny_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`slot --with-moves`: the no-move slot, then the with-moves slot (never later) and who
+    moves; JSON carries both."""
+    args = ["--db", tiny_url, "slot", "--product", "CART", "--from", "2027-01-04"]
+    assert main([*args, "--with-moves"]) == 0
+    out = capsys.readouterr().out
+    assert "moving no one:" in out and "With planned patients allowed to move" in out
+    assert main([*args, "--with-moves", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    moves = answer["with_moves"]
+    assert moves["infusion"] is not None and moves["infusion"] <= answer["infusion"]
+    assert all({"patient", "apheresis_days", "infusion_days"} == set(m) for m in moves["moved"])

@@ -71,3 +71,37 @@ def test_no_slot_says_why() -> None:
     assert not offer.found and offer.reason
     assert "none within the horizon" in offer.describe()
     assert offer.vein_to_vein_days is None
+
+
+def test_with_moves_the_referral_comes_first_and_the_fewest_patients_move() -> None:
+    """One room, three planned patients with wide windows: moving no one the referral waits
+    three weeks; with moves it is collected on the first day and one patient moves, by the
+    days the answer says; nobody is dropped."""
+    from solver import earliest_slot_with_moves
+
+    wide = tuple(patient(f"P{i}", window_days=40) for i in (1, 2, 3))
+    s = tiny_scenario(days=70, frozen_days=0, patients=wide)
+    plan = solve(s, SolveSettings(deterministic_time=1.0))
+    referral = Referral("CART", START)
+    still = earliest_slot(s, plan, referral, "test")
+    moves = earliest_slot_with_moves(s, plan, referral, START)
+    assert still.apheresis_day is not None and moves.apheresis_day is not None
+    assert moves.apheresis_day == START < still.apheresis_day
+    (moved,) = moves.moved
+    before = plan.schedule_of(moved[0])
+    assert before is not None and moved[1] > 0 and moved[2] > 0
+    assert "moves      1 patient(s):" in moves.describe()
+
+
+def test_with_moves_keeps_frozen_steps() -> None:
+    """The same centre with a 14-day frozen window: the patient collected on the first day
+    cannot move, so with moves the referral is not collected then."""
+    from solver import earliest_slot_with_moves
+
+    wide = tuple(patient(f"P{i}", window_days=40) for i in (1, 2, 3))
+    s = tiny_scenario(days=70, frozen_days=14, patients=wide)
+    plan = solve(s, SolveSettings(deterministic_time=1.0))
+    moves = earliest_slot_with_moves(s, plan, Referral("CART", START), START)
+    first = min(plan.schedules, key=lambda x: x.apheresis_day)
+    assert moves.apheresis_day is not None and moves.apheresis_day > first.apheresis_day
+    assert first.patient_code not in {code for code, _a, _i in moves.moved}
