@@ -7,6 +7,7 @@ from datetime import date
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -20,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from planner import Plan, Scenario
-from planner.slot import Referral, SlotOffer
-from solver import earliest_slot
+from planner.slot import Referral, SlotMoves, SlotOffer
+from solver import earliest_slot, earliest_slot_with_moves
 from ui.workers import TaskWorker
 
 #: The cohort choice meaning 'not in a trial'.
@@ -56,6 +57,7 @@ class SlotDialog(QDialog):
                 self.cohort_combo.addItem(label, (trial.code, cohort.code, trial.product_code))
         self.cohort_combo.currentIndexChanged.connect(self._cohort_picked)
         first = min(max(today, scenario.horizon_start), scenario.horizon_end)
+        self._today = first
         self.from_edit = QDateEdit(QDate(first.year, first.month, first.day))
         self.from_edit.setCalendarPopup(True)
         self.from_edit.setDisplayFormat("yyyy-MM-dd")
@@ -66,6 +68,12 @@ class SlotDialog(QDialog):
         self.priority_spin = QSpinBox()
         self.priority_spin.setRange(1, 9)
         self.priority_spin.setValue(3)
+        self.moves_check = QCheckBox("Also if planned patients may move (slower: seconds)")
+        self.moves_check.setEnabled(plan is not None)
+        self.moves_check.setToolTip(
+            "The earliest slot if planned patients may move (none dropped; started and "
+            "frozen steps stay), and who would move"
+        )
         self.find_button = QPushButton("Find")
         self.find_button.setDefault(True)
         self.find_button.clicked.connect(self.look)
@@ -80,10 +88,11 @@ class SlotDialog(QDialog):
         form.addRow("Trial cohort", self.cohort_combo)
         form.addRow("From", self.from_edit)
         form.addRow("Priority (1 most urgent)", self.priority_spin)
+        form.addRow(self.moves_check)
         form.addRow(self.find_button)
         form.addRow(QLabel("Answer"), self.answer)
         form.addRow(buttons)
-        self.resize(560, 380)
+        self.resize(620, 540)
 
     def referral(self) -> Referral:
         """The referral as the fields describe it."""
@@ -98,10 +107,18 @@ class SlotDialog(QDialog):
     def look(self) -> TaskWorker:
         """Look for the slot off the GUI thread; `answered(SlotOffer)` when done."""
         referral = self.referral()
-        scenario, plan, basis = self._scenario, self._plan, self._basis
+        scenario, plan, basis, today = self._scenario, self._plan, self._basis, self._today
+        moves = self.moves_check.isChecked() and plan is not None
         self.find_button.setEnabled(False)
         self.answer.setPlainText("Looking…")
-        worker = TaskWorker(lambda: earliest_slot(scenario, plan, referral, basis))
+
+        def search() -> tuple[SlotOffer, SlotMoves | None]:
+            offer = earliest_slot(scenario, plan, referral, basis)
+            if not moves or plan is None:
+                return offer, None
+            return offer, earliest_slot_with_moves(scenario, plan, referral, today)
+
+        worker = TaskWorker(search)
         worker.finished.connect(self._show)
         worker.failed.connect(self._failed)
         self._worker = worker
@@ -114,10 +131,14 @@ class SlotDialog(QDialog):
             self._worker.wait()
             self._worker = None
 
-    def _show(self, offer: SlotOffer) -> None:
+    def _show(self, found: tuple[SlotOffer, SlotMoves | None]) -> None:
         self._finish_worker()
+        offer, moves = found
         self.find_button.setEnabled(True)
-        self.answer.setPlainText(offer.describe())
+        text = offer.describe()
+        if moves is not None:
+            text += "\n\n" + moves.describe()
+        self.answer.setPlainText(text)
         self.answered.emit(offer)
 
     def _failed(self, message: str) -> None:
@@ -132,6 +153,6 @@ class SlotDialog(QDialog):
         self.product_combo.setEnabled(not chosen)
 
     def done(self, result: int) -> None:
-        """Close, first letting a running search end (it takes well under a second)."""
+        """Close, first letting a running search end (well under a second without moves)."""
         self._finish_worker()
         super().done(result)

@@ -286,6 +286,29 @@ def test_earliest_slot_dialog_answers_around_the_plan_shown(qtbot, store):
     assert store.plan_summaries("tiny")[-1].plan_id == plan_id  # nothing saved
 
 
+def test_earliest_slot_dialog_also_answers_with_moves(qtbot, store):
+    """Ticking 'Also if planned patients may move' adds the with-moves answer (earlier here:
+    one room, wide windows) and who moves; nothing is saved."""
+    from solver import solve
+    from tests.factories import patient
+
+    wide = tuple(patient(f"P{i}", window_days=40) for i in (1, 2, 3))
+    scenario = tiny_scenario(days=70, frozen_days=0, patients=wide)
+    plan = solve(scenario, SolveSettings(deterministic_time=0.5))
+    plan_id = store.save_plan(replace(plan, scenario_name="tiny"), current=True)
+    window = _window(qtbot, scenario=scenario, plan=plan, store=store, plan_id=plan_id)
+    dialog = window.slot_dialog()
+    qtbot.addWidget(dialog)
+    assert dialog.moves_check.isEnabled()
+    dialog.moves_check.setChecked(True)
+    with qtbot.waitSignal(dialog.answered, timeout=TIMEOUT_MS):
+        dialog.look()
+    text = dialog.answer.toPlainText()
+    assert "moving no one" in text and "With planned patients allowed to move" in text
+    assert "moves      1 patient(s):" in text
+    assert store.plan_summaries("tiny")[-1].plan_id == plan_id
+
+
 def test_file_import_checks_shows_problems_by_place_then_imports(qtbot, store, tmp_path):
     """File > Import scenario…: a bad file lists its problems by sheet, row and column and
     cannot be imported; a good one is stored and shown, ready to solve."""
