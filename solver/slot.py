@@ -139,17 +139,11 @@ def _new_code(scenario: Scenario) -> str:
     return next(c for c in ("NEW", *(f"NEW{i}" for i in range(2, 10_000))) if c not in taken)
 
 
-def earliest_slot(
-    scenario: Scenario, plan: Plan | None, referral: Referral, basis: str
-) -> SlotOffer:
-    """The earliest apheresis and infusion for a referral, booking around the plan as it is.
-
-    Every patient of the plan keeps their dates and resources; the referral is booked at
-    the first apheresis day whose whole chain fits what is left.
-    """
-    code = _new_code(scenario)
-    patient = Patient(
-        code=code,
+def _as_patient(scenario: Scenario, referral: Referral) -> Patient:
+    """The referral as a patient of the scenario, under a code no one has, collected from
+    its first date to the horizon's end."""
+    return Patient(
+        code=_new_code(scenario),
         product_code=referral.product_code,
         referral_date=referral.earliest,
         earliest_apheresis=referral.earliest,
@@ -159,6 +153,18 @@ def earliest_slot(
         trial_code=referral.trial_code,
         cohort_code=referral.cohort_code,
     )
+
+
+def earliest_slot(
+    scenario: Scenario, plan: Plan | None, referral: Referral, basis: str
+) -> SlotOffer:
+    """The earliest apheresis and infusion for a referral, booking around the plan as it is.
+
+    Every patient of the plan keeps their dates and resources; the referral is booked at
+    the first apheresis day whose whole chain fits what is left.
+    """
+    patient = _as_patient(scenario, referral)
+    code = patient.code
     with_referral = replace(scenario, patients=(*scenario.patients, patient))
     instance = compile_instance(with_referral)
     chains = chains_from_plan(instance, plan) if plan is not None else []
@@ -274,18 +280,8 @@ def earliest_slot_with_moves(
     """The earliest infusion a referral can get if planned patients may move (none is
     dropped; started and frozen steps stay), then the fewest moves for it: two CP-SAT
     solves on the whole centre, deterministic under `budget` units each."""
-    code = _new_code(scenario)
-    patient = Patient(
-        code=code,
-        product_code=referral.product_code,
-        referral_date=referral.earliest,
-        earliest_apheresis=referral.earliest,
-        latest_apheresis=max(referral.earliest, scenario.horizon_end),
-        needed_infusion=referral.needed_infusion,
-        priority=referral.priority,
-        trial_code=referral.trial_code,
-        cohort_code=referral.cohort_code,
-    )
+    patient = _as_patient(scenario, referral)
+    code = patient.code
     replan = Replan(plan, max(today, scenario.horizon_start), scenario.frozen_days)
     prepared = stability.prepare(replace(scenario, patients=(*scenario.patients, patient)), replan)
     instance = compile_instance(prepared.scenario)
