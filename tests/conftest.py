@@ -31,3 +31,24 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> str:
         assert main(["--db", f"sqlite:///{source}", "demo", "--out", str(out), *FAST]) == 0
     shutil.copy(source, tmp_path / "planner.sqlite")
     return f"sqlite:///{tmp_path / 'planner.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def rich_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file holding the rich scenario, made once."""
+    from data.db import open_database
+    from data.repository import Repository
+    from tests.factories import rich_scenario
+
+    path = tmp_path_factory.mktemp("stored") / "planner.sqlite"
+    repo = Repository(open_database(f"sqlite:///{path}"))
+    repo.save_scenario(rich_scenario())
+    repo.close()  # one self-contained file (no write-ahead log beside it) to copy
+    return path
+
+
+@pytest.fixture
+def rich_url(rich_db: Path, tmp_path: Path) -> str:
+    """A fresh copy of the database holding the rich scenario."""
+    shutil.copy(rich_db, tmp_path / "planner.sqlite")
+    return f"sqlite:///{tmp_path / 'planner.sqlite'}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,59 +20,42 @@ from data.scenario_xlsx import SHEETS, write_scenario_xlsx
 from tests.factories import rich_scenario
 
 
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file holding the rich scenario, made once."""
-    path = tmp_path_factory.mktemp("stored") / "planner.sqlite"
-    repo = Repository(open_database(f"sqlite:///{path}"))
-    repo.save_scenario(rich_scenario())
-    repo.close()  # one self-contained file (no write-ahead log beside it) to copy
-    return path
-
-
-@pytest.fixture
-def url(stored: Path, tmp_path: Path) -> str:
-    """A fresh copy of the database holding the rich scenario."""
-    shutil.copy(stored, tmp_path / "planner.sqlite")
-    return f"sqlite:///{tmp_path / 'planner.sqlite'}"
-
-
-def state(url: str) -> tuple[list[str], int]:
+def state(rich_url: str) -> tuple[list[str], int]:
     """What a failed import must leave unchanged: stored names and the rows of all tables."""
-    repo = Repository(open_database(url))
+    repo = Repository(open_database(rich_url))
     return repo.list_scenarios(), repo.count_rows()
 
 
-def run(url: str, *args: str) -> int:
+def run(rich_url: str, *args: str) -> int:
     """main() on this database."""
-    return main(["--db", url, *args])
+    return main(["--db", rich_url, *args])
 
 
-def test_template_writes_the_workbook(tmp_path: Path, url: str) -> None:
+def test_template_writes_the_workbook(tmp_path: Path, rich_url: str) -> None:
     """`template` writes the workbook with Instructions and every sheet."""
     path = tmp_path / "centre.xlsx"
-    assert run(url, "template", str(path)) == 0
+    assert run(rich_url, "template", str(path)) == 0
     assert openpyxl.load_workbook(path).sheetnames == ["Instructions", *(s.name for s in SHEETS)]
 
 
 def test_template_must_be_xlsx(
-    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, rich_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A template asked for as .csv is refused in one line."""
-    assert run(url, "template", str(tmp_path / "centre.csv")) == 1
+    assert run(rich_url, "template", str(tmp_path / "centre.csv")) == 1
     assert capsys.readouterr().err.startswith("atmp-planner: error: the template is a workbook")
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".json"])
 def test_export_then_import_under_another_name_is_identical(
-    tmp_path: Path, url: str, suffix: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, rich_url: str, suffix: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """export-scenario then import --scenario gives the same scenario but for its name."""
     path = tmp_path / f"rich{suffix}"
-    assert run(url, "export-scenario", str(path), "--scenario", "rich") == 0
-    assert run(url, "import", str(path), "--scenario", "copy") == 0
+    assert run(rich_url, "export-scenario", str(path), "--scenario", "rich") == 0
+    assert run(rich_url, "import", str(path), "--scenario", "copy") == 0
     assert "Imported 'copy'" in capsys.readouterr().out
-    repo = Repository(open_database(url))
+    repo = Repository(open_database(rich_url))
     assert repo.list_scenarios() == ["copy", "rich"]
     assert repo.load_scenario("copy") == replace(repo.load_scenario("rich"), name="copy")
 
@@ -92,13 +74,13 @@ def test_the_demo_round_trips_through_the_commands(tmp_path: Path) -> None:
 
 
 def test_an_existing_name_is_refused_unless_replace(
-    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, rich_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Importing over a stored name is refused, changing nothing; --replace replaces it."""
     changed = replace(rich_scenario(), holidays=())
     path = write_scenario_xlsx(tmp_path / "rich.xlsx", changed)
-    before = state(url)
-    assert run(url, "import", str(path)) == 1
+    before = state(rich_url)
+    assert run(rich_url, "import", str(path)) == 1
     err = capsys.readouterr().err
     assert re.fullmatch(
         r"atmp-planner: error: a scenario named 'rich' is stored already \(saved by tester at "
@@ -106,14 +88,14 @@ def test_an_existing_name_is_refused_unless_replace(
         r"or --scenario NAME to store this one under another name\n",
         err,
     ), err
-    assert state(url) == before
-    assert run(url, "import", str(path), "--replace") == 0
+    assert state(rich_url) == before
+    assert run(rich_url, "import", str(path), "--replace") == 0
     assert "(replaced; version 2)" in capsys.readouterr().out
-    assert Repository(open_database(url)).load_scenario("rich") == changed
+    assert Repository(open_database(rich_url)).load_scenario("rich") == changed
 
 
 def test_an_invalid_file_prints_every_problem_then_a_summary_and_stores_nothing(
-    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, rich_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Problems one a line, then the summary; the database is as it was, even with --replace."""
     path = write_scenario_xlsx(tmp_path / "rich.xlsx", rich_scenario())
@@ -121,20 +103,20 @@ def test_an_invalid_file_prints_every_problem_then_a_summary_and_stores_nothing(
     wb["Steps"]["D2"] = "six"
     wb["Ward"]["C2"] = -1
     wb.save(path)
-    before = state(url)
+    before = state(rich_url)
     for extra in ([], ["--replace"], ["--scenario", "new"]):
-        assert run(url, "import", str(path), *extra) == 1
+        assert run(rich_url, "import", str(path), *extra) == 1
         assert capsys.readouterr().err.splitlines() == [
             f"{path}: sheet 'Ward', row 2, column C (beds): expected at least 0, found -1",
             f"{path}: sheet 'Steps', row 2, column D (duration_hours): expected a whole number, "
             'found "six"',
             f"atmp-planner: error: {path}: 2 problems; nothing was imported",
         ]
-        assert state(url) == before
+        assert state(rich_url) == before
 
 
 def test_many_problems_are_capped_with_a_count(
-    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, rich_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """More than 50 problems: the first 50, a count of the rest, the summary."""
     data = scenario_to_dict(rich_scenario())
@@ -142,8 +124,8 @@ def test_many_problems_are_capped_with_a_count(
         entry["day"] = "someday"
     path = tmp_path / "many.json"
     path.write_text(json.dumps(data), "utf-8")
-    before = state(url)
-    assert run(url, "import", str(path), "--scenario", "many") == 1
+    before = state(rich_url)
+    assert run(rich_url, "import", str(path), "--scenario", "many") == 1
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == MAX_PRINTED_PROBLEMS + 2
     assert lines[0] == (f'{path}: $.roster[0].day: expected a date YYYY-MM-DD, found "someday"')
@@ -151,7 +133,7 @@ def test_many_problems_are_capped_with_a_count(
         f"... and {70 - MAX_PRINTED_PROBLEMS} more",
         f"atmp-planner: error: {path}: 70 problems; nothing was imported",
     ]
-    assert state(url) == before
+    assert state(rich_url) == before
 
 
 @pytest.mark.parametrize(
@@ -165,28 +147,28 @@ def test_many_problems_are_capped_with_a_count(
     ],
 )
 def test_a_hostile_file_gets_one_line_and_changes_nothing(
-    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+    tmp_path: Path, rich_url: str, capsys: pytest.CaptureFixture[str], content: bytes, message: str
 ) -> None:
     """A file that is no workbook: one line, exit 1, no traceback, database unchanged."""
     path = tmp_path / "x.xlsx"
     path.write_bytes(content)
-    before = state(url)
-    assert run(url, "import", str(path), "--replace") == 1
+    before = state(rich_url)
+    assert run(rich_url, "import", str(path), "--replace") == 1
     assert capsys.readouterr().err == f"atmp-planner: error: {path}: {message}\n"
-    assert state(url) == before
+    assert state(rich_url) == before
 
 
 def test_wrong_suffixes_and_missing_files_are_one_line(
-    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, rich_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """import of a .csv, of a missing file, export to .txt, export of an unknown name."""
-    assert run(url, "import", str(tmp_path / "x.csv")) == 1
-    assert run(url, "import", str(tmp_path / "gone.xlsx")) == 1
-    assert run(url, "export-scenario", str(tmp_path / "x.txt"), "--scenario", "rich") == 1
-    assert run(url, "export-scenario", str(tmp_path / "x.json"), "--scenario", "nope") == 1
+    assert run(rich_url, "import", str(tmp_path / "x.csv")) == 1
+    assert run(rich_url, "import", str(tmp_path / "gone.xlsx")) == 1
+    assert run(rich_url, "export-scenario", str(tmp_path / "x.txt"), "--scenario", "rich") == 1
+    assert run(rich_url, "export-scenario", str(tmp_path / "x.json"), "--scenario", "nope") == 1
     exported = tmp_path / "rich.json"
-    assert run(url, "export-scenario", str(exported), "--scenario", "rich") == 0
-    assert run(url, "import", str(exported), "--scenario", " ") == 1
+    assert run(rich_url, "export-scenario", str(exported), "--scenario", "rich") == 0
+    assert run(rich_url, "import", str(exported), "--scenario", " ") == 1
     assert capsys.readouterr().err.splitlines() == [
         f"atmp-planner: error: expected a .xlsx or .json file: {tmp_path / 'x.csv'}",
         f"atmp-planner: error: {tmp_path / 'gone.xlsx'}: no such file",
