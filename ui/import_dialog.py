@@ -48,7 +48,7 @@ def describe(scenario: Scenario) -> str:
         f"{scenario.horizon_start} to {scenario.horizon_end}: {len(scenario.patients)} "
         f"patients, {len(scenario.products)} products, {len(scenario.cleanrooms)} cleanrooms, "
         f"{len(scenario.devices)} devices, {len(scenario.staff)} staff, "
-        f"{len(scenario.roster)} roster entries. Nothing is stored until you press Import."
+        f"{len(scenario.roster)} roster entries."
     )
 
 
@@ -74,8 +74,7 @@ def roster_reader(into: Scenario) -> Reader:
         if report.times_read:
             new += f" Times read as shift codes: {'; '.join(report.times_read)}."
         return merged, (
-            f"Merging into '{into.name}' {roster_summary(change, report)}.{new} "
-            "Nothing is stored until you press Import."
+            f"Merging into '{into.name}' {roster_summary(change, report)}.{new}"
         )
 
     return read
@@ -89,7 +88,7 @@ def referrals_reader(into: Scenario) -> Reader:
         codes = ", ".join(p.code for p in change.patients) or "none"
         return add_referrals(into, change), (
             f"Adding {len(change.patients)} referred patients from sheet '{change.sheet}' to "
-            f"'{into.name}': {codes}. Nothing is stored until you press Import."
+            f"'{into.name}': {codes}."
         )
 
     return read
@@ -120,6 +119,8 @@ class ImportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.scenario: Scenario | None = None
+        #: What importing the checked file would change, in a sentence or two.
+        self.change_text = ""
         self._reader, self._filter = reader, file_filter
         self._worker: TaskWorker | None = None
         self.path_edit = QLineEdit()
@@ -183,7 +184,8 @@ class ImportDialog(QDialog):
             self._show_problems(outcome)
         else:
             self.scenario, text = outcome
-            self.summary.setText(text)
+            self.change_text = text
+            self.summary.setText(f"{text} Nothing is stored until you press Import.")
             self.import_button.setEnabled(True)
         self.checked.emit()
 

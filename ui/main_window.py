@@ -712,7 +712,7 @@ class MainWindow(QMainWindow):
         dialog = self.merge_dialog(kind)
         if dialog.exec() != ImportDialog.DialogCode.Accepted or dialog.scenario is None:
             return None
-        return self.store_merged(dialog.scenario, loaded, dialog.summary.text())
+        return self.store_merged(dialog.scenario, loaded, dialog.change_text)
 
     def store_merged(self, scenario: Scenario, loaded: int, what: str) -> Scenario | None:
         """Save a scenario with a roster or referrals merged in, unless someone saved it
@@ -725,8 +725,7 @@ class MainWindow(QMainWindow):
             self._show_error(f"{error} To merge the file, import it again.")
             return None
         self.set_scenario(scenario)
-        done = what.replace(" Nothing is stored until you press Import.", "")
-        self._show_info(f"Imported. {done} Press Solve to re-plan.")
+        self._show_info(f"Imported. {what} Press Solve to re-plan.")
         return scenario
 
     def import_scenario(self, scenario: Scenario) -> Scenario | None:

@@ -389,7 +389,7 @@ def test_file_import_roster_shows_problems_then_merges_and_refuses_a_stale_save(
     loaded = store.scenario_version("tiny")
     before = store.load_scenario("tiny")
     store.save_scenario(replace(before, name="tiny"))  # a colleague saves meanwhile
-    assert window.store_merged(dialog.scenario, loaded, dialog.summary.text()) is None
+    assert window.store_merged(dialog.scenario, loaded, dialog.change_text) is None
     # The repository names who saved meanwhile (the audit trail knows: here "tester").
     assert "was changed by tester at " in window.status_label.text()
     assert "Nothing of yours was saved" in window.status_label.text()
