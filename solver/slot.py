@@ -67,17 +67,17 @@ def fits_alone(instance: Instance, job: Job) -> bool:
     return chain is not None
 
 
-def with_competition_named(instance: Instance, plan: Plan) -> Plan:
-    """The plan with each patient left out for lack of a resource that the centre could have
-    planned alone re-labelled not_chosen: the resource went to others. Saying 'no staff'
-    there would send a director to hire staff the centre has."""
+def with_competition_named(instance: Instance, plan: Plan, chains: list[ChainTimes]) -> Plan:
+    """The plan (made of these chains) with each patient left out for lack of a resource
+    that the centre could have planned alone re-labelled not_chosen: the resource went to
+    others. Saying 'no staff' there would send a director to hire staff the centre has."""
     jobs = {job.code: job for job in instance.jobs}
     relabelled = []
     booking: Booking | None = None
     for item in plan.unscheduled:
         job = jobs.get(item.patient_code)
         if job is not None and item.reason in CAPACITY_REASONS and fits_alone(instance, job):
-            booking = booking or rebook(instance, chains_from_plan(instance, plan))
+            booking = booking or rebook(instance, chains)
             item = Unscheduled(
                 item.patient_code,
                 UnscheduledReason.NOT_CHOSEN,
@@ -86,23 +86,21 @@ def with_competition_named(instance: Instance, plan: Plan) -> Plan:
                 f"planned. {competition(instance, booking, job)}",
             )
         relabelled.append(item)
-    return replace(plan, unscheduled=tuple(relabelled), notes=plan.notes + _late(instance, plan))
+    notes = plan.notes + _late(instance, plan, chains)
+    return replace(plan, unscheduled=tuple(relabelled), notes=notes)
 
 
 #: Late patients whose lateness is explained in a plan's notes, latest first.
 _LATE_NOTES = 10
 
 
-def _late(instance: Instance, plan: Plan) -> tuple[str, ...]:
+def _late(instance: Instance, plan: Plan, chains: list[ChainTimes]) -> tuple[str, ...]:
     """For the latest patients: what would let each be infused on time, and who holds it."""
     jobs = {job.code: job for job in instance.jobs}
     late = sorted(
         (s for s in plan.schedules if s.lateness_days > 0 and s.patient_code in jobs),
         key=lambda s: (-s.lateness_days, s.patient_code),
     )
-    if not late:
-        return ()
-    chains = chains_from_plan(instance, plan)
     notes = []
     for schedule in late[:_LATE_NOTES]:
         job = jobs[schedule.patient_code]

@@ -73,9 +73,7 @@ def roster_reader(into: Scenario) -> Reader:
         new = f" New shift codes from the legend: {', '.join(codes)}." if codes else ""
         if report.times_read:
             new += f" Times read as shift codes: {'; '.join(report.times_read)}."
-        return merged, (
-            f"Merging into '{into.name}' {roster_summary(change, report)}.{new}"
-        )
+        return merged, (f"Merging into '{into.name}' {roster_summary(change, report)}.{new}")
 
     return read
 
