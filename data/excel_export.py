@@ -30,7 +30,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planner import (
     Assignment,
     PatientSchedule,
-    PatientStatus,
     Plan,
     ResourceType,
     Scenario,
@@ -649,10 +648,9 @@ def _pool_rows(assignments: Sequence[Assignment], days: Sequence[date]) -> list[
 def _infused_stays(scenario: Scenario) -> list[Assignment]:
     """Bed rows of patients infused before the plan, still on the ward (not in any plan)."""
     stays = []
-    for p in scenario.patients:
-        days = scenario.product(p.product_code).inpatient_days
-        if p.status is PatientStatus.INFUSED and p.infused_on is not None and days > 0:
-            start = datetime.combine(p.infused_on, time())
+    for p, infused_on, days in scenario.infused_stays():
+        if days > 0:
+            start = datetime.combine(infused_on, time())
             stays.append(
                 Assignment(
                     p.code,

@@ -206,10 +206,9 @@ def _check_ward(scenario: Scenario, rows: tuple[Assignment, ...]) -> list[str]:
             for day in _days_covered(a.start, a.end):
                 per_day[day] += a.quantity
     # Patients infused before this plan still lie in their beds.
-    for p in scenario.patients:
-        if p.status is PatientStatus.INFUSED and p.infused_on is not None:
-            for k in range(scenario.product(p.product_code).inpatient_days):
-                per_day[p.infused_on + timedelta(days=k)] += 1
+    for _patient, infused_on, stay in scenario.infused_stays():
+        for k in range(stay):
+            per_day[infused_on + timedelta(days=k)] += 1
     return [
         f"Ward has {n} in-patients on {day} but {scenario.ward.beds_on(day)} beds."
         for day, n in sorted(per_day.items())
@@ -492,24 +491,21 @@ def _check_trials(scenario: Scenario, plan: Plan) -> list[str]:
     problems = []
     patients = {p.code: p for p in scenario.patients}
     by_cohort: dict[tuple[str, str], list[date]] = defaultdict(list)
-    infused: dict[tuple[str, str], int] = defaultdict(int)
+    # Patients infused or planned per cohort (an infused one's day may be unknown).
+    counts: dict[tuple[str, str], int] = defaultdict(int)
     for p in scenario.patients:
         if p.status is PatientStatus.INFUSED and p.trial_code and p.cohort_code:
-            infused[(p.trial_code, p.cohort_code)] += 1
+            counts[(p.trial_code, p.cohort_code)] += 1
             if p.infused_on is not None:
                 by_cohort[(p.trial_code, p.cohort_code)].append(p.infused_on)
     for s in plan.schedules:
         p = patients[s.patient_code]
         if p.trial_code and p.cohort_code:
             by_cohort[(p.trial_code, p.cohort_code)].append(s.infusion_day)
-    planned = {s.patient_code for s in plan.schedules}
+            counts[(p.trial_code, p.cohort_code)] += 1
     for (trial_code, cohort_code), days in sorted(by_cohort.items()):
         cohort = scenario.trial(trial_code).cohort(cohort_code)
-        count = infused[(trial_code, cohort_code)] + sum(
-            1
-            for c in planned
-            if (patients[c].trial_code, patients[c].cohort_code) == (trial_code, cohort_code)
-        )
+        count = counts[(trial_code, cohort_code)]
         if count > cohort.cap:
             problems.append(
                 f"Cohort {trial_code}/{cohort_code} has {count} > {cohort.cap} patients "

@@ -258,6 +258,15 @@ class Scenario:
             if p.status in (PatientStatus.REFERRED, PatientStatus.IN_PROCESS)
         )
 
+    def infused_stays(self) -> tuple[tuple[Patient, date, int], ...]:
+        """Patients infused before the plan, with their infusion day and in-patient days:
+        the ward beds they hold, in no plan."""
+        return tuple(
+            (p, p.infused_on, self.product(p.product_code).inpatient_days)
+            for p in self.patients
+            if p.status is PatientStatus.INFUSED and p.infused_on is not None
+        )
+
     def weight(self, priority: int) -> int:
         """Objective weight of scheduling one patient of this priority."""
         return dict(self.priority_weights)[priority]

@@ -362,11 +362,8 @@ def _beds_left(scenario: Scenario, bed_days: int) -> tuple[int, ...]:
     beds = [
         scenario.ward.beds_on(scenario.horizon_start + timedelta(days=d)) for d in range(bed_days)
     ]
-    for p in scenario.patients:
-        if p.status is not PatientStatus.INFUSED or p.infused_on is None:
-            continue
-        first = (p.infused_on - scenario.horizon_start).days
-        stay = scenario.product(p.product_code).inpatient_days
+    for _patient, infused_on, stay in scenario.infused_stays():
+        first = (infused_on - scenario.horizon_start).days
         for d in range(max(0, first), min(bed_days, first + stay)):
             beds[d] = max(0, beds[d] - 1)
     return tuple(beds)
