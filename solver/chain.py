@@ -42,6 +42,11 @@ class ChainTimes:
         """Days from apheresis to infusion."""
         return self.infusion_day - self.apheresis_day
 
+    def cost(self, instance: Instance) -> int:
+        """What the chain takes off the objective's time levels: weighted lateness, waiting."""
+        job = instance.jobs[self.job]
+        return job.lateness_weight * self.lateness(instance) + self.wait(instance)
+
     def wait(self, instance: Instance) -> int:
         """Days from the earliest apheresis the patient could have to the infusion."""
         return self.infusion_day - instance.jobs[self.job].earliest_day
@@ -174,9 +179,7 @@ def objective(instance: Instance, chains: list[ChainTimes]) -> int:
     dropped, patients, days = stability(instance, chains)
     value = -per_dropped * dropped - per_moved * patients - per_day * days
     for chain in chains:
-        value += instance.jobs[chain.job].weight * scale
-        job = instance.jobs[chain.job]
-        value -= job.lateness_weight * chain.lateness(instance) + chain.wait(instance)
+        value += instance.jobs[chain.job].weight * scale - chain.cost(instance)
     return value
 
 

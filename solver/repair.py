@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from solver.chain import LATENESS_WEIGHT, ChainTimes, objective
+from solver.chain import ChainTimes, objective
 from solver.greedy import rebook
 from solver.instance import Instance
 
@@ -90,9 +90,6 @@ def _costliest(
 ) -> list[ChainTimes]:
     """Movable chains with lateness or waiting, costliest first (ties by patient code)."""
 
-    def cost(c: ChainTimes) -> int:
-        return LATENESS_WEIGHT * c.lateness(instance) + c.wait(instance)
-
-    movable = [c for c in chains if c.job not in fixed and cost(c) > 0]
-    movable.sort(key=lambda c: (-cost(c), instance.jobs[c.job].code))
+    movable = [c for c in chains if c.job not in fixed and c.cost(instance) > 0]
+    movable.sort(key=lambda c: (-c.cost(instance), instance.jobs[c.job].code))
     return movable[:_CANDIDATES]
