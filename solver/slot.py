@@ -234,6 +234,16 @@ def _left_over(
     )
 
 
+def _one_worker(budget: float) -> cp_model.CpSolver:
+    """A deterministic single-worker CP-SAT solver bounded by `budget` units (seed 0)."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_deterministic_time = budget
+    solver.parameters.catch_sigint_signal = False
+    return solver
+
+
 def _earliest_by_model(
     rest: Instance, hint: ChainTimes | None, by_day: int | None = None
 ) -> tuple[ChainTimes | None, bool]:
@@ -256,11 +266,7 @@ def _earliest_by_model(
         chain_model.hint([replace(hint, job=0)])
     m.clear_objective()
     m.minimize(jv.apheresis * (2 * rest.days + 2) + jv.infusion)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    solver.parameters.max_deterministic_time = 5.0
-    solver.parameters.catch_sigint_signal = False
+    solver = _one_worker(5.0)
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, status == cp_model.INFEASIBLE
@@ -294,11 +300,7 @@ def earliest_slot_with_moves(
         if jv.job.baseline is not None or jv.job.in_process:
             m.add(jv.present == 1)
     chain_model.hint(chains_from_plan(instance, plan))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    solver.parameters.max_deterministic_time = budget
-    solver.parameters.catch_sigint_signal = False
+    solver = _one_worker(budget)
     m.clear_objective()
     m.minimize(new.infusion)
     status = solver.solve(m)
