@@ -191,24 +191,36 @@ def trivial_bound(instance: Instance) -> int:
 def objective_levels(
     instance: Instance, chains: list[ChainTimes], bound: float | None = None
 ) -> tuple[ObjectiveLevel, ...]:
-    """The objective level by level, most important first; the first level's bound is
-    read from the bound of the whole objective (each level outranks all below it)."""
+    """The objective level by level, most important first, each with its proven bound.
+
+    The bound of the whole objective bounds each level in turn, as long as every level
+    above it is proved (value equal to its bound): each level outranks all below it, so
+    what the levels above leave of the bound is what this level can still reach.
+    """
     scale = scheduled_scale(instance)
     total = sum(job.weight for job in instance.jobs)
     weight = sum(instance.jobs[c.job].weight for c in chains)
-    # A value W * scale - r with 0 <= r < scale bounds W by its ceiling over scale.
-    weight_bound = None if bound is None else min(total, -(-round(bound) // scale))
-    levels = [ObjectiveLevel("patients scheduled (priority weight)", weight, weight_bound, True)]
+    per_day, per_moved, per_dropped = stability_scales(instance)
+    named = [("patients scheduled (priority weight)", weight, scale)]
     if any(job.baseline is not None for job in instance.jobs):
         dropped, patients, days = stability(instance, chains)
-        levels += [
-            ObjectiveLevel("published patients dropped", dropped),
-            ObjectiveLevel("published patients moved", patients),
-            ObjectiveLevel("days moved (apheresis + infusion)", days),
+        named += [
+            ("published patients dropped", dropped, per_dropped),
+            ("published patients moved", patients, per_moved),
+            ("days moved (apheresis + infusion)", days, per_day),
         ]
-    lateness = sum(instance.jobs[c.job].lateness_weight * c.lateness(instance) for c in chains)
-    levels += [
-        ObjectiveLevel("lateness (weighted days)", lateness),
-        ObjectiveLevel("waiting (days)", sum(c.wait(instance) for c in chains)),
-    ]
+    time = sum(c.cost(instance) for c in chains)
+    named.append(("weighted lateness + waiting (days)", time, 1))
+    # A value W * scale - r with 0 <= r < scale bounds W by its ceiling over scale; below
+    # the first level the objective is a penalty to subtract, bounded from below.
+    weight_bound = None if bound is None else min(total, -(-round(bound) // scale))
+    levels = [ObjectiveLevel(named[0][0], weight, weight_bound, True)]
+    penalty = None if weight_bound != weight else weight * scale - round(bound or 0)
+    merged = per_dropped == per_moved  # huge centres: a drop counts as a move
+    for name, value, unit in named[1:]:
+        level_bound = None
+        if penalty is not None and not (merged and unit in (per_dropped, per_moved)):
+            level_bound = max(0, penalty // unit)
+        levels.append(ObjectiveLevel(name, value, level_bound))
+        penalty = None if penalty is None or level_bound != value else penalty - value * unit
     return tuple(levels)

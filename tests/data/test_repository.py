@@ -92,7 +92,7 @@ def sample_plan(scenario_name: str = "rich", created: datetime | None = None) ->
             versions="atmp-planner 0.1.0, ortools 9.15.6755",
             levels=(
                 ObjectiveLevel("patients scheduled (priority weight)", 70, 75, True),
-                ObjectiveLevel("lateness (weighted days)", 12),
+                ObjectiveLevel("weighted lateness + waiting (days)", 12, 9),
             ),
         ),
         notes=("first note", "second note"),

@@ -341,3 +341,26 @@ def test_a_worse_cp_sat_plan_never_replaces_the_greedy_one(
     assert plan.kpis.scheduled == 2
     assert any("kept the greedy plan" in n for n in plan.notes)
     assert check_plan(s, plan) == []
+
+
+def test_each_objective_level_is_bounded_only_while_the_levels_above_are_proved() -> None:
+    """The whole objective's bound gives a level its bound only when every level above
+    it reaches its own: what the bound leaves over goes to the first unproved level."""
+    from solver.chain import objective, objective_levels, scheduled_scale
+
+    instance = compile_instance(tiny_scenario(3))
+    chains = greedy(instance).booking.chains
+    assert len(chains) == 3
+    value = objective(instance, chains)
+    weight, time = objective_levels(instance, chains, value)
+    assert (weight.bound, time.bound) == (weight.value, time.value) and time.value > 0
+    weight, time = objective_levels(instance, chains, value + 2)
+    assert weight.bound == weight.value and time.bound == time.value - 2
+    # One patient fewer: the bound allows a third, so the time level has no bound.
+    two, scale = chains[:2], scheduled_scale(instance)
+    weight, time = objective_levels(instance, two, objective(instance, two))
+    assert weight.bound == weight.value and time.bound == time.value
+    weight, time = objective_levels(instance, two, weight.value * scale + 1)
+    assert weight.bound == weight.value + 1 and time.bound is None
+    weight, time = objective_levels(instance, two, weight.value * scale)
+    assert weight.bound == weight.value and time.bound == 0
