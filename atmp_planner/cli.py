@@ -26,6 +26,7 @@ from planner.audit import format_check
 from planner.kpis import format_plan, format_plan_list, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 from planner.replan import Replan, planning_date
+from planner.sanity import NeverFeasibleError
 from planner.slot import Referral, SlotOffer
 
 DEMO_NAME = "Demo: Nordic university hospital"
@@ -233,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="planning date: steps before it and in the frozen window after it keep their "
         "published times (default: today, not before the horizon)",
+    )
+    solve.add_argument(
+        "--plan-what-it-can",
+        action="store_true",
+        help="plan even when some inputs can never be planned (a product no room runs, "
+        "a qualification no one holds): the patients they hold back are left out, with why",
     )
     solver_options(solve)
     reason_option(solve)
@@ -561,8 +568,11 @@ def _progress_printer(out: TextIO, quiet: bool) -> Callable[[SolveProgress], Non
 def _solve_and_save(
     repo: Repository, scenario: Scenario, args: argparse.Namespace
 ) -> tuple[Plan, int]:
+    from planner.sanity import refuse_never_feasible
     from solver import solve
 
+    if not getattr(args, "plan_what_it_can", False):
+        refuse_never_feasible(scenario)
     settings = _settings(args)
     if not args.quiet:
         mode = (
@@ -1489,6 +1499,18 @@ def _run_command(args: argparse.Namespace) -> int:
         return COMMANDS[args.command](args)
     except ScenarioFileError as error:
         _print_problems(error, sys.stderr)
+        return 1
+    except NeverFeasibleError as error:
+        for problem in error.problems:
+            print(f"  - {_one_line(problem)}", file=sys.stderr)
+        many = len(error.problems) != 1
+        print(
+            f"atmp-planner: error: nothing was planned: the {len(error.problems)} "
+            f"input{'s' if many else ''} above can never be planned; fix "
+            f"{'them' if many else 'it'}, or add --plan-what-it-can to plan the patients "
+            "they do not hold back",
+            file=sys.stderr,
+        )
         return 1
     except (
         CliError,

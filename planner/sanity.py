@@ -3,6 +3,27 @@
 from __future__ import annotations
 
 from planner.scenario import Scenario
+from planner.validation import ValidationError
+
+
+class NeverFeasibleError(ValidationError):
+    """A scenario no plan can satisfy in full, refused before solving; `problems` says
+    what to fix, one sentence each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        many = len(problems) != 1
+        super().__init__(
+            f"{len(problems)} input{'s' if many else ''} can never be planned; fix "
+            f"{'them' if many else 'it'} first:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+def refuse_never_feasible(scenario: Scenario) -> None:
+    """Raise NeverFeasibleError naming what no plan can satisfy, if anything."""
+    problems = never_feasible(scenario)
+    if problems:
+        raise NeverFeasibleError(problems)
 
 
 def never_feasible(scenario: Scenario) -> list[str]:
@@ -48,6 +69,7 @@ def never_feasible(scenario: Scenario) -> list[str]:
                         f"No {what} is on the roster, so step {step.code} of {product.code} "
                         f"({who}) cannot be staffed: import or enter a roster."
                     )
+    found += _idle_equipment(scenario)
     for patient in scenario.patients_to_plan():
         if patient.done_steps:
             continue
@@ -62,6 +84,24 @@ def never_feasible(scenario: Scenario) -> list[str]:
                 f"{patient.earliest_apheresis}, after the horizon ends ({scenario.horizon_end})."
             )
     return list(dict.fromkeys(found))
+
+
+def _idle_equipment(scenario: Scenario) -> list[str]:
+    """Rooms that run no product and house no device, and devices that run no product
+    (a slip when typing, or equipment still to be qualified)."""
+    housing = {code for d in scenario.devices for code in d.room_codes}
+    found = [
+        f"Cleanroom {r.code} runs no product and houses no device: list the products it "
+        "runs, or remove it."
+        for r in scenario.cleanrooms
+        if not r.products and r.code not in housing
+    ]
+    found += [
+        f"Device {d.code} runs no product: list the products it runs, or remove it."
+        for d in scenario.devices
+        if not d.products
+    ]
+    return found
 
 
 def ignored_inputs(scenario: Scenario) -> list[str]:

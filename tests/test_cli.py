@@ -226,6 +226,32 @@ def test_import_warns_of_what_can_never_be_planned(
     assert any("No operator trained on CART is on the roster" in line for line in err)
 
 
+def test_solve_refuses_what_can_never_be_planned_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Solving a centre without a roster stores no plan and lists what to fix, one per
+    line, ending in one error line; --plan-what-it-can plans and leaves them out."""
+    from dataclasses import replace
+
+    from data.db import open_database
+    from data.repository import Repository
+    from tests.factories import tiny_scenario
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    repo = Repository(open_database(url))
+    repo.save_scenario(replace(tiny_scenario(2), roster=()))
+    fast = ["--deterministic-time", "0.2", "--quiet"]
+    assert main(["--db", url, "solve", *fast]) == 1
+    err = capsys.readouterr().err.rstrip().splitlines()
+    assert len(err) >= 2 and err[-1].startswith("atmp-planner: error: nothing was planned")
+    assert all(line.startswith("  - No operator trained on CART") for line in err[:-1])
+    assert "--plan-what-it-can" in err[-1]
+    assert repo.plan_summaries("tiny") == []
+    assert main(["--db", url, "solve", "--plan-what-it-can", *fast]) == 0
+    (summary,) = repo.plan_summaries("tiny")
+    assert summary.scheduled == 0
+
+
 def test_import_adds_the_countrys_public_holidays_only_when_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

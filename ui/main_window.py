@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -37,6 +38,7 @@ from planner.kpis import format_plan, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME
 from planner.plan_diff import compare_plans
 from planner.replan import Pin, Replan, check_pin, planning_date
+from planner.sanity import never_feasible
 from ui.audit_view import AuditDialog, AuditSource
 from ui.diff_dialog import DiffDialog
 from ui.export_dialog import ExportDialog, default_window
@@ -484,6 +486,14 @@ class MainWindow(QMainWindow):
         """
         if self._worker is not None or self._pending is not None:
             return None
+        problems = never_feasible(self._scenario)
+        if problems and not self._plan_anyway(problems):
+            many = len(problems) != 1
+            self._show_error(
+                f"Not solved: {len(problems)} input{'s' if many else ''} can never be "
+                f"planned; fix {'them' if many else 'it'} first. " + " ".join(problems)
+            )
+            return None
         kwargs = {} if self._solve_fn is None else {"solve_fn": self._solve_fn}
         try:
             replan = self.replan()
@@ -506,6 +516,21 @@ class MainWindow(QMainWindow):
         )
         worker.start()
         return worker
+
+    def _plan_anyway(self, problems: list[str]) -> bool:
+        """Ask whether to plan although some inputs can never be planned (default: no)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Some inputs can never be planned",
+            "No plan can satisfy these inputs. Fix them first, or plan the patients they "
+            "do not hold back (those are left out, with why).",
+            parent=self,
+        )
+        box.setInformativeText("\n\n".join(f"• {p}" for p in problems))
+        anyway = box.addButton("Plan what can be planned", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        box.exec()
+        return box.clickedButton() is anyway
 
     def cancel_solve(self) -> None:
         """Ask a running solve to stop; its best plan so far still arrives."""

@@ -9,7 +9,12 @@ import pytest
 
 from data.demo import build_demo_scenario
 from planner import Role, RosterEntry, SolveSettings, StaffMember
-from planner.sanity import ignored_inputs, never_feasible
+from planner.sanity import (
+    NeverFeasibleError,
+    ignored_inputs,
+    never_feasible,
+    refuse_never_feasible,
+)
 from solver import solve
 from tests.factories import patient, product, tiny_scenario
 
@@ -80,6 +85,12 @@ def test_roster_days_outside_the_horizon_are_said_to_be_unused() -> None:
             ),
             "Patient LATE's apheresis window starts 2028-01-03, after the horizon ends",
         ),
+        (
+            lambda s: replace(
+                s, cleanrooms=(*s.cleanrooms, replace(s.cleanrooms[0], code="CR9", products=()))
+            ),
+            "Cleanroom CR9 runs no product and houses no device",
+        ),
     ],
 )
 def test_each_impossibility_is_named_and_noted_by_the_solver(change, words: str) -> None:
@@ -88,3 +99,28 @@ def test_each_impossibility_is_named_and_noted_by_the_solver(change, words: str)
     assert any(words in f for f in found), found
     plan = solve(s, SolveSettings(deterministic_time=0.2))
     assert any(words in note for note in plan.notes)
+
+
+def test_a_room_housing_devices_needs_no_products_of_its_own() -> None:
+    """The demo's suite 5 runs no product itself but houses the closed devices."""
+    demo = build_demo_scenario()
+    assert any(not r.products for r in demo.cleanrooms)
+    assert never_feasible(demo) == []
+    lonely = replace(demo, devices=tuple(replace(d, room_codes=("CR1",)) for d in demo.devices))
+    assert [f for f in never_feasible(lonely) if "CR5" in f] == [
+        "Cleanroom CR5 runs no product and houses no device: list the products it runs, "
+        "or remove it."
+    ]
+
+
+def test_refusal_lists_every_problem_and_passes_sound_centres() -> None:
+    refuse_never_feasible(tiny_scenario(2))
+    s = tiny_scenario(2)
+    broken = replace(
+        s, roster=(), cleanrooms=(*s.cleanrooms, replace(s.cleanrooms[0], code="CR9", products=()))
+    )
+    with pytest.raises(NeverFeasibleError) as caught:
+        refuse_never_feasible(broken)
+    assert caught.value.problems == tuple(never_feasible(broken))
+    assert len(caught.value.problems) == 3  # one per unrostered step, and the room
+    assert str(caught.value).startswith("3 inputs can never be planned; fix them first:\n  - ")

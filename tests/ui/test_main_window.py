@@ -418,3 +418,39 @@ def test_file_import_referrals_adds_the_patients(qtbot, store, tmp_path):
     assert "Adding 1 referred patients" in dialog.summary.text() and "N1" in dialog.summary.text()
     assert window.store_merged(dialog.scenario, store.scenario_version("tiny"), "") is not None
     assert [p.code for p in store.load_scenario("tiny").patients][-1] == "N1"
+
+
+def _answer_plan_anyway(qtbot, click: str) -> list[str]:
+    """Press a button of the coming 'never planned' question; returns its text."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[str] = []
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        seen.append(box.informativeText())
+        (button,) = [b for b in box.buttons() if b.text().replace("&", "") == click]
+        button.click()
+
+    QTimer.singleShot(0, press)
+    return seen
+
+
+def test_solve_asks_before_planning_inputs_that_can_never_be_planned(qtbot, store):
+    """Without a roster nothing can be staffed: Solve asks first; Cancel solves nothing
+    and says why in the status line; 'Plan what can be planned' solves."""
+    bare = replace(tiny_scenario(), roster=())
+    window = _window(qtbot, scenario=bare, store=store)
+    window.time_spin.setValue(0.2)
+    seen = _answer_plan_anyway(qtbot, "Cancel")
+    assert window.start_solve() is None
+    assert "No operator trained on CART is on the roster" in seen[0]
+    assert not window.solving and window.status_label.text().startswith("Not solved: ")
+    seen = _answer_plan_anyway(qtbot, "Plan what can be planned")
+    with qtbot.waitSignal(window.plan_changed, timeout=TIMEOUT_MS) as blocker:
+        assert window.start_solve() is not None
+    assert seen and blocker.args[0].kpis.scheduled == 0
