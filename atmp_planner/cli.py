@@ -308,6 +308,25 @@ def build_parser() -> argparse.ArgumentParser:
         pin.add_argument("--step", metavar="CODE", help="step code (default: whole chain)")
         pin.add_argument("--scenario", help=SCENARIO_HELP)
 
+    fail = sub.add_parser(
+        "fail-batch",
+        help="record a patient's failed batch: a new apheresis and batch are planned",
+        description="Record that a patient's batch failed (manufacturing or QC): what was "
+        "done for it is void, its published chain is released, and the next `solve` plans "
+        "a new apheresis and batch from the day of the failure, within an apheresis window "
+        "as long as the first (or until --apheresis-until). The needed date and priority "
+        "stay, so the delay shows as lateness.",
+    )
+    fail.add_argument("patient", help="patient code, e.g. P012")
+    fail.add_argument(
+        "--on", type=_date, required=True, metavar="DATE", help="the day the batch failed"
+    )
+    fail.add_argument(
+        "--apheresis-until", type=_date, metavar="DATE", help="last day for the new apheresis"
+    )
+    fail.add_argument("--scenario", help=SCENARIO_HELP)
+    reason_option(fail)
+
     diff = sub.add_parser(
         "diff",
         help="who moved, was added or dropped between two plans (default: published vs current)",
@@ -987,6 +1006,27 @@ def cmd_pin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fail_batch(args: argparse.Namespace) -> int:
+    """Record a failed batch: the patient is planned again from a new apheresis."""
+    from planner.replan import fail_batch
+
+    repo = _open(args)
+    name = _pick(repo, args.scenario)
+    repo.check_writable()
+    loaded = repo.scenario_version(name)
+    changed = fail_batch(repo.load_scenario(name), args.patient, args.on, args.apheresis_until)
+    reason = args.reason or f"batch of {args.patient} failed on {args.on}"
+    version = repo.save_scenario(changed, loaded, reason=reason, source="fail-batch")
+    patient = next(p for p in changed.patients if p.code == args.patient)
+    needed = "" if patient.needed_infusion is None else f", needed by {patient.needed_infusion}"
+    print(
+        f"Recorded the failed batch of {patient.code} in {name!r} (version {version}): a new "
+        f"apheresis from {patient.earliest_apheresis} to {patient.latest_apheresis}{needed}. "
+        "`atmp-planner solve` plans it (nothing of its published chain is kept)."
+    )
+    return 0
+
+
 def cmd_unpin(args: argparse.Namespace) -> int:
     """Remove a patient's pins (or its pin on one step)."""
     from planner.replan import Pin
@@ -1474,6 +1514,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "reproduce": cmd_reproduce,
     "pin": cmd_pin,
     "unpin": cmd_unpin,
+    "fail-batch": cmd_fail_batch,
     "diff": cmd_diff,
 }
 

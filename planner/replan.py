@@ -169,6 +169,78 @@ def published_chain(plan: Plan, patient: Patient, product: Product) -> Published
     )
 
 
+def standing_chain(plan: Plan, patient: Patient, product: Product) -> PublishedChain | None:
+    """The patient's published chain, unless the patient's own data void it: with nothing
+    recorded as done, a published apheresis outside the patient's apheresis window now (a
+    failed batch, a window changed) is a promise that no longer stands."""
+    chain = published_chain(plan, patient, product)
+    if chain is None or patient.done_steps:
+        return chain
+    day = chain.apheresis.start.date()
+    if patient.earliest_apheresis <= day <= patient.latest_apheresis:
+        return chain
+    return None
+
+
+def released(scenario: Scenario, plan: Plan) -> list[str]:
+    """One sentence per patient of the published plan whose chain no longer stands."""
+    out = []
+    for patient in scenario.patients_to_plan():
+        product = scenario.product(patient.product_code)
+        chain = published_chain(plan, patient, product)
+        if chain is not None and standing_chain(plan, patient, product) is None:
+            out.append(
+                f"{patient.code}: published apheresis {chain.apheresis.start:%Y-%m-%d} is "
+                f"outside its apheresis window now ({patient.earliest_apheresis} to "
+                f"{patient.latest_apheresis}), so nothing of its published chain is kept"
+            )
+    return out
+
+
+def fail_batch(
+    scenario: Scenario, code: str, on: date, apheresis_until: date | None = None
+) -> Scenario:
+    """The scenario after a patient's batch failed on a day: what was done for it is void,
+    and the patient needs a new apheresis from that day, within a window as long as its
+    first (or until `apheresis_until`); its needed date and priority stay."""
+    patient = next((p for p in scenario.patients if p.code == code), None)
+    check(patient is not None, f"No patient '{code}' in scenario '{scenario.name}'.")
+    assert patient is not None
+    check(
+        patient.status in (PatientStatus.REFERRED, PatientStatus.IN_PROCESS),
+        f"Patient '{code}' is {patient.status}: a failed batch applies to a patient still "
+        "waiting for infusion.",
+    )
+    collected = min((d.start.date() for d in patient.done_steps), default=None)
+    check(
+        collected is None or collected <= on,
+        f"Patient '{code}': the batch cannot fail on {on}, before its apheresis ({collected}).",
+    )
+    check(
+        on >= patient.referral_date,
+        f"Patient '{code}': the batch cannot fail on {on}, before the referral "
+        f"({patient.referral_date}).",
+    )
+    earliest = max(on, patient.earliest_apheresis)
+    length = patient.latest_apheresis - patient.earliest_apheresis
+    latest = apheresis_until or max(patient.latest_apheresis, earliest + length)
+    check(
+        latest >= earliest,
+        f"Patient '{code}': the new apheresis window would end ({latest}) before it starts "
+        f"({earliest}).",
+    )
+    again = replace(
+        patient,
+        status=PatientStatus.REFERRED,
+        done_steps=(),
+        earliest_apheresis=earliest,
+        latest_apheresis=latest,
+    )
+    return replace(
+        scenario, patients=tuple(again if p.code == code else p for p in scenario.patients)
+    )
+
+
 def fixed_chains(scenario: Scenario, replan: Replan) -> dict[str, FixedChain]:
     """Per patient still to plan, the prefix of its published chain a re-plan keeps."""
     pins: dict[str, list[Pin]] = {}
@@ -179,7 +251,7 @@ def fixed_chains(scenario: Scenario, replan: Replan) -> dict[str, FixedChain]:
     out: dict[str, FixedChain] = {}
     for patient in scenario.patients_to_plan():
         product = scenario.product(patient.product_code)
-        chain = published_chain(replan.published, patient, product)
+        chain = standing_chain(replan.published, patient, product)
         if chain is None:
             continue
         order = [chain.apheresis, *chain.steps]

@@ -31,7 +31,8 @@ from planner.replan import (
     Replan,
     check_kept_in_service,
     fixed_chains,
-    published_chain,
+    released,
+    standing_chain,
     with_fixed_steps,
 )
 from solver.chain import (
@@ -96,7 +97,7 @@ def attach(instance: Instance, replan: Replan | None, prepared: Prepared) -> Non
                     f"The apheresis window ends ({instance.to_date(job.latest_day)}) before "
                     f"the planning date {replan.today}.",
                 )
-        chain = published_chain(replan.published, job.patient, job.product)
+        chain = standing_chain(replan.published, job.patient, job.product)
         if chain is None:
             continue
         aph = instance.day_index(chain.apheresis.start.date())
@@ -296,6 +297,7 @@ def notes(
         f"{replan.frozen_until:%Y-%m-%d} ({replan.frozen_days}-day frozen window), started "
         f"steps and {len(replan.pins)} pins kept; patients with steps kept: {kept_text}."
     ]
+    out += [f"Released: {why}." for why in released(scenario, replan.published)]
     published = [job for job in instance.jobs if job.baseline is not None]
     kind = "published" if replan.basis == "published" else "previously planned"
     scheduled = {s.patient_code: s for s in plan.schedules}

@@ -249,3 +249,33 @@ def test_slot_with_moves_answers_both_ways_in_text_and_json(
     moves = answer["with_moves"]
     assert moves["infusion"] is not None and moves["infusion"] <= answer["infusion"]
     assert all({"patient", "apheresis_days", "infusion_days"} == set(m) for m in moves["moved"])
+
+
+def test_fail_batch_releases_the_patient_and_the_next_solve_collects_it_again(
+    tiny_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`fail-batch` stores the new window with its reason in the audit trail; `solve`
+    re-plans the patient from the failure day and keeps the others; a bad day is refused
+    with nothing stored."""
+    from datetime import timedelta
+
+    assert main(["--db", tiny_url, "publish", "--without-approval"]) == 0
+    repo = Repository(open_database(tiny_url))
+    first = repo.load_plan(1)
+    code = first.schedules[0].patient_code
+    failed_on = first.schedules[0].apheresis_day + timedelta(days=2)
+    version = repo.scenario_version(DEMO_NAME)
+    too_early = str(failed_on - timedelta(days=400))
+    assert main(["--db", tiny_url, "fail-batch", code, "--on", str(failed_on),
+                 "--apheresis-until", too_early]) == 1  # fmt: skip
+    assert "would end" in capsys.readouterr().err
+    assert repo.scenario_version(DEMO_NAME) == version
+    assert main(["--db", tiny_url, "fail-batch", code, "--on", str(failed_on)]) == 0
+    assert f"Recorded the failed batch of {code}" in capsys.readouterr().out
+    assert main(["--db", tiny_url, "audit", "show", "--last", "5"]) == 0
+    assert f"batch of {code} failed on {failed_on}" in capsys.readouterr().out
+    assert main(["--db", tiny_url, "solve", *FAST]) == 0
+    again = repo.load_plan(2)
+    schedule = again.schedule_of(code)
+    assert schedule is not None and schedule.apheresis_day >= failed_on
+    assert any(n.startswith(f"Released: {code}: ") for n in again.notes)

@@ -243,10 +243,13 @@ class GanttView(QGraphicsView):
 
     The header (dates) and the row labels stay in place while scrolling.
     Ctrl+wheel zooms; until the user zooms the horizon fits the view's width.
-    A right click on a bar offers Pin / Unpin (`pin_requested(Pin, pin: bool)`).
+    A right click on a bar offers Pin / Unpin (`pin_requested(Pin, pin: bool)`) and
+    recording the patient's failed batch (`failed_batch_requested(code)`).
     """
 
     pin_requested = Signal(object, bool)
+    #: A patient's batch failed: the window asks the day and records it.
+    failed_batch_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -381,13 +384,25 @@ class GanttView(QGraphicsView):
             add(f"Unpin {patient}", Pin(patient), False)
         return actions
 
+    def bar_actions(self, item: QGraphicsItem | None, parent: QMenu) -> list[QAction]:
+        """The pin actions for a bar, then recording its patient's failed batch."""
+        actions = self.pin_actions(item, parent)
+        target = self.pin_target(item)
+        if target is not None:
+            patient = target[0]
+            action = QAction(f"Record a failed batch of {patient}…", parent)
+            action.triggered.connect(lambda: self.failed_batch_requested.emit(patient))
+            actions.append(action)
+        return actions
+
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        """Right click on a bar: Pin / Unpin its patient or its chain up to the step."""
+        """Right click on a bar: Pin / Unpin its patient or its chain up to the step, or
+        record its failed batch."""
         item = self.itemAt(event.pos())
         while item is not None and not isinstance(item, GanttBar | ChainSegment):
             item = item.parentItem()
         menu = QMenu(self)
-        actions = self.pin_actions(item, menu)
+        actions = self.bar_actions(item, menu)
         if not actions:
             super().contextMenuEvent(event)
             return

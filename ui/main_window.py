@@ -33,15 +33,16 @@ from PySide6.QtWidgets import (
 from data.excel_export import write_plan_workbook
 from data.ical_export import write_staff_calendars
 from data.repository import ConcurrentEditError, RepositoryError
-from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings
+from planner import Plan, PlanSummary, Scenario, SolveProgress, SolveSettings, ValidationError
 from planner.kpis import format_plan, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME
 from planner.plan_diff import compare_plans
-from planner.replan import Pin, Replan, check_pin, planning_date
+from planner.replan import Pin, Replan, check_pin, fail_batch, planning_date
 from planner.sanity import never_feasible
 from ui.audit_view import AuditDialog, AuditSource
 from ui.diff_dialog import DiffDialog
 from ui.export_dialog import ExportDialog, default_window
+from ui.failed_batch_dialog import FailedBatchDialog
 from ui.gantt import GanttView
 from ui.import_dialog import ImportDialog, referrals_reader, roster_reader
 from ui.models import SORT_ROLE, AssignmentTableModel, PatientTableModel
@@ -81,7 +82,12 @@ class PlanStore(Protocol):
         ...
 
     def save_scenario(
-        self, scenario: Scenario, expected_version: int | None = None, *, replace: bool = True
+        self,
+        scenario: Scenario,
+        expected_version: int | None = None,
+        *,
+        replace: bool = True,
+        reason: str | None = None,
     ) -> int:
         """Store a scenario (refused if the name is taken and replace is False, or if it is
         no longer at expected_version)."""
@@ -218,6 +224,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self.gantt.pin_requested.connect(self.set_pin)
+        self.gantt.failed_batch_requested.connect(self.ask_failed_batch)
         self._load_pins()
         self.set_plan(plan, plan_id)
         self.refresh_plans()
@@ -447,6 +454,45 @@ class MainWindow(QMainWindow):
             if on
             else f"Unpinned {pin.patient_code}."
         )
+
+    def failed_batch_dialog(self, patient_code: str) -> FailedBatchDialog:
+        """The dialog asking the day a patient's batch failed (default: planning date)."""
+        return FailedBatchDialog(
+            patient_code, planning_date(self._scenario, self._today), parent=self
+        )
+
+    def ask_failed_batch(self, patient_code: str) -> Scenario | None:
+        """Ask the day and reason, then record the failed batch."""
+        if self._store is None or self.solving or self._pending is not None:
+            return None
+        dialog = self.failed_batch_dialog(patient_code)
+        if dialog.exec() != FailedBatchDialog.DialogCode.Accepted:
+            return None
+        return self.record_failed_batch(patient_code, dialog.day, dialog.reason or None)
+
+    def record_failed_batch(
+        self, patient_code: str, day: date, reason: str | None = None
+    ) -> Scenario | None:
+        """Store the scenario with the patient's batch failed on `day` (refused, changing
+        nothing, if the day is impossible or someone saved the scenario meanwhile)."""
+        if self._store is None:
+            return None
+        loaded = self._store.scenario_version(self._scenario.name)
+        try:
+            changed = fail_batch(self._scenario, patient_code, day)
+            self._store.save_scenario(
+                changed, loaded, reason=reason or f"batch of {patient_code} failed on {day}"
+            )
+        except (ValidationError, RepositoryError) as error:
+            self._show_error(f"Could not record the failed batch of {patient_code}: {error}")
+            return None
+        self.set_scenario(changed)
+        again = next(p for p in changed.patients if p.code == patient_code)
+        self._show_info(
+            f"Recorded the failed batch of {patient_code}: a new apheresis from "
+            f"{again.earliest_apheresis} to {again.latest_apheresis}. Press Solve to re-plan."
+        )
+        return changed
 
     def _load_pins(self) -> None:
         pins = () if self._store is None else self._store.pins(self._scenario.name)

@@ -335,3 +335,22 @@ def test_a_room_down_after_the_frozen_window_moves_only_who_it_hits() -> None:
     diff = compare_plans(published, plan)
     assert [c.patient_code for c in diff.moved] == ["P2"] and diff.dropped == ()
     assert _steps(plan, "P1") == _steps(published, "P1")
+
+
+def test_a_failed_batch_releases_its_frozen_chain_and_is_collected_again() -> None:
+    """P1's published chain lies in the frozen window; its batch fails two days after
+    apheresis. Without the release the kept chain would contradict P1's new window; with
+    it P1 is collected again after the failure, P2 stays as published, the notes say so."""
+    from planner.replan import fail_batch
+
+    first = tiny_scenario(patients=(patient("P1"), patient("P2", 1)))
+    published = solve(first, FAST)
+    was = published.schedule_of("P1")
+    assert was is not None and was.apheresis_day < START + timedelta(days=14)
+    failed_on = was.apheresis_day + timedelta(days=2)
+    plan = solve(fail_batch(first, "P1", failed_on), FAST, replan=Replan(published, START, 14))
+    again = plan.schedule_of("P1")
+    assert again is not None and again.apheresis_day >= failed_on
+    assert _steps(plan, "P2") == _steps(published, "P2")
+    (note,) = [n for n in plan.notes if n.startswith("Released: ")]
+    assert note.startswith(f"Released: P1: published apheresis {was.apheresis_day} is outside")

@@ -137,3 +137,52 @@ def test_approve_this_plan_records_the_reason_and_is_offered_once(qtbot, store):
     assert not window.approve_action.isEnabled()
     window.approve_shown_plan("again")
     assert "cannot be approved again" in window.status_label.text()
+
+
+def test_a_failed_batch_from_the_gantt_is_recorded_and_re_planned(qtbot, store):
+    """A bar's menu records P1's failed batch (the day from a dialog, the reason into the
+    audit trail); the next Solve collects P1 again after that day. An impossible day is
+    refused in the status line with the scenario unchanged."""
+    from datetime import timedelta
+
+    from PySide6.QtCore import QDate, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.failed_batch_dialog import FailedBatchDialog
+
+    window = _window(qtbot, store)
+    window.approve_shown_plan("weekly planning board")
+    window.publish_action.trigger()
+    was = window.plan.schedule_of("P1")
+    failed_on = was.apheresis_day + timedelta(days=2)
+    version = store.scenario_version("tiny")
+    assert window.record_failed_batch("P1", was.apheresis_day - timedelta(days=30)) is None
+    assert "Could not record the failed batch of P1" in window.status_label.text()
+    assert store.scenario_version("tiny") == version
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, FailedBatchDialog):
+            QTimer.singleShot(20, answer)
+            return
+        dialog.day_edit.setDate(QDate(failed_on.year, failed_on.month, failed_on.day))
+        dialog.reason_edit.setText("sterility test positive")
+        dialog.accept()
+
+    menu = QMenu(window)
+    (action,) = [
+        a
+        for a in window.gantt.bar_actions(_bar(window, "P1", "seed"), menu)
+        if "failed" in a.text()
+    ]
+    QTimer.singleShot(0, answer)
+    action.trigger()
+    stored = next(p for p in store.load_scenario("tiny").patients if p.code == "P1")
+    assert stored.earliest_apheresis == failed_on
+    assert "Press Solve to re-plan" in window.status_label.text()
+    assert any(r.reason == "sterility test positive" for r in store.audit_entries())
+    window.time_spin.setValue(1.0)
+    with qtbot.waitSignal(window.plan_changed, timeout=TIMEOUT_MS) as blocker:
+        window.solve_action.trigger()
+    again = blocker.args[0].schedule_of("P1")
+    assert again is not None and again.apheresis_day >= failed_on
