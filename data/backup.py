@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Date, DateTime, Engine, Integer, func, insert, select, text
 
+from data.db import current_revision
 from data.integrity import connection_digest
 from data.orm import Base
 
@@ -45,7 +45,7 @@ def _decoder(column_type: Any) -> Any:
 
 
 def _revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    return current_revision(connection)
 
 
 def write_backup(engine: Engine, path: Path) -> dict[str, int]:

@@ -6,19 +6,21 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, exc, inspect, make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 #: Environment variable naming the database URL when no --db is given.
 ENV_VAR = "ATMP_PLANNER_DB"
 APP_NAME = "atmp-planner"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The newest schema revision (checked against the migrations by a test). A database at
+#: it opens without Alembic, which takes about a second to import.
+SCHEMA_HEAD = "0008"
 
 #: PostgreSQL: seconds to wait for a server to answer a new connection, unless the URL says.
 CONNECT_TIMEOUT_S = 10
@@ -144,6 +146,8 @@ def make_engine(url: str) -> Engine:
 
 def alembic_config() -> Config:
     """An Alembic configuration pointing at the migrations shipped in this package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -195,6 +199,8 @@ def _use_wal(engine: Engine) -> None:
 
 
 def _run(engine_or_url: Engine | str, action: str, revision: str) -> None:
+    from alembic import command
+
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     config = alembic_config()
     try:
@@ -246,8 +252,17 @@ def _check_sqlite_file(path: Path, create: bool) -> None:
         raise DatabaseError(f"no database at {path} (the file is empty); {_NO_DATABASE_HINT}")
 
 
-def _check_schema(connection: Connection, where: str, create: bool) -> None:
-    """Refuse a database that is damaged, foreign, empty (unless create) or too new."""
+def current_revision(connection: Connection) -> str | None:
+    """The database's schema revision (None: no revision table, or an empty one)."""
+    if "alembic_version" not in set(inspect(connection).get_table_names()):
+        return None
+    rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
+def _check_schema(connection: Connection, where: str, create: bool) -> str | None:
+    """Refuse a database that is damaged, foreign, empty (unless create) or too new;
+    its schema revision."""
     if connection.dialect.name == "sqlite":
         problems = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA quick_check(1)")]
         if problems != ["ok"]:
@@ -257,11 +272,7 @@ def _check_schema(connection: Connection, where: str, create: bool) -> None:
                 "restore it from a backup or give another --db"
             )
     tables = set(inspect(connection).get_table_names())
-    revision = (
-        MigrationContext.configure(connection).get_current_revision()
-        if "alembic_version" in tables
-        else None
-    )
+    revision = current_revision(connection)
     if revision is None:
         if tables - {"alembic_version"}:
             raise DatabaseError(
@@ -270,7 +281,11 @@ def _check_schema(connection: Connection, where: str, create: bool) -> None:
             )
         if not create:
             raise DatabaseError(f"no atmp-planner database at {where}; {_NO_DATABASE_HINT}")
-        return
+        return None
+    if revision == SCHEMA_HEAD:
+        return revision
+    from alembic.script import ScriptDirectory
+
     known = {
         script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
     }
@@ -279,6 +294,7 @@ def _check_schema(connection: Connection, where: str, create: bool) -> None:
             f"{where} was created by a newer atmp-planner (schema revision {revision!r}); "
             "upgrade atmp-planner to open it"
         )
+    return revision
 
 
 def open_database(url: str, *, create: bool = True) -> Engine:
@@ -295,8 +311,9 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             _check_sqlite_file(path, create)
         where = str(path) if path is not None else mask_url(engine.url)
         with engine.connect() as connection:
-            _check_schema(connection, where, create)
-        upgrade(engine)
+            revision = _check_schema(connection, where, create)
+        if revision != SCHEMA_HEAD:
+            upgrade(engine)
     except exc.DBAPIError as error:
         engine.dispose()
         raise DatabaseError(describe_error(engine, error)) from error

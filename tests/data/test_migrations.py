@@ -25,8 +25,31 @@ def _tables(engine: Engine) -> set[str]:
 
 
 def test_single_head() -> None:
-    """The migration history has exactly one head (no unmerged branches)."""
-    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+    """The migration history has exactly one head (no unmerged branches), and it is the
+    revision a database must be at to open without Alembic."""
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [db.SCHEMA_HEAD]
+
+
+def test_an_up_to_date_database_opens_without_importing_alembic(tmp_path: Path) -> None:
+    """Opening a database at the newest revision skips Alembic (about a second of import
+    for every command); an older one is still migrated, in the same process."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    open_database(url).dispose()
+    probe = (
+        "import sys; from data.db import open_database; "
+        f"open_database({url!r}).dispose(); print('alembic' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+    downgrade(url, "0007")
+    engine = open_database(url)
+    with engine.connect() as connection:
+        assert db.current_revision(connection) == db.SCHEMA_HEAD
+    engine.dispose()
 
 
 def test_upgrade_downgrade_upgrade_with_data(
