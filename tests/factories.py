@@ -152,7 +152,8 @@ def rich_scenario(name: str = "rich") -> Scenario:
         ld_before_release=True,
     )
     staff = (
-        *base.staff,
+        # Both operators also make TIL, so every product can be planned.
+        *(replace(m, trained_products=("CART", "TIL")) for m in base.staff),
         StaffMember("QC1", (Role.QC_ANALYST, Role.QP), ("TIL", "CART"), 32.5),
         StaffMember("NU1", (Role.APHERESIS_NURSE,), (), 20.125),
     )

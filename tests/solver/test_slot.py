@@ -105,3 +105,26 @@ def test_with_moves_keeps_frozen_steps() -> None:
     first = min(plan.schedules, key=lambda x: x.apheresis_day)
     assert moves.apheresis_day is not None and moves.apheresis_day > first.apheresis_day
     assert first.patient_code not in {code for code, _a, _i in moves.moved}
+
+
+def test_the_offered_slot_is_bookable_with_everyone_kept() -> None:
+    """Booking the referral on the offered apheresis day, with every planned patient
+    pinned, schedules it by the offered infusion day; the checker finds nothing."""
+    from planner.checks import check_plan
+    from planner.replan import Pin, Replan
+    from tests.factories import with_patients
+
+    scenario = tiny_scenario(n_patients=3)
+    fast = SolveSettings(deterministic_time=0.5)
+    plan = solve(scenario, fast)
+    offer = earliest_slot(scenario, plan, Referral("CART", START), "plan #1")
+    assert offer.found and offer.apheresis_day is not None and offer.infusion_day is not None
+    new = patient("NEW", (offer.apheresis_day - START).days, window_days=0)
+    booked_in = with_patients(scenario, *scenario.patients, new)
+    pins = tuple(Pin(s.patient_code) for s in plan.schedules)
+    booked = solve(booked_in, fast, replan=Replan(plan, START, 0, pins))
+    schedule = booked.schedule_of("NEW")
+    assert schedule is not None and schedule.apheresis_day == offer.apheresis_day
+    assert schedule.infusion_day <= offer.infusion_day
+    assert [s for s in booked.schedules if s.patient_code != "NEW"] == list(plan.schedules)
+    assert check_plan(booked_in, booked) == []
