@@ -55,6 +55,10 @@ COLUMNS = (
     "vein_to_vein_median",
     "vein_to_vein_p90",
     "peak_rss_mb",
+    "model_variables",
+    "model_constraints",
+    "variables_per_patient",
+    "constraints_per_patient",
     "violations",
     "error",
 )
@@ -119,7 +123,7 @@ def _greedy_plan(scenario: Scenario, method: str) -> Plan:
 def measure(run: Run) -> dict[str, object]:
     """Generate the instance, plan it by the run's method and measure the plan."""
     from data.generator import generate
-    from solver import solve
+    from solver import model_size, solve
     from solver.chain import scheduled_scale
     from solver.instance import compile_instance
 
@@ -132,6 +136,8 @@ def measure(run: Run) -> dict[str, object]:
     else:
         plan = solve(scenario, settings_of(run), on_progress=reports.append)
     seconds = time.monotonic() - started
+    rss = _peak_rss_mb()  # before the model is built again to be counted
+    variables, constraints = model_size(scenario) if run.method.startswith("planner") else (0, 0)
     first_plan = next((r.elapsed_s for r in reports if r.phase == "greedy"), seconds)
     cp_sat = [r.elapsed_s for r in reports if r.phase == "cp-sat"]
     scale = scheduled_scale(compile_instance(scenario))
@@ -166,7 +172,11 @@ def measure(run: Run) -> dict[str, object]:
         ),
         "vein_to_vein_median": plan.kpis.median_vein_to_vein_days,
         "vein_to_vein_p90": plan.kpis.p90_vein_to_vein_days,
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(rss, 1),
+        "model_variables": variables or None,
+        "model_constraints": constraints or None,
+        "variables_per_patient": round(variables / plan.kpis.total, 1) if variables else None,
+        "constraints_per_patient": round(constraints / plan.kpis.total, 1) if constraints else None,
         "violations": len(check_plan(scenario, plan)),
         "error": None,
     }
@@ -241,6 +251,8 @@ _TABLE = (
     ("seconds_to_first_plan", "{:.1f}", 6),
     ("seconds", "{:.1f}", 7),
     ("peak_rss_mb", "{:.0f}", 6),
+    ("variables_per_patient", "{:.0f}", 6),
+    ("constraints_per_patient", "{:.0f}", 6),
     ("violations", "{}", 4),
 )
 _LEFT = ("instance", "method", "engine", "cp_sat_status", "vs_greedy")
@@ -253,6 +265,8 @@ _HEADERS = {
     "seconds_to_first_plan": "1st s",
     "peak_rss_mb": "RSS MB",
     "violations": "viol",
+    "variables_per_patient": "var/pt",
+    "constraints_per_patient": "con/pt",
     "cp_sat_status": "CP-SAT",
     "vs_greedy": "vs gr",
 }

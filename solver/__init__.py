@@ -4,7 +4,7 @@ Public entry points: `solve` (plan a scenario) and `earliest_slot` (book a new r
 around a plan without moving anyone).
 """
 
-from solver.api import CancelHook, ProgressHook, solve
+from solver.api import CancelHook, ProgressHook, model_size, solve
 from solver.slot import earliest_slot, earliest_slot_with_moves
 
 __all__ = [
@@ -12,5 +12,6 @@ __all__ = [
     "ProgressHook",
     "earliest_slot",
     "earliest_slot_with_moves",
+    "model_size",
     "solve",
 ]

@@ -123,7 +123,8 @@ def solve(
         stopped = True
     if stopped:
         notes.append("Stopped early on request: this is the best plan found so far.")
-    else:
+    elif cp_status != "OPTIMAL":
+        # A plan CP-SAT proved optimal leaves the re-insertion nothing to gain.
         report("repair", float(objective(instance, chains)), len(chains))
         repair = reinsert(instance, list(chains), stop=cancel)
         if repair.describe() is not None:
@@ -311,3 +312,10 @@ def _cp_sat(
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return chain_model.chains(solver.value), name, float(solver.best_objective_bound), spent
     return None, name, 0.0, spent
+
+
+def model_size(scenario: Scenario) -> tuple[int, int]:
+    """Variables and constraints of the whole centre's CP-SAT model (as the full model
+    solves it; large centres are solved by sub-models of it)."""
+    proto = ChainModel(compile_instance(scenario)).model.Proto()
+    return len(proto.variables), len(proto.constraints)

@@ -11,6 +11,7 @@ import pytest
 from atmp_planner import bench
 from atmp_planner.cli import main
 from data.scenario_json import read_scenario_json
+from solver import model_size
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,14 @@ def test_numbers_are_in_range(quick) -> None:
         assert row["violations"] == 0
         assert 0 < row["vein_to_vein_median"] <= row["vein_to_vein_p90"] < 100
         assert row["load"] > 1  # S is overloaded
+        if str(row["method"]).startswith("planner"):
+            variables, constraints = model_size(
+                read_scenario_json(quick[1] / "instances" / "S-seed1.json")
+            )
+            assert (row["model_variables"], row["model_constraints"]) == (variables, constraints)
+            assert row["variables_per_patient"] == round(variables / patients, 1) > 1
+        else:
+            assert row["model_variables"] is None and row["variables_per_patient"] is None
 
 
 def test_planner_is_never_worse_than_fcfs_on_the_first_level(quick) -> None:
