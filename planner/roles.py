@@ -45,9 +45,6 @@ PERMISSIONS: dict[UserRole, frozenset[Action]] = {
     UserRole.VIEWER: frozenset(),
 }
 
-#: The actions that change a scenario; who may take none of them may save no scenario.
-SCENARIO_EDITS = (Action.EDIT_RESOURCES, Action.IMPORT_ROSTER, Action.EDIT_PATIENTS)
-
 #: Most powerful first: a user holding several roles acts with the first.
 RANK: tuple[UserRole, ...] = tuple(UserRole)
 
