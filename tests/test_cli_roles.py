@@ -114,3 +114,20 @@ def test_a_scheduler_publishes_but_imports_no_roster(
     args = ["publish", "--plan", str(plan_id), "--without-approval"]
     assert main(["--db", url, "--user", "sam", *args]) == 0
     assert main(["--db", url, "--user", "alice", "import", str(roster), "--scenario", "rich"]) == 0
+
+
+def test_setup_postgres_prints_its_sql_and_is_refused_on_sqlite(
+    rich_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--db", rich_url, "users", "setup-postgres", "--print", "--prefix", "cc"]) == 0
+    script = capsys.readouterr().out
+    assert 'CREATE ROLE "cc_viewer" NOLOGIN' in script
+    assert 'GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "cc_director", ' in script
+    assert 'GRANT INSERT ON "public"."audit_record" TO "cc_director";' in script
+    assert 'BEFORE UPDATE OR DELETE ON "public"."audit_record"' in script
+    assert main(["--db", rich_url, "users", "setup-postgres", "--print", "--prefix", "X-"]) == 1
+    assert "a group prefix is a lower-case letter" in capsys.readouterr().err
+    assert main(["--db", rich_url, "users", "setup-postgres"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "atmp-planner: error: group roles are PostgreSQL's; on SQLite roles are kept"
+    )
