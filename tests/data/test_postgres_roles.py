@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import Engine, exc, make_url, text
 
+from atmp_planner.cli import main
 from data.db import make_engine, upgrade
 from data.repository import AccessDeniedError, Repository, StorageError
 from planner.replan import Pin
@@ -104,6 +105,23 @@ def test_a_viewer_login_reads_and_both_app_and_server_refuse_its_writes(server) 
         assert "permission denied" in _denied(engine, statement), statement
     with pytest.raises(StorageError, match="permission denied"):
         viewer.check_writable()
+
+
+def test_the_command_line_on_a_viewer_login(server, capsys: pytest.CaptureFixture[str]) -> None:
+    """Opening the database (migrated already) needs no write; a change is one error line."""
+    _owner, prefix, engines = server
+    url = engines["viewer"].url.render_as_string(hide_password=False)
+    assert main(["--db", url, "plans", "--scenario", "rich"]) == 0
+    assert main(["--db", url, "users", "list"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"You act as {prefix}_v: viewer"
+    assert main(["--db", url, "pin", "P1", "--scenario", "rich"]) == 1
+    assert capsys.readouterr().err == (
+        f"atmp-planner: error: {prefix}_v is a viewer; pinning patients needs the director or "
+        "scheduler role; nothing was changed\n"
+    )
+    assert main(["--db", url, "--user", "alice", "plans", "--scenario", "rich"]) == 0
+    assert main(["--db", url, "--user", "alice", "pin", "P1", "--scenario", "rich"]) == 1
+    assert "you act as your login" in capsys.readouterr().err
 
 
 def test_a_scheduler_login_publishes_and_pins_but_approves_and_edits_nothing(server) -> None:
