@@ -24,16 +24,13 @@ from sqlalchemy.orm import Session
 
 from data.audit import Change
 from data.orm import (
+    PLAN_CHILDREN,
     AccessSettingRow,
     AuditHeadRow,
     AuditRecordRow,
     Base,
     PinRow,
-    PlanAssignmentRow,
     PlanRow,
-    PlanScheduleRow,
-    PlanUnscheduledRow,
-    PlanUtilisationRow,
     ScenarioRow,
     UserRoleRow,
 )
@@ -205,9 +202,6 @@ def _set_membership(session: Session, prefix: str, name: str, role: UserRole | N
 
 # PostgreSQL group roles and privileges ------------------------------------------------------
 
-#: Tables each writing role writes, and how (viewer: none; director: every table).
-_PLAN_CHILDREN = (PlanUtilisationRow, PlanAssignmentRow, PlanScheduleRow, PlanUnscheduledRow)
-
 
 def _writes(role: UserRole) -> list[tuple[str, str]]:
     """(privileges, table) the role is granted beyond SELECT on every table."""
@@ -216,7 +210,7 @@ def _writes(role: UserRole) -> list[tuple[str, str]]:
         ("INSERT, UPDATE", AuditHeadRow.__tablename__),
     ]
     plan = PlanRow.__tablename__
-    children = [("INSERT", t.__tablename__) for t in _PLAN_CHILDREN]
+    children = [("INSERT", t.__tablename__) for t in PLAN_CHILDREN]
     if role is UserRole.VIEWER:
         return []
     if role is UserRole.DIRECTOR:

@@ -531,6 +531,15 @@ class PlanUnscheduledRow(Versioned, Base):
     detail: Mapped[str] = mapped_column(Text)
 
 
+#: The rows of a plan (written once with it).
+PLAN_CHILDREN = (
+    PlanUtilisationRow,
+    PlanAssignmentRow,
+    PlanScheduleRow,
+    PlanUnscheduledRow,
+)
+
+
 # Audit trail -------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from data import access, audit, backup
 from data.audit import Change
 from data.db import SQLITE_BEGIN_IMMEDIATE, describe_error
 from data.orm import (
+    PLAN_CHILDREN,
     SCENARIO_CHILDREN,
     ApheresisExceptionRow,
     AuditHeadRow,
@@ -468,12 +469,7 @@ class Repository:
                     "approved plans are kept unchanged, so the scenario cannot be deleted"
                 )
             plan_ids = select(PlanRow.id).where(PlanRow.scenario_id == scenario_id)
-            for table in (
-                PlanUtilisationRow,
-                PlanAssignmentRow,
-                PlanScheduleRow,
-                PlanUnscheduledRow,
-            ):
+            for table in PLAN_CHILDREN:
                 session.execute(
                     delete(table).where(table.plan_id.in_(plan_ids)),
                     execution_options={"synchronize_session": False},
@@ -954,7 +950,6 @@ def _audit_plan(
 #: Plan columns that change as a plan moves through its lifecycle; the rest are its content.
 _LIFECYCLE_COLUMNS = frozenset({"chosen_seq", "published_seq", "published_at", "version"})
 _APPROVAL_COLUMNS = frozenset({"approved_by", "approved_at", "approval_reason"})
-_PLAN_CHILDREN = (PlanUtilisationRow, PlanAssignmentRow, PlanScheduleRow, PlanUnscheduledRow)
 
 
 def _committed(row: PlanRow, column: str) -> Any:
@@ -983,7 +978,7 @@ def _approved_plans_are_immutable(session: Session, _context: object, _instances
                 f"{at:%Y-%m-%d %H:%M} UTC; an approved plan cannot be {what}"
             )
     for obj in session.deleted:
-        if isinstance(obj, (PlanRow, *_PLAN_CHILDREN)):
+        if isinstance(obj, (PlanRow, *PLAN_CHILDREN)):
             plan_id = obj.id if isinstance(obj, PlanRow) else obj.plan_id
             approved = session.scalar(select(PlanRow.approved_at).where(PlanRow.id == plan_id))
             if approved is not None:

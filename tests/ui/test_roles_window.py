@@ -41,7 +41,7 @@ def _window(qtbot, url: str, plan_id: int, user: str) -> tuple[MainWindow, Repos
 
 
 def test_a_viewers_window_can_only_look(qtbot, url: tuple[str, int]) -> None:
-    window, repo = _window(qtbot, *url, "bob")
+    window, _ = _window(qtbot, *url, "bob")
     assert window.windowTitle() == "ATMP planner: rich (bob, viewer)"
     greyed = {
         window.solve_action: "solving and saving draft plans",
