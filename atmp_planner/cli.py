@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from atmp_planner import bench
+from data.access import DEFAULT_PREFIX
 from data.backup import BackupError
 from data.db import DatabaseError, open_database, resolve_url, sqlite_path
 from data.repository import Repository, RepositoryError
@@ -26,6 +27,7 @@ from planner.audit import format_check
 from planner.kpis import format_plan, format_plan_list, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 from planner.replan import Replan, planning_date
+from planner.roles import Action, UserRole
 from planner.sanity import NeverFeasibleError
 from planner.slot import Referral, SlotOffer
 
@@ -506,6 +508,46 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="only the newest N of the records selected",
     )
+    users = sub.add_parser(
+        "users",
+        help="who may do what: list, grant and revoke users' roles",
+        description="Users' roles (director, coordinator, scheduler, viewer) decide who may "
+        "edit resources, import rosters and referrals, solve, pin, publish and approve; a "
+        "viewer changes nothing. A database without roles is single-user: everything is "
+        "allowed until the first grant, which must make you director. See docs/roles.md.",
+    )
+    users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    users_sub.add_parser("list", help="every user's role, and yours")
+    users_sub.add_parser("matrix", help="which role may take which action")
+    grant = users_sub.add_parser(
+        "grant", help="give a user a role (director only; recorded with who and why)"
+    )
+    grant.add_argument("name", type=_user, help="the user (on PostgreSQL: the login)")
+    grant.add_argument("role", choices=[r.value for r in UserRole], help="the role")
+    grant.add_argument("--reason", type=_reason, required=True, metavar="TEXT", help="why")
+    revoke = users_sub.add_parser(
+        "revoke", help="take a user's role away (they become a viewer); director only"
+    )
+    revoke.add_argument("name", type=_user, help="the user (on PostgreSQL: the login)")
+    revoke.add_argument("--reason", type=_reason, required=True, metavar="TEXT", help="why")
+    setup = users_sub.add_parser(
+        "setup-postgres",
+        help="make the PostgreSQL group roles and table privileges (or --print the SQL)",
+        description="Create the group roles PREFIX_director, PREFIX_coordinator, "
+        "PREFIX_scheduler and PREFIX_viewer (NOLOGIN), grant each the table privileges of "
+        "its role and make the audit trail append-only in the database; from then on each "
+        "person's role is their login's group membership and the login you use becomes a "
+        "director. Run it as the login owning the tables (it needs CREATEROLE); again after "
+        "each upgrade.",
+    )
+    setup.add_argument(
+        "--prefix",
+        default=DEFAULT_PREFIX,
+        metavar="NAME",
+        help=f"group role prefix (default {DEFAULT_PREFIX!r})",
+    )
+    setup.add_argument("--print", action="store_true", help="print the SQL, change nothing")
+    reason_option(setup)
     bench_cmd = sub.add_parser(
         "bench",
         help="benchmark greedy bookings and the planner on generated centres",
@@ -811,6 +853,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         repo.save_scenario(scenario, reason=args.reason)
         print(f"Loaded the demo scenario '{DEMO_NAME}'.", file=sys.stderr)
     scenario = _load(repo, DEMO_NAME)
+    repo.require(Action.SOLVE)
     plan, plan_id = _solve_and_save(repo, scenario, args)
     start, end = _clip(
         scenario,
@@ -834,6 +877,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     """Plan a stored scenario."""
     repo = _open(args)
     args.scenario = _pick(repo, args.scenario)
+    repo.require(Action.SOLVE)
     repo.check_writable()
     plan, _ = _solve_and_save(repo, _load(repo, args.scenario), args)
     print(format_plan(plan))
@@ -914,7 +958,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
     """Approve a plan: who, when and why, in the plan row and the audit trail."""
     repo = _open(args)
     repo.approve(args.plan_id, args.scenario, reason=args.reason)
-    print(f"Plan #{args.plan_id} is approved by {repo.user}; it can no longer change.")
+    by = repo.actor().name
+    print(f"Plan #{args.plan_id} is approved by {by}; it can no longer change.")
     return 0
 
 
@@ -1013,6 +1058,7 @@ def cmd_fail_batch(args: argparse.Namespace) -> int:
     repo = _open(args)
     name = _pick(repo, args.scenario)
     repo.check_writable()
+    repo.require(Action.EDIT_PATIENTS)
     loaded = repo.scenario_version(name)
     changed = fail_batch(repo.load_scenario(name), args.patient, args.on, args.apheresis_until)
     reason = args.reason or f"batch of {args.patient} failed on {args.on}"
@@ -1430,6 +1476,37 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    """List, grant or revoke users' roles; set up PostgreSQL group roles."""
+    from planner.roles import describe_matrix, format_grants
+
+    if args.users_command == "matrix":
+        print(describe_matrix())
+        return 0
+    repo = _open(args)
+    if args.users_command == "list":
+        me = repo.actor()
+        print(format_grants(repo.users()))
+        print(f"You act as {me.name}: " + (me.role or "no roles assigned, everything allowed"))
+    elif args.users_command == "setup-postgres":
+        if args.print:
+            print(repo.postgres_script(args.prefix))
+            return 0
+        repo.setup_postgres(args.prefix, reason=args.reason)
+        print(
+            f"Group roles {args.prefix}_director, _coordinator, _scheduler and _viewer have "
+            f"their privileges; {repo.actor().name} is a director. Roles are now read from "
+            "PostgreSQL group membership."
+        )
+    elif args.users_command == "grant":
+        repo.set_role(args.name, UserRole(args.role), reason=args.reason)
+        print(f"{args.name} is now a {args.role}.")
+    else:
+        repo.set_role(args.name, None, reason=args.reason)
+        print(f"{args.name} has no role any more (a viewer).")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark and print its table (and JSON, plot, instances when asked)."""
     from data.generator import generate, parameters, write_instance
@@ -1516,6 +1593,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "unpin": cmd_unpin,
     "fail-batch": cmd_fail_batch,
     "diff": cmd_diff,
+    "users": cmd_users,
 }
 
 

@@ -20,7 +20,7 @@ APP_NAME = "atmp-planner"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest schema revision (checked against the migrations by a test). A database at
 #: it opens without Alembic, which takes about a second to import.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 
 #: PostgreSQL: seconds to wait for a server to answer a new connection, unless the URL says.
 CONNECT_TIMEOUT_S = 10

@@ -531,6 +531,15 @@ class PlanUnscheduledRow(Versioned, Base):
     detail: Mapped[str] = mapped_column(Text)
 
 
+#: The rows of a plan (written once with it).
+PLAN_CHILDREN = (
+    PlanUtilisationRow,
+    PlanAssignmentRow,
+    PlanScheduleRow,
+    PlanUnscheduledRow,
+)
+
+
 # Audit trail -------------------------------------------------------------------------------
 
 
@@ -569,6 +578,32 @@ class AuditHeadRow(Versioned, Base):
 
     last_seq: Mapped[int]
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+# Users and roles ---------------------------------------------------------------------------
+
+
+class UserRoleRow(Versioned, Base):
+    """A user's role (see planner.roles): who granted it, when (UTC) and why. A database
+    without rows is single-user: everything is allowed."""
+
+    __tablename__ = "user_role"
+
+    user_name: Mapped[str] = mapped_column(unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    granted_by: Mapped[str]
+    granted_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AccessSettingRow(Versioned, Base):
+    """A setting of access control, e.g. `postgres_groups`: the prefix of the PostgreSQL
+    group roles users' roles are read from (see data.access)."""
+
+    __tablename__ = "access_setting"
+
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[str]
 
 
 #: Tables whose rows are never updated, so carry no version counter.

@@ -16,17 +16,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, delete, event, exc, func, insert, inspect, select, update
+from sqlalchemy import Engine, delete, event, exc, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from data import audit, backup
+from data import access, audit, backup
 from data.audit import Change
 from data.db import SQLITE_BEGIN_IMMEDIATE, describe_error
 from data.orm import (
+    PLAN_CHILDREN,
     SCENARIO_CHILDREN,
     ApheresisExceptionRow,
+    AuditHeadRow,
     AuditRecordRow,
     BedChangeRow,
     CleanroomDowntimeRow,
@@ -96,6 +98,13 @@ from planner.audit import AuditCheck, AuditEntry, AuditFilter, shown
 from planner.plan import ObjectiveLevel
 from planner.replan import Pin, Replan
 from planner.reproduce import PlanInputs, ReplanBasis
+from planner.roles import (
+    Action,
+    Actor,
+    RoleGrant,
+    UserRole,
+    scenario_actions,
+)
 
 RowT = TypeVar("RowT", bound=Versioned)
 EnumT = TypeVar("EnumT", bound=StrEnum)
@@ -129,6 +138,10 @@ class StoredDataError(RepositoryError):
 class ApprovedPlanError(RepositoryError):
     """A change to an approved plan (approved plans are immutable), or publishing a draft
     where approval is required."""
+
+
+class AccessDeniedError(RepositoryError):
+    """The acting user's role does not allow what was asked; nothing was written."""
 
 
 class NotReproducibleError(RepositoryError):
@@ -176,6 +189,8 @@ class Repository:
         user (default: $ATMP_PLANNER_USER, else the OS login)."""
         self._engine = engine
         self.user = _checked(audit.check_user, user if user is not None else audit.default_user())
+        #: Whether the user was named (not taken from the environment or the login).
+        self._named = user is not None
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # SQLite: writers take the write lock when they begin (see data.db).
         writer = engine.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
@@ -220,13 +235,91 @@ class Repository:
         """Raise StorageError now if the database refuses writes (read-only file or user),
         so that a command fails before its work rather than at its end."""
         with self._unit_of_work() as session:
-            # Matches no row, but the database still has to grant a write.
+            # Matches no row, but the database still has to grant a write (every writing
+            # role appends to the audit trail, so may update its head).
             session.execute(
-                update(ScenarioRow)
-                .where(ScenarioRow.id == -1)
-                .values(version=ScenarioRow.version)
+                update(AuditHeadRow)
+                .where(AuditHeadRow.id == -1)
+                .values(version=AuditHeadRow.version)
                 .execution_options(synchronize_session=False)
             )
+
+    # Users and roles ------------------------------------------------------------------------
+
+    def _acting(self, session: Session, *actions: Action) -> Actor:
+        """Who acts in this unit of work, once their role allows every action; else
+        AccessDeniedError (raised before anything is written)."""
+        try:
+            who = access.actor(session, self.user, self._named)
+        except ValueError as error:
+            raise AccessDeniedError(str(error)) from None
+        for action in actions:
+            if not who.may(action):
+                raise AccessDeniedError(f"{who.refusal(action)}; nothing was changed")
+        return who
+
+    def actor(self) -> Actor:
+        """Who acts on this database and with which role (role None: no roles assigned)."""
+        with self._reading() as session:
+            try:
+                return access.actor(session, self.user, self._named)
+            except ValueError as error:
+                raise AccessDeniedError(str(error)) from None
+
+    def allows(self, action: Action) -> bool:
+        """Whether the acting user's role allows the action."""
+        return self.actor().may(action)
+
+    def require(self, action: Action) -> Actor:
+        """Who acts, or AccessDeniedError now unless they may take the action, so a
+        command is refused before its work (a solve) rather than at its end."""
+        with self._reading() as session:
+            return self._acting(session, action)
+
+    def users(self) -> list[RoleGrant]:
+        """Every user's role (with PostgreSQL groups: the logins' memberships)."""
+        with self._reading() as session:
+            return access.grants(session)
+
+    def set_role(self, name: str, role: UserRole | None, *, reason: str) -> None:
+        """Give a user a role (None: take it away), recorded in the audit trail with the
+        reason (required). Needs the director role, except the first grant of a database,
+        which must make the acting user director."""
+        name = _checked(audit.check_user, name)
+        checked = _checked(audit.check_reason, cast(str | None, reason))
+        if not checked:
+            raise RepositoryError("a change of role needs a reason (--reason TEXT)")
+        with self._unit_of_work() as session:
+            by = self._acting(session, Action.ADMINISTER)
+            try:
+                changes = access.set_role(session, by, name, role, checked)
+            except ValueError as error:
+                raise AccessDeniedError(str(error)) from None
+            audit.append(session, by.name, changes, reason=checked)
+
+    def setup_postgres(self, prefix: str, *, reason: str | None = None) -> None:
+        """Make the PostgreSQL group roles and their privileges (data.access); from then on
+        users' roles are their logins' group memberships and this login is a director."""
+        with self._unit_of_work() as session:
+            by = self._acting(session, Action.ADMINISTER)
+            try:
+                changes = access.setup_postgres(session, prefix)
+            except ValueError as error:
+                raise RepositoryError(str(error)) from None
+            audit.append(session, by.name, changes, reason=_checked(audit.check_reason, reason))
+
+    def postgres_script(self, prefix: str) -> str:
+        """The SQL setup_postgres runs, for a database administrator to read or run."""
+        with self._reading() as session:
+            schema = (
+                str(session.scalar(text("SELECT current_schema()")))
+                if session.get_bind().dialect.name == "postgresql"
+                else "public"
+            )
+        try:
+            return access.postgres_script(prefix, schema)
+        except ValueError as error:
+            raise RepositoryError(str(error)) from None
 
     # Scenarios -----------------------------------------------------------------------------
 
@@ -271,9 +364,15 @@ class Repository:
         name = scenario.name
         try:
             with self._unit_of_work() as session:
+                # Refused before anything is locked (locking is a write on PostgreSQL)...
+                who = self._acting(session)
+                checked = self._check_save(session, who, scenario, lock=False)
                 row = session.scalars(
                     select(ScenarioRow).where(ScenarioRow.name == name).with_for_update()
                 ).one_or_none()
+                if (None if row is None else row.version) != checked:
+                    # ...and again under the lock if someone saved it in between.
+                    self._check_save(session, who, scenario, lock=True)
                 changes: list[Change] = []
                 if row is None:
                     if expected_version is not None:
@@ -310,7 +409,7 @@ class Repository:
                 )
                 audit.append(
                     session,
-                    self.user,
+                    who.name,
                     changes,
                     scenario=name,
                     scenario_version=row.version,
@@ -330,6 +429,19 @@ class Repository:
                 "saved; reload it and save again."
             ) from error
 
+    def _check_save(
+        self, session: Session, who: Actor, scenario: Scenario, lock: bool
+    ) -> int | None:
+        """Refuse (AccessDeniedError) saving the scenario unless who may change what it
+        changes; the stored version compared (None: not stored)."""
+        if who.role is None:
+            return None
+        query = select(ScenarioRow).where(ScenarioRow.name == scenario.name)
+        row = session.scalars(query.with_for_update() if lock else query).one_or_none()
+        stored = None if row is None else _load_scenario(session, row)
+        self._acting(session, *scenario_actions(stored, scenario))
+        return None if row is None else row.version
+
     def load_scenario(self, name: str) -> Scenario:
         """The stored scenario of this name."""
         with self._reading() as session:
@@ -341,6 +453,7 @@ class Repository:
     def delete_scenario(self, name: str, *, reason: str | None = None) -> None:
         """Remove a stored scenario together with its plans."""
         with self._unit_of_work() as session:
+            who = self._acting(session, Action.EDIT_RESOURCES)
             scenario_id = _scenario_id(session, name)
             if scenario_id is None:
                 raise NotFoundError(f"No scenario named '{name}' is stored.")
@@ -356,12 +469,7 @@ class Repository:
                     "approved plans are kept unchanged, so the scenario cannot be deleted"
                 )
             plan_ids = select(PlanRow.id).where(PlanRow.scenario_id == scenario_id)
-            for table in (
-                PlanUtilisationRow,
-                PlanAssignmentRow,
-                PlanScheduleRow,
-                PlanUnscheduledRow,
-            ):
+            for table in PLAN_CHILDREN:
                 session.execute(
                     delete(table).where(table.plan_id.in_(plan_ids)),
                     execution_options={"synchronize_session": False},
@@ -378,7 +486,7 @@ class Repository:
             )
             audit.append(
                 session,
-                self.user,
+                who.name,
                 [Change("delete", "scenario", name)],
                 scenario=name,
                 reason=_checked(audit.check_reason, reason),
@@ -403,6 +511,7 @@ class Repository:
         """
         reason = _checked(audit.check_reason, reason)
         with self._unit_of_work() as session:
+            who = self._acting(session, Action.SOLVE)
             scenario_id = _scenario_id(session, plan.scenario_name)
             if scenario_id is None:
                 raise NotFoundError(
@@ -414,7 +523,7 @@ class Repository:
             plan_id = _insert_plan(session, scenario_id, plan, chosen)
             if scenario is not None:
                 _store_inputs(session.get_one(PlanRow, plan_id), scenario, replan)
-            _audit_plan(session, self.user, plan, plan_id, before if current else 0, reason)
+            _audit_plan(session, who.name, plan, plan_id, before if current else 0, reason)
             return plan_id
 
     def load_plan(self, plan_id: int, scenario_name: str | None = None) -> Plan:
@@ -431,13 +540,14 @@ class Repository:
         """
         reason = _checked(audit.check_reason, reason)
         with self._unit_of_work() as session:
+            who = self._acting(session, Action.SOLVE)
             row = _plan_row(session, plan_id, scenario_name)
             before = _current_plan_id(session, row.scenario_id)
             row.chosen_seq = _next_choice(session, row.scenario_id)
             name = session.scalar(select(ScenarioRow.name).where(ScenarioRow.id == row.scenario_id))
             audit.append(
                 session,
-                self.user,
+                who.name,
                 [_choice(plan_id, before)],
                 scenario=name,
                 reason=reason,
@@ -518,6 +628,7 @@ class Repository:
         """
         reason = _checked(audit.check_reason, reason)
         with self._unit_of_work() as session:
+            who = self._acting(session, Action.PUBLISH)
             row = _plan_row(session, plan_id, scenario_name)
             if require_approval and row.approved_at is None:
                 raise ApprovedPlanError(
@@ -534,28 +645,35 @@ class Repository:
             old = None if before is None else f"#{before}"
             what = "published" if row.approved_at is not None else "published without approval"
             change = Change("publish", "plan", f"#{plan_id}", what, old, f"#{plan_id}")
-            audit.append(session, self.user, [change], scenario=name, reason=reason)
+            audit.append(session, who.name, [change], scenario=name, reason=reason)
             return None if before == plan_id else before
 
     def approve(self, plan_id: int, scenario_name: str | None = None, *, reason: str) -> None:
-        """Approve a draft plan as this repository's user, with a reason (required): recorded
-        in the plan row and the audit trail. From then on the plan cannot change."""
+        """Approve a draft plan as the acting user, with a reason (required): recorded in the
+        plan row and the audit trail. From then on the plan cannot change. Once roles are in
+        use, nobody approves a plan they solved themselves."""
         checked: str | None = _checked(audit.check_reason, cast(str | None, reason))
         if not checked or not checked.strip():
             raise ApprovedPlanError("an approval needs a reason (--reason TEXT)")
         with self._unit_of_work() as session:
+            who = self._acting(session, Action.APPROVE)
             row = _plan_row(session, plan_id, scenario_name)
+            if who.role is not None and _solved_by(session, plan_id) == who.name:
+                raise AccessDeniedError(
+                    f"{who.name} solved plan #{plan_id}; another director approves it "
+                    "(four eyes); nothing was changed"
+                )
             if row.solver_stopped:
                 raise ApprovedPlanError(
                     f"plan #{plan_id} was stopped early; approve a plan whose solve ran to "
                     "its budget"
                 )
-            row.approved_by = self.user
+            row.approved_by = who.name
             row.approved_at = _to_column(datetime.now(UTC))
             row.approval_reason = checked
             name = session.scalar(select(ScenarioRow.name).where(ScenarioRow.id == row.scenario_id))
-            change = Change("approve", "plan", f"#{plan_id}", "approved", None, self.user)
-            audit.append(session, self.user, [change], scenario=name, reason=checked)
+            change = Change("approve", "plan", f"#{plan_id}", "approved", None, who.name)
+            audit.append(session, who.name, [change], scenario=name, reason=checked)
 
     def plan_inputs(self, plan_id: int, scenario_name: str | None = None) -> PlanInputs:
         """The stored inputs of a plan (the scenario as solved, re-plan basis), checked
@@ -601,6 +719,7 @@ class Repository:
     def add_pin(self, scenario_name: str, pin: Pin) -> bool:
         """Store a pin; False if it was there already."""
         with self._unit_of_work() as session:
+            who = self._acting(session, Action.PIN)
             sid = _scenario_id(session, scenario_name)
             if sid is None:
                 raise NotFoundError(f"No scenario named '{scenario_name}' is stored.")
@@ -616,13 +735,14 @@ class Repository:
                 return False
             session.add(PinRow(scenario_id=sid, patient_code=pin.patient_code, step_code=step))
             key = f"{pin.patient_code}/{step or '*'}"
-            audit.append(session, self.user, [Change("create", "pin", key)], scenario=scenario_name)
+            audit.append(session, who.name, [Change("create", "pin", key)], scenario=scenario_name)
             return True
 
     def remove_pins(self, scenario_name: str, patient_code: str, step_code: str | None) -> int:
         """Remove a patient's pin on a step (step_code None: every pin of the patient);
         return how many were removed."""
         with self._unit_of_work() as session:
+            who = self._acting(session, Action.PIN)
             sid = _scenario_id(session, scenario_name)
             if sid is None:
                 raise NotFoundError(f"No scenario named '{scenario_name}' is stored.")
@@ -635,7 +755,7 @@ class Repository:
             changes = [
                 Change("delete", "pin", f"{r.patient_code}/{r.step_code or '*'}") for r in gone
             ]
-            audit.append(session, self.user, changes, scenario=scenario_name)
+            audit.append(session, who.name, changes, scenario=scenario_name)
             return len(gone)
 
     def plan_ids(self, scenario_name: str) -> list[int]:
@@ -666,6 +786,7 @@ class Repository:
 
     def backup(self, path: Path) -> dict[str, int]:
         """Write the whole database to a backup file (see data.backup); rows per table."""
+        self.require(Action.ADMINISTER)
         try:
             return backup.write_backup(self._engine, path)
         except exc.DBAPIError as error:
@@ -673,6 +794,7 @@ class Repository:
 
     def restore(self, path: Path) -> dict[str, int]:
         """Load a backup into this (empty) database, all or nothing; rows per table."""
+        self.require(Action.ADMINISTER)
         try:
             return backup.restore_backup(self._engine, path)
         except exc.DBAPIError as error:
@@ -766,6 +888,19 @@ def _changed_since(session: Session, row: ScenarioRow, loaded: int) -> str:
     )
 
 
+def _solved_by(session: Session, plan_id: int) -> str | None:
+    """Who saved the plan (its solve record in the audit trail), if recorded."""
+    return session.scalar(
+        select(AuditRecordRow.user_name)
+        .where(
+            AuditRecordRow.entity == "plan",
+            AuditRecordRow.entity_key == f"#{plan_id}",
+            AuditRecordRow.action == "solve",
+        )
+        .limit(1)
+    )
+
+
 def _current_plan_id(session: Session, scenario_id: int) -> int | None:
     """The id of a scenario's current plan, if any."""
     return session.scalar(
@@ -815,7 +950,6 @@ def _audit_plan(
 #: Plan columns that change as a plan moves through its lifecycle; the rest are its content.
 _LIFECYCLE_COLUMNS = frozenset({"chosen_seq", "published_seq", "published_at", "version"})
 _APPROVAL_COLUMNS = frozenset({"approved_by", "approved_at", "approval_reason"})
-_PLAN_CHILDREN = (PlanUtilisationRow, PlanAssignmentRow, PlanScheduleRow, PlanUnscheduledRow)
 
 
 def _committed(row: PlanRow, column: str) -> Any:
@@ -844,7 +978,7 @@ def _approved_plans_are_immutable(session: Session, _context: object, _instances
                 f"{at:%Y-%m-%d %H:%M} UTC; an approved plan cannot be {what}"
             )
     for obj in session.deleted:
-        if isinstance(obj, (PlanRow, *_PLAN_CHILDREN)):
+        if isinstance(obj, (PlanRow, *PLAN_CHILDREN)):
             plan_id = obj.id if isinstance(obj, PlanRow) else obj.plan_id
             approved = session.scalar(select(PlanRow.approved_at).where(PlanRow.id == plan_id))
             if approved is not None:
@@ -1349,6 +1483,7 @@ def _load_plan(session: Session, row: PlanRow) -> Plan:
 
 
 __all__ = [
+    "AccessDeniedError",
     "ConcurrentEditError",
     "NotFoundError",
     "Repository",

@@ -104,10 +104,13 @@ def solve(
     prepared = stability.prepare(scenario, replan)
     instance = compile_instance(prepared.scenario)
     stability.attach(instance, replan, prepared)
-    base = greedy(instance)
+    base = greedy(
+        instance,
+        on_order=lambda best: report("greedy", float(best.objective), len(best.booking.chains)),
+        stop=cancel,
+    )
     _keep_in_process(instance, base.failures, prepared, replan)
     stability.mark_kept(instance, base.booking.chains)
-    report("greedy", float(base.objective), len(base.booking.chains))
     chains, engine = base.booking.chains, f"greedy-{base.order}"
     bound = float(trivial_bound(instance))
     cp_status, stopped = CP_SAT_NOT_RUN, False

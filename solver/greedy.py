@@ -433,13 +433,29 @@ def book_in_order(instance: Instance, order: list[Job], name: str) -> GreedyResu
     return GreedyResult(booking, failures, objective(instance, booking.chains), name)
 
 
-def greedy(instance: Instance) -> GreedyResult:
-    """The best booking over the constructive orders (the first listed wins ties)."""
+def greedy(
+    instance: Instance,
+    on_order: Callable[[GreedyResult], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> GreedyResult:
+    """The best booking over the constructive orders (the first listed wins ties).
+
+    on_order hears the best booking so far after each order (the first is a whole plan,
+    long before the last order is booked on a large centre); when stop returns True, the
+    remaining orders are skipped, once a booking keeps every patient in process.
+    """
     best: GreedyResult | None = None
     for name, order in ORDERS.items():
         result = book_in_order(instance, order(instance), name)
         if best is None or result.objective > best.objective:
             best = result
+        if on_order is not None:
+            on_order(best)
+        # A stop waits for a booking that keeps every patient in process (a later order
+        # may, and without one there is no plan to return).
+        kept = not any(instance.jobs[j].in_process for j in best.failures)
+        if stop is not None and kept and stop():
+            break
     assert best is not None
     return best
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QKeySequence, QResizeEvent
@@ -38,6 +38,7 @@ from planner.kpis import format_plan, format_progress
 from planner.plan import MAX_DETERMINISTIC_TIME
 from planner.plan_diff import compare_plans
 from planner.replan import Pin, Replan, check_pin, fail_batch, planning_date
+from planner.roles import Action, Actor, UserRole
 from planner.sanity import never_feasible
 from ui.audit_view import AuditDialog, AuditSource
 from ui.diff_dialog import DiffDialog
@@ -122,6 +123,15 @@ class PlanStore(Protocol):
         ...
 
 
+@runtime_checkable
+class AccessSource(Protocol):
+    """A store that knows who acts and with which role (data.Repository is one)."""
+
+    def actor(self) -> Actor:
+        """The acting user and their role (None: no roles assigned, everything allowed)."""
+        ...
+
+
 def plan_summary(plan: Plan | None) -> str:
     """The KPI tab's text: KPIs, what the solver reported, and the unscheduled with reasons."""
     if plan is None:
@@ -186,7 +196,8 @@ class MainWindow(QMainWindow):
         self._today = today
         self._pending: Plan | None = None
         self._before_pending: tuple[Plan | None, int | None] = (None, None)
-        self.setWindowTitle(f"ATMP planner: {scenario.name}")
+        self._actor, refused = _acting(store)
+        self.setWindowTitle(self._title())
         self.resize(1280, 800)
 
         self.patient_model = PatientTableModel(scenario, None, self)
@@ -233,6 +244,24 @@ class MainWindow(QMainWindow):
                 f"{len(scenario.patients)} patients; showing plan #{plan_id}. "
                 + self._current_hint()
             )
+        if refused:
+            self._show_error(f"{refused}; you can only look.")
+
+    def may(self, action: Action) -> bool:
+        """Whether the user's role allows the action (the store enforces it too)."""
+        return self._actor is None or self._actor.may(action)
+
+    def _refused(self, action: Action) -> bool:
+        """Show why the action is refused, if it is; whether it is."""
+        if self._actor is None or self._actor.may(action):
+            return False
+        self._show_error(f"{self._actor.refusal(action)}; nothing was changed.")
+        return True
+
+    def _title(self) -> str:
+        actor = self._actor
+        who = "" if actor is None or actor.role is None else f" ({actor.name}, {actor.role})"
+        return f"ATMP planner: {self._scenario.name}{who}"
 
     # Public API -----------------------------------------------------------------------
 
@@ -324,7 +353,7 @@ class MainWindow(QMainWindow):
 
     def use_shown_plan(self) -> None:
         """Make the plan shown the scenario's current plan (the one export uses)."""
-        if self._store is None or self._plan_id is None:
+        if self._store is None or self._plan_id is None or self._refused(Action.SOLVE):
             return
         try:
             self._store.make_current(self._plan_id, self._scenario.name)
@@ -393,7 +422,7 @@ class MainWindow(QMainWindow):
 
     def approve_shown_plan(self, reason: str | None = None) -> None:
         """Approve the stored plan shown; without a reason given, ask for one (required)."""
-        if self._store is None or self._plan_id is None:
+        if self._store is None or self._plan_id is None or self._refused(Action.APPROVE):
             return
         if reason is None:
             reason, ok = QInputDialog.getText(
@@ -415,7 +444,7 @@ class MainWindow(QMainWindow):
     def publish_shown_plan(self) -> None:
         """Publish the stored plan shown (it must be approved): the one re-plans keep and
         move least."""
-        if self._store is None or self._plan_id is None:
+        if self._store is None or self._plan_id is None or self._refused(Action.PUBLISH):
             return
         shown = next((s for s in self._summaries if s.plan_id == self._plan_id), None)
         if shown is None or shown.approved_by is None:
@@ -436,7 +465,7 @@ class MainWindow(QMainWindow):
 
     def set_pin(self, pin: Pin, on: bool) -> None:
         """Pin (on) or unpin a patient's chain or its chain up to a step; stored at once."""
-        if self._store is None:
+        if self._store is None or self._refused(Action.PIN):
             return
         name = self._scenario.name
         try:
@@ -464,6 +493,8 @@ class MainWindow(QMainWindow):
     def ask_failed_batch(self, patient_code: str) -> Scenario | None:
         """Ask the day and reason, then record the failed batch."""
         if self._store is None or self.solving or self._pending is not None:
+            return None
+        if self._refused(Action.EDIT_PATIENTS):
             return None
         dialog = self.failed_batch_dialog(patient_code)
         if dialog.exec() != FailedBatchDialog.DialogCode.Accepted:
@@ -530,7 +561,7 @@ class MainWindow(QMainWindow):
 
         With a published plan the solve re-plans against it (its pins and frozen window).
         """
-        if self._worker is not None or self._pending is not None:
+        if self._worker is not None or self._pending is not None or self._refused(Action.SOLVE):
             return None
         problems = never_feasible(self._scenario)
         if problems and not self._plan_anyway(problems):
@@ -692,6 +723,13 @@ class MainWindow(QMainWindow):
         self.audit_action.setStatusTip("Who changed what, when and why; check the chain")
         self.audit_action.triggered.connect(self.show_audit)
         self.audit_action.setEnabled(isinstance(self._store, AuditSource))
+        for action, needs in (
+            (self.solve_action, Action.SOLVE),
+            (self.import_action, Action.EDIT_RESOURCES),
+            (self.roster_action, Action.IMPORT_ROSTER),
+            (self.referrals_action, Action.EDIT_PATIENTS),
+        ):
+            self._gate(action, needs)
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -758,6 +796,8 @@ class MainWindow(QMainWindow):
         """Check a scenario file, import it if valid and wanted, and show it."""
         if self._store is None or self.solving or self._pending is not None:
             return None
+        if self._refused(Action.EDIT_RESOURCES):
+            return None
         dialog = ImportDialog(self)
         if dialog.exec() != ImportDialog.DialogCode.Accepted or dialog.scenario is None:
             return None
@@ -778,6 +818,8 @@ class MainWindow(QMainWindow):
     def ask_merge(self, kind: str) -> Scenario | None:
         """Check a roster or referral workbook, then merge it into this scenario if wanted."""
         if self._store is None or self.solving or self._pending is not None:
+            return None
+        if self._refused(_MERGES[kind]):
             return None
         loaded = self._store.scenario_version(self._scenario.name)
         dialog = self.merge_dialog(kind)
@@ -821,7 +863,7 @@ class MainWindow(QMainWindow):
     def set_scenario(self, scenario: Scenario) -> None:
         """Show another scenario (with its current plan, if it has one)."""
         self._scenario = scenario
-        self.setWindowTitle(f"ATMP planner: {scenario.name}")
+        self.setWindowTitle(self._title())
         summaries = [] if self._store is None else self._store.plan_summaries(scenario.name)
         current = next((s.plan_id for s in summaries if s.current), None)
         plan = None if current is None or self._store is None else self._store.load_plan(current)
@@ -927,13 +969,23 @@ class MainWindow(QMainWindow):
 
     def _set_running(self, running: bool) -> None:
         idle = not running and self._pending is None
-        self.solve_action.setEnabled(idle)
+        self.solve_action.setEnabled(idle and self.may(Action.SOLVE))
         self.cancel_action.setEnabled(running)
         self.time_spin.setEnabled(idle)
         self.plan_combo.setEnabled(idle and bool(self._summaries))
         self.progress_bar.setVisible(running)
         self.progress_bar.setRange(0, 0)
         self._update_plan_actions()
+
+    def _gate(self, action: QAction, needs: Action) -> bool:
+        """Grey out an action the user's role does not allow, saying why; whether allowed."""
+        if self.may(needs):
+            return True
+        action.setEnabled(False)
+        if self._actor is not None:
+            action.setToolTip(self._actor.refusal(needs))
+            action.setStatusTip(self._actor.refusal(needs))
+        return False
 
     def _update_plan_actions(self) -> None:
         self.export_action.setEnabled(self._plan is not None)
@@ -962,6 +1014,12 @@ class MainWindow(QMainWindow):
             and self._plan_id is not None
             and self._plan_id != current
         )
+        for action, needs in (
+            (self.publish_action, Action.PUBLISH),
+            (self.approve_action, Action.APPROVE),
+            (self.use_action, Action.SOLVE),
+        ):
+            self._gate(action, needs)
 
     def _current_hint(self) -> str:
         current = next((s for s in self._summaries if s.current), None)
@@ -1053,3 +1111,18 @@ class MainWindow(QMainWindow):
             self._worker.cancel()
             self._worker.wait(30000)
         super().closeEvent(event)
+
+
+#: What merging each kind of workbook needs.
+_MERGES = {"roster": Action.IMPORT_ROSTER, "referrals": Action.EDIT_PATIENTS}
+
+
+def _acting(store: object) -> tuple[Actor | None, str]:
+    """Who acts on the store (None: no store that knows, everything allowed), and why
+    they may only look if the store refused to say (e.g. a name that is not the login)."""
+    if not isinstance(store, AccessSource):
+        return None, ""
+    try:
+        return store.actor(), ""
+    except Exception as error:  # any refusal or storage failure: look, change nothing
+        return Actor("unknown", UserRole.VIEWER), str(error)

@@ -49,3 +49,20 @@ def test_greedy_keeps_the_best_order() -> None:
     for name, order in ORDERS.items():
         assert best.objective >= book_in_order(instance, order(instance), name).objective
     assert greedy(instance).booking.chains == best.booking.chains
+
+
+def test_each_order_reports_the_best_booking_so_far_and_a_stop_ends_the_orders() -> None:
+    """The first order's booking is heard at once (a whole plan); later reports never get
+    worse; stopping after the first skips the rest and returns it."""
+    from solver.greedy import GreedyResult
+    from tests.factories import tiny_scenario
+
+    instance = compile_instance(tiny_scenario(6))
+    heard: list[GreedyResult] = []
+    best = greedy(instance, on_order=heard.append)
+    assert [r.objective for r in heard] == sorted(r.objective for r in heard)
+    assert len(heard) == len(ORDERS) and heard[-1] is best
+    heard.clear()
+    first = greedy(compile_instance(tiny_scenario(6)), on_order=heard.append, stop=lambda: True)
+    assert len(heard) == 1 and first.order == next(iter(ORDERS))
+    assert len(first.booking.chains) > 0
