@@ -26,10 +26,13 @@ from planner import (
     StaffNeed,
 )
 from planner.checks import check_plan
+from planner.replan import Replan
 from solver import solve
+from solver.greedy import Booking
 from solver.instance import compile_instance
+from solver.stability import attach, fits, prepare
 from solver.staffing import assign_staff
-from tests.factories import START, patient, product, tiny_scenario
+from tests.factories import START, patient, product, tiny_scenario, with_patients
 
 FAST = SolveSettings(deterministic_time=2.0)
 ENGINES = pytest.mark.parametrize("cancel", [None, lambda: True], ids=["cp-sat", "greedy"])
@@ -85,6 +88,29 @@ def test_a_step_only_a_late_shift_can_staff_starts_in_it(
         ("harvest", "OP2"),
         ("seed", "OP2"),
     ]
+
+
+def test_a_replan_keeps_late_steps_at_their_published_hour() -> None:
+    """Re-planning with an urgent newcomer: P1's published chain still fits as it was (its
+    steps at 14:00 start at the late slot), so the greedy floor may book it unchanged, and
+    a frozen window keeps them at 14:00 in the plan."""
+    op1 = StaffMember("OP1", (Role.OPERATOR,), ("TIL",))
+    op2 = StaffMember("OP2", (Role.OPERATOR,), ("CART",))
+    s = _centre({op1: DAY, op2: LATE}, patients=(patient("P1"),))
+    published = solve(s, FAST)
+    changed = with_patients(s, patient("P0", window_days=0, priority=1), *s.patients)
+    loose = Replan(published, START, 0)
+    prepared = prepare(changed, loose)
+    instance = compile_instance(prepared.scenario)
+    attach(instance, loose, prepared)
+    p1 = next(j for j in instance.jobs if j.code == "P1")
+    assert p1.published is not None
+    assert fits(Booking(instance), p1, p1.published)
+    plan = solve(changed, FAST, replan=Replan(published, START, 14))
+    assert check_plan(changed, plan) == []
+    kept = [a for a in _staffed(plan) if a.patient_code == "P1"]
+    assert kept == [a for a in _staffed(published) if a.patient_code == "P1"]
+    assert {a.start.hour for a in kept} == {14}
 
 
 def test_the_weekly_plan_shows_the_late_start(tmp_path: Path) -> None:
