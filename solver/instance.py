@@ -12,6 +12,7 @@ import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
@@ -215,7 +216,7 @@ class Instance:
         """Hour at which working-hours steps without staff start on a day."""
         return day * HOURS_PER_DAY + self.day_start
 
-    @property
+    @cached_property
     def one_slot_a_day(self) -> bool:
         """Whether no day has two slots (then a staffed step's day names its slot)."""
         days = [s.day for s in self.slots]
