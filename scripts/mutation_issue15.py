@@ -990,16 +990,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "a shift starting after the working day's start counted at the day's start",
         (CONSTRAINTS, SLOTS),
     ),
-    # Added with slots at later shift starts (issue 12 item 3) -------------------------
-    Mutant(
-        R_GROUPS,
-        "compilation",
-        "solver/staff_groups.py",
-        "        members.append(tuple(sorted(code for hours, code in people if hours == length)))",
-        "        members.append(tuple(sorted(code for hours, code in people)))",
-        "people whose shift ends sooner than the slot's counted in it",
-        (SLOTS,),
-    ),
     Mutant(
         R_GROUPS,
         "checker",
@@ -1072,6 +1062,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "        pass",
         "CP-SAT starts without the greedy hint",
         (SOLVE,),
+    ),
+    # Added with slots at later shift starts (issue 12 item 3) -------------------------
+    Mutant(
+        R_GROUPS,
+        "compilation",
+        "solver/staff_groups.py",
+        "        members.append(tuple(sorted(code for hours, code in people if hours == length)))",
+        "        members.append(tuple(sorted(code for hours, code in people)))",
+        "people whose shift ends sooner than the slot's counted in it",
+        (SLOTS,),
     ),
 )
 
