@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from planner.patients import DoneStep, PatientStatus
 from planner.plan import Assignment, Plan, ResourceType
-from planner.products import Storage
+from planner.products import ProcessStep, Storage
 from planner.resources import Cleanroom, Device, RosterEntry
 from planner.scenario import Scenario
 
@@ -45,8 +45,9 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[str]:
     problems += _check_staff(scenario, plan.assignments, done)
     problems += _check_staff_cover(scenario, plan.assignments, done)
     problems += _check_named_staff(scenario, plan.assignments)
+    working = _working_shifts(scenario)
     for code, rows in sorted(rows_by_patient.items()):
-        problems += _check_chain(scenario, code, rows, done.get(code, {}))
+        problems += _check_chain(scenario, code, rows, done.get(code, {}), working)
     problems += _check_trials(scenario, plan)
     problems += _check_apheresis_windows(scenario, plan, done)
     return problems
@@ -385,7 +386,11 @@ def _check_named_staff(scenario: Scenario, rows: tuple[Assignment, ...]) -> list
 
 
 def _check_chain(
-    scenario: Scenario, patient_code: str, rows: list[Assignment], done: dict[str, DoneStep]
+    scenario: Scenario,
+    patient_code: str,
+    rows: list[Assignment],
+    done: dict[str, DoneStep],
+    working: _Shifts,
 ) -> list[str]:
     """Steps in process order with their lags; release before infusion; fresh shelf life.
 
@@ -424,9 +429,7 @@ def _check_chain(
                 f"{patient_code} step {step.code} starts {lag:g} h after the previous step; "
                 f"allowed {step.min_lag_hours}-{step.max_lag_hours} h."
             )
-        if step.working_hours_only and not (
-            scenario.site.day_start_hour <= start.hour < scenario.site.day_end_hour
-        ):
+        if step.working_hours_only and not _in_working_hours(scenario, working, step, start):
             problems.append(f"{patient_code} step {step.code} starts outside working hours.")
         prev_end = end
     made = _day_of_end(prev_end)
@@ -478,6 +481,39 @@ def _check_chain(
                 f"{release}."
             )
     return problems
+
+
+#: Working shifts by the day they start: (start, end, the person's roles).
+_Shifts = dict[date, list[tuple[datetime, datetime, frozenset[str]]]]
+
+
+def _working_shifts(scenario: Scenario) -> _Shifts:
+    shifts = {s.code: s for s in scenario.shift_codes}
+    members = {s.code: s for s in scenario.staff}
+    out: _Shifts = defaultdict(list)
+    for entry in scenario.roster:
+        shift = shifts[entry.shift_code]
+        if shift.covers_day_work and not shift.is_leave and shift.hours > 0:
+            begin = datetime.combine(entry.day, time()) + timedelta(hours=shift.start_hour)
+            roles = frozenset(r.value for r in members[entry.staff_code].roles)
+            out[entry.day].append((begin, begin + timedelta(hours=shift.hours), roles))
+    return out
+
+
+def _in_working_hours(
+    scenario: Scenario, working: _Shifts, step: ProcessStep, start: datetime
+) -> bool:
+    """Whether a working-hours step starts in working hours: a step without staff within
+    the site's working day; a staffed one within a working shift rostered for someone of
+    a role it needs (whether enough qualified people cover all of it is checked apart)."""
+    if not step.staff:
+        return scenario.site.day_start_hour <= start.hour < scenario.site.day_end_hour
+    roles = {need.role.value for need in step.staff}
+    day = start.date()
+    return any(
+        begin <= start < end and roles & held
+        for begin, end, held in working.get(day - timedelta(days=1), []) + working.get(day, [])
+    )
 
 
 def _day_of_end(end: datetime) -> date:

@@ -35,6 +35,7 @@ CHECKS = "tests/planner/test_checks.py"
 CONSTRAINTS = "tests/solver/test_constraints.py"
 STAFFING = "tests/solver/test_staffing.py"
 GROUPS = "tests/solver/test_staff_groups.py"
+SLOTS = "tests/solver/test_shift_slots.py"
 REPAIR = "tests/solver/test_repair.py"
 SOLVE = "tests/solver/test_solve.py"
 SCENARIO = "tests/planner/test_scenario.py"
@@ -363,9 +364,9 @@ MUTANTS: tuple[Mutant, ...] = (
         R_GROUPS,
         "model",
         MODEL,
-        "                count <= inst.staff_groups[g].people[day]",
+        "                count <= inst.staff_groups[g].people[slot]",
         "                True",
-        "the day filter ignores groups",
+        "the slot filter ignores groups",
         (GROUPS,),
         equivalent=(
             "domain pruning only: add_staff_groups' cumulative forbids a step needing more "
@@ -376,17 +377,17 @@ MUTANTS: tuple[Mutant, ...] = (
         R_GROUPS,
         "model",
         MODEL,
-        "            all(enough_people(inst, d, day) for d in demands)",
+        "            long_enough(inst, step, slot)",
         "            True",
-        "the day filter on people whose shift covers the need dropped",
+        "the slot filter on people whose shift covers the need dropped",
         (CONSTRAINTS, GROUPS),
     ),
     Mutant(
         R_GROUPS,
         "greedy",
         GREEDY,
-        "            if taken + count > inst.staff_groups[g].people[day]:",
-        "            if taken + count > inst.staff_groups[g].people[day] + 1:",
+        "            if taken + count > inst.staff_groups[g].people[slot]:",
+        "            if taken + count > inst.staff_groups[g].people[slot] + 1:",
         "one person more than the group has (off by one)",
         (GROUPS,),
     ),
@@ -394,7 +395,7 @@ MUTANTS: tuple[Mutant, ...] = (
         R_GROUPS,
         "greedy",
         GREEDY,
-        "        return all(enough_people(inst, d, day) for d in step.staff)",
+        "        return long_enough(inst, step, slot)",
         "        return True",
         "the filter on people whose shift covers the need dropped",
         (CONSTRAINTS, GROUPS),
@@ -403,13 +404,13 @@ MUTANTS: tuple[Mutant, ...] = (
         R_GROUPS,
         "greedy",
         GREEDY,
-        "                    pending[key] = pending.get(key, 0) + count",
-        "                    pass",
+        "                used[(_group_key(g), slot)] = used.get((_group_key(g), slot), 0) + count",
+        "                pass",
         "steps of the chain being placed do not count against groups",
         (GROUPS,),
         equivalent=(
-            "dead code: staffed steps are working-hours-only, start at the day's start and "
-            "last at least an hour, so two of one chain never share a day"
+            "dead code: staffed steps start at a slot's start and last at least an hour, "
+            "so two of one chain never share a slot"
         ),
     ),
     Mutant(
@@ -425,7 +426,7 @@ MUTANTS: tuple[Mutant, ...] = (
         R_GROUPS,
         "compilation",
         "solver/staff_groups.py",
-        "and (chosen is None or chosen & set(members[code].trained_products))",
+        "and (chosen is None or chosen & set(staff[code].trained_products))",
         "",
         "people counted without their training",
         (GROUPS,),
@@ -975,19 +976,19 @@ MUTANTS: tuple[Mutant, ...] = (
         R_GROUPS,
         "compilation",
         INSTANCE,
-        "    return sum(1 for hours in reach if hours >= demand.hours) >= demand.count",
-        "    return len(reach) >= demand.count",
+        "    return all(d.hours <= instance.slots[slot].length for d in step.staff)",
+        "    return True",
         "people counted whatever their shift (pooled hours may split a need)",
         (CONSTRAINTS,),
     ),
     Mutant(
         R_GROUPS,
         "compilation",
-        INSTANCE,
-        "        reach = 0 if late else shift.start_hour + shift.hours - site.day_start_hour",
-        "        reach = shift.hours",
-        "a shift starting after the working day's start still covers its needs",
-        (CONSTRAINTS,),
+        "solver/staff_groups.py",
+        "            start = work_start if begin <= work_start < free_from else begin",
+        "            start = work_start",
+        "a shift starting after the working day's start counted at the day's start",
+        (CONSTRAINTS, SLOTS),
     ),
     Mutant(
         R_GROUPS,
@@ -1061,6 +1062,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "        pass",
         "CP-SAT starts without the greedy hint",
         (SOLVE,),
+    ),
+    # Added with slots at later shift starts (issue 12 item 3) -------------------------
+    Mutant(
+        R_GROUPS,
+        "compilation",
+        "solver/staff_groups.py",
+        "        members.append(tuple(sorted(code for hours, code in people if hours == length)))",
+        "        members.append(tuple(sorted(code for hours, code in people)))",
+        "people whose shift ends sooner than the slot's counted in it",
+        (SLOTS,),
     ),
 )
 

@@ -21,7 +21,7 @@ from solver.instance import (
     Job,
     Pool,
     StepSpec,
-    enough_people,
+    long_enough,
     step_group_people,
     step_pool_hours,
 )
@@ -61,33 +61,54 @@ class Booking:
         self.pool_hours: dict[Pool, list[int]] = {
             p: [0] * instance.days for p in instance.pool_hours
         }
-        self.group_people: list[list[int]] = [[0] * instance.days for _ in instance.staff_groups]
+        #: People per staff group and slot.
+        self.group_people: list[list[int]] = [
+            [0] * len(instance.slots) for _ in instance.staff_groups
+        ]
         self.cohort_days: dict[tuple[str, str], list[int]] = {}
         self.chains: list[ChainTimes] = []
 
     # Queries ------------------------------------------------------------------------------
 
     def staff_fits(
-        self, step: StepSpec, day: int, pending: dict[tuple[Pool | str, int], int] | None = None
+        self, step: StepSpec, slot: int, pending: dict[tuple[Pool | str, int], int] | None = None
     ) -> bool:
-        """Whether a staffed step fits the pools' people and hours on a day.
+        """Whether a staffed step fits the pools' hours on the slot's day and the people
+        of the slot.
 
         pending holds what the chain being placed has already taken: hours per (pool,
-        day), people per (staff group, day).
+        day), people per (staff group, slot).
         """
         inst = self.instance
-        if not 0 <= day < inst.days:
-            return not step.staff or day < 0
+        day = inst.slots[slot].day
         pending = pending or {}
         for pool, hours in step_pool_hours(step).items():
             taken = self.pool_hours[pool][day] + pending.get((pool, day), 0)
             if taken + hours > inst.pool_hours[pool][day]:
                 return False
         for g, count in step_group_people(inst, step).items():
-            taken = self.group_people[g][day] + pending.get((_group_key(g), day), 0)
-            if taken + count > inst.staff_groups[g].people[day]:
+            taken = self.group_people[g][slot] + pending.get((_group_key(g), slot), 0)
+            if taken + count > inst.staff_groups[g].people[slot]:
                 return False
-        return all(enough_people(inst, d, day) for d in step.staff)
+        return long_enough(inst, step, slot)
+
+    def take(
+        self, step: StepSpec, slot: int, used: dict[tuple[Pool | str, int], int] | None = None
+    ) -> None:
+        """Book a staffed step's hours and people at a slot, or add them to `used` (what a
+        chain being placed takes)."""
+        inst = self.instance
+        day = inst.slots[slot].day
+        for pool, hours in step_pool_hours(step).items():
+            if used is None:
+                self.pool_hours[pool][day] += hours
+            else:
+                used[(pool, day)] = used.get((pool, day), 0) + hours
+        for g, count in step_group_people(inst, step).items():
+            if used is None:
+                self.group_people[g][slot] += count
+            else:
+                used[(_group_key(g), slot)] = used.get((_group_key(g), slot), 0) + count
 
     @staticmethod
     def conflict(busy: list[tuple[int, int]], start: int, end: int) -> int | None:
@@ -242,13 +263,9 @@ class Booking:
                     return R.NO_MANUFACTURING_CAPACITY
                 return R.NO_STAFF if step.staff else R.OUTSIDE_HORIZON
             starts.append(start)
-            if step.working_hours_only:
-                day = start // HOURS_PER_DAY
-                for pool, hours in step_pool_hours(step).items():
-                    pending[(pool, day)] = pending.get((pool, day), 0) + hours
-                for g, count in step_group_people(inst, step).items():
-                    key = (_group_key(g), day)
-                    pending[key] = pending.get(key, 0) + count
+            slot = inst.slot_at(start) if step.staff else None
+            if slot is not None:
+                self.take(step, slot, pending)
             prev_lo = prev_hi = start + step.duration
         if prev_lo > inst.horizon_hours:
             return R.OUTSIDE_HORIZON
@@ -264,11 +281,12 @@ class Booking:
         inst = self.instance
         if not step.working_hours_only:
             return lo if lo <= hi else None
-        day = -(-(lo - inst.day_start) // HOURS_PER_DAY)
-        while inst.work_start(day) <= hi and day < inst.days:
-            if self.staff_fits(step, day, pending):
-                return inst.work_start(day)
-            day += 1
+        if not step.staff:
+            start = inst.first_start(step, lo)
+            return start if start is not None and start <= hi else None
+        for slot in inst.slots_between(lo, hi):
+            if self.staff_fits(step, slot, pending):
+                return inst.slots[slot].start
         return None
 
     def book(self, chain: ChainTimes) -> None:
@@ -279,14 +297,9 @@ class Booking:
         if 0 <= chain.apheresis_day < inst.days and -1 not in job.done:
             self.apheresis[chain.apheresis_day] += 1
         for i, step in enumerate(job.steps):
-            if i in job.done:
-                continue
-            day = chain.starts[i] // HOURS_PER_DAY
-            if step.working_hours_only and 0 <= day < inst.days:
-                for pool, hours in step_pool_hours(step).items():
-                    self.pool_hours[pool][day] += hours
-                for g, count in step_group_people(inst, step).items():
-                    self.group_people[g][day] += count
+            slot = inst.slot_at(chain.starts[i]) if step.staff else None
+            if i not in job.done and slot is not None:
+                self.take(step, slot)
         if chain.room is not None and job.room_steps is not None:
             occ = _occupancy(
                 job, list(chain.starts), job.room_steps, inst.room_changeover[chain.room]

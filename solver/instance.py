@@ -1,23 +1,27 @@
 """A scenario compiled to integer hours and days: what both the greedy and CP-SAT read.
 
 Time is counted in hours from the horizon's first midnight; day d spans [24d, 24d+24).
+Staffed steps start at a `Slot`: the working day's start, or the start of a rostered
+working shift that begins later (solver/staff_groups.py says why that keeps plans
+nameable).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
 from planner.plan import UnscheduledReason
-from solver.staff_groups import StaffGroup, staff_groups
+from solver.staff_groups import HOURS_PER_DAY, Slot, StaffGroup, staff_groups, staff_slots
 
 if TYPE_CHECKING:
     from solver.chain import ChainTimes
 
-HOURS_PER_DAY = 24
 #: Days before the horizon the release table covers (batches of steps done earlier).
 RELEASE_OFFSET = 400
 #: Length of the lymphodepletion regimen written to plans (days -5..-3 in domain.md).
@@ -158,13 +162,12 @@ class Instance:
     apheresis_slots: tuple[int, ...]
     beds: tuple[int, ...]
     pool_hours: dict[Pool, tuple[int, ...]]
-    pool_people: dict[Pool, tuple[int, ...]]
     cohort_caps: dict[tuple[str, str], int]
     cohort_used: dict[tuple[str, str], int]
+    #: Where staffed steps may start, in time order; staff groups count people per slot.
+    slots: tuple[Slot, ...] = ()
+    #: People of each group per slot (index as in `slots`).
     staff_groups: tuple[StaffGroup, ...] = ()
-    #: Per pool and day, the hours each person on shift can give a need starting at the
-    #: working day's start in one go (0 if the shift starts later): no one splits a need.
-    pool_reach: dict[Pool, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
     #: Release day for a batch ready on day i - RELEASE_OFFSET (the next day a QP works).
     release_table: tuple[int, ...] = ()
     #: Per product, whether each horizon day may be its infusion day (clinical calendar).
@@ -210,8 +213,39 @@ class Instance:
         return (day - self.scenario.horizon_start).days
 
     def work_start(self, day: int) -> int:
-        """Hour at which working-hours steps start on a day."""
+        """Hour at which working-hours steps without staff start on a day."""
         return day * HOURS_PER_DAY + self.day_start
+
+    @cached_property
+    def one_slot_a_day(self) -> bool:
+        """Whether no day has two slots (then a staffed step's day names its slot)."""
+        days = [s.day for s in self.slots]
+        return len(days) == len(set(days))
+
+    def slot_at(self, hour: int) -> int | None:
+        """The slot starting at an hour, if any."""
+        k = bisect.bisect_left(self.slots, hour, key=lambda s: s.start)
+        return k if k < len(self.slots) and self.slots[k].start == hour else None
+
+    def first_start(self, step: StepSpec, hour: int) -> int | None:
+        """Earliest hour from `hour` on at which a working-hours step may start (None: no
+        slot is left for a staffed step)."""
+        if not step.staff:
+            return self.work_start(-(-(hour - self.day_start) // HOURS_PER_DAY))
+        k = bisect.bisect_left(self.slots, hour, key=lambda s: s.start)
+        return self.slots[k].start if k < len(self.slots) else None
+
+    def last_start(self, step: StepSpec, hour: int) -> int | None:
+        """Latest hour up to `hour` at which a working-hours step may start."""
+        if not step.staff:
+            return self.work_start((hour - self.day_start) // HOURS_PER_DAY)
+        k = bisect.bisect_right(self.slots, hour, key=lambda s: s.start)
+        return self.slots[k - 1].start if k > 0 else None
+
+    def slots_between(self, lo: int, hi: int) -> range:
+        """Indices of the slots starting in [lo, hi]."""
+        first = bisect.bisect_left(self.slots, lo, key=lambda s: s.start)
+        return range(first, bisect.bisect_right(self.slots, hi, key=lambda s: s.start))
 
     def release_day(self, job: Job, manufacturing_end: int) -> int:
         """Day the batch is released: QC days after manufacturing ends, on a QP's day."""
@@ -274,8 +308,6 @@ def compile_instance(scenario: Scenario) -> Instance:
     }
     pools |= {(role, None) for role, _ in pools}
     pool_hours = {p: [0] * days for p in pools}
-    pool_people = {p: [0] * days for p in pools}
-    pool_reach: dict[Pool, list[list[int]]] = {p: [[] for _ in range(days)] for p in pools}
     for entry in scenario.roster:
         shift = shifts[entry.shift_code]
         day = (entry.day - scenario.horizon_start).days
@@ -283,13 +315,10 @@ def compile_instance(scenario: Scenario) -> Instance:
             continue
         member = staff[entry.staff_code]
         hours = min(shift.hours, site.working_hours)
-        late = shift.start_hour > site.day_start_hour
-        reach = 0 if late else shift.start_hour + shift.hours - site.day_start_hour
         for role, product in pools:
             if role in member.roles and (product is None or product in member.trained_products):
                 pool_hours[(role, product)][day] += hours
-                pool_people[(role, product)][day] += 1
-                pool_reach[(role, product)][day].append(reach)
+    starts, members = staff_slots(scenario, days)
 
     beds = _beds_left(scenario, bed_days)
     slots = tuple(
@@ -334,13 +363,12 @@ def compile_instance(scenario: Scenario) -> Instance:
         apheresis_slots=slots,
         beds=beds,
         pool_hours={p: tuple(v) for p, v in pool_hours.items()},
-        pool_people={p: tuple(v) for p, v in pool_people.items()},
-        pool_reach={p: tuple(tuple(sorted(d)) for d in v) for p, v in pool_reach.items()},
         cohort_caps=cohort_caps,
         cohort_used=cohort_used,
         stagger_blocked={key: tuple(sorted(v)) for key, v in infused.items()},
         cohort_gates=gates,
-        staff_groups=staff_groups(scenario, days, pools),
+        slots=starts,
+        staff_groups=staff_groups(scenario, members, pools),
         release_table=_release_table(scenario, days),
         infusion_days={
             p.code: tuple(
@@ -409,11 +437,17 @@ def _take_done_capacity(instance: Instance) -> None:
             if i == -1:
                 slots[day] = max(0, slots[day] - 1)
                 continue
-            for pool, used in step_pool_hours(job.steps[i]).items():
+            step = job.steps[i]
+            for pool, used in step_pool_hours(step).items():
                 hours[pool][day] = max(0, hours[pool][day] - used)
-            # The people on a step done that day (or kept from a published plan) are busy.
-            for g, count in step_group_people(instance, job.steps[i]).items():
-                people[g][day] = max(0, people[g][day] - count)
+            # The people on a step done (or kept from a published plan) are busy in every
+            # slot of that day the step's staff needs overlap.
+            need_end = start + max((d.hours for d in step.staff), default=0)
+            for k in instance.slots_between(start - HOURS_PER_DAY, need_end - 1):
+                if instance.slots[k].end <= start:
+                    continue
+                for g, count in step_group_people(instance, step).items():
+                    people[g][k] = max(0, people[g][k] - count)
         for span, holder, busy, changeover in (
             (job.room_steps, job.fixed_room, rooms, instance.room_changeover),
             (job.device_steps, job.fixed_device, devices, instance.device_changeover),
@@ -537,11 +571,10 @@ def _fix_done_steps(instance: Instance, job: Job) -> None:
         job.done_end = (instance.hour_of(end), instance.hour_after(end))
 
 
-def enough_people(instance: Instance, demand: StaffDemand, day: int) -> bool:
-    """Whether enough people on shift in the demand's pool on a day (in the horizon) could
-    each take the whole need: their shift covers it from the working day's start."""
-    reach = instance.pool_reach[demand.pool][day]
-    return sum(1 for hours in reach if hours >= demand.hours) >= demand.count
+def long_enough(instance: Instance, step: StepSpec, slot: int) -> bool:
+    """Whether the people of a slot stay on shift for each of the step's needs from the
+    slot's start (how many of them there are, the staff groups count)."""
+    return all(d.hours <= instance.slots[slot].length for d in step.staff)
 
 
 def step_group_people(instance: Instance, step: StepSpec) -> dict[int, int]:

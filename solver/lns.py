@@ -79,14 +79,18 @@ def left_over(
         cohort_used[key] = cohort_used.get(key, 0) + len(taken)
         stagger.setdefault(key, []).extend(taken)
 
-    def less(capacity: tuple[int, ...], used: list[int]) -> tuple[int, ...]:
+    def less(
+        capacity: tuple[int, ...], used: list[int], day_of: Sequence[int] | None = None
+    ) -> tuple[int, ...]:
+        """Capacity per day (or per slot, whose days are day_of) less what is used."""
         top = max(capacity, default=0)
         return tuple(
-            max(0, c - u) if first <= d <= last else top
+            max(0, c - u) if first <= (d if day_of is None else day_of[d]) <= last else top
             for d, (c, u) in enumerate(zip(capacity, used + [0] * len(capacity), strict=False))
         )
 
     lo, hi = first * HOURS_PER_DAY, (last + 1) * HOURS_PER_DAY
+    slot_days = [slot.day for slot in instance.slots]
 
     def busy(stays: list[list[tuple[int, int]]]) -> tuple[tuple[tuple[int, int], ...], ...]:
         # What the others hold becomes blocked time, as steps already done are.
@@ -101,7 +105,7 @@ def left_over(
         device_blocked=busy(booking.devices),
         pool_hours={p: less(c, booking.pool_hours[p]) for p, c in instance.pool_hours.items()},
         staff_groups=tuple(
-            replace(g, people=less(g.people, booking.group_people[i]))
+            replace(g, people=less(g.people, booking.group_people[i], slot_days))
             for i, g in enumerate(instance.staff_groups)
         ),
         cohort_used=cohort_used,

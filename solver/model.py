@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -18,7 +18,7 @@ from solver.instance import (
     Job,
     Pool,
     StepSpec,
-    enough_people,
+    long_enough,
     step_group_people,
     step_pool_hours,
 )
@@ -33,7 +33,9 @@ class JobVars:
     job: Job
     present: cp_model.IntVar
     apheresis: cp_model.IntVar
+    #: Day of each working-hours step still to do.
     step_days: dict[int, cp_model.IntVar]
+    #: Start hour of every other step still to do.
     step_hours: dict[int, cp_model.IntVar]
     infusion: cp_model.IntVar
     end_day: cp_model.IntVar
@@ -41,14 +43,23 @@ class JobVars:
     wait: cp_model.IntVar
     rooms: dict[int, cp_model.IntVar] = field(default_factory=dict)
     devices: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    #: Start hour of staffed steps that may start at a slot other than the day's start.
+    slot_hours: dict[int, cp_model.IntVar] = field(default_factory=dict)
 
     def start(self, instance: Instance, i: int) -> LinearExpr:
         """Start hour of step i as a linear expression (a done step's, floored)."""
         if i in self.job.done:
             return self.job.done[i][0]
+        if i in self.slot_hours:
+            return self.slot_hours[i]
         if i in self.step_days:
             return HOURS_PER_DAY * self.step_days[i] + instance.day_start
         return self.step_hours[i]
+
+    def slot_axis(self, instance: Instance, i: int) -> LinearExpr:
+        """Where staffed step i sits on the axis its staff groups are counted on: its day
+        when no day has two slots, else its start hour."""
+        return self.step_days[i] if instance.one_slot_a_day else self.start(instance, i)
 
     def end(self, instance: Instance, i: int) -> LinearExpr:
         """End hour of step i (a done step's recorded end, ceiled)."""
@@ -61,7 +72,6 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
     """Tight [earliest, latest] start hours per step, or None if the chain cannot fit."""
     steps = job.steps
     n = len(steps)
-    ds = instance.day_start
     lo = [0] * n
     hi = [0] * n
     prev_lo = apheresis_end(instance, job, job.earliest_day)
@@ -76,8 +86,10 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
         lo_i = prev_lo + step.min_lag
         hi_i = instance.horizon_hours if step.max_lag is None else prev_hi + step.max_lag
         if step.working_hours_only:
-            lo_i = instance.work_start(-(-(lo_i - ds) // HOURS_PER_DAY))
-            hi_i = instance.work_start((hi_i - ds) // HOURS_PER_DAY)
+            first, last = instance.first_start(step, lo_i), instance.last_start(step, hi_i)
+            if first is None or last is None:
+                return None
+            lo_i, hi_i = first, last
         lo[i], hi[i] = lo_i, hi_i
         prev_lo, prev_hi = lo_i + step.duration, hi_i + step.duration
     qc = max(1, job.product.qc_release_days)
@@ -86,7 +98,10 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
     for i in range(n - 1, job.n_done - 1, -1):
         hi[i] = min(hi[i], cap)
         if steps[i].working_hours_only:
-            hi[i] = instance.work_start((hi[i] - ds) // HOURS_PER_DAY)
+            last = instance.last_start(steps[i], hi[i])
+            if last is None:
+                return None
+            hi[i] = last
         if lo[i] > hi[i]:
             return None
         if i > 0:
@@ -145,18 +160,33 @@ class ChainModel:
         )
         step_days: dict[int, cp_model.IntVar] = {}
         step_hours: dict[int, cp_model.IntVar] = {}
+        slot_hours: dict[int, cp_model.IntVar] = {}
         for i, (step, (lo, hi)) in enumerate(zip(job.steps, bounds, strict=True)):
             if i in job.done:
                 continue
-            if step.working_hours_only:
-                first = (lo - inst.day_start) // HOURS_PER_DAY
-                last = (hi - inst.day_start) // HOURS_PER_DAY
-                days = [d for d in range(first, last + 1) if self._staffable(step, d)]
-                if not days:
+            if step.staff:
+                starts = [
+                    inst.slots[k].start
+                    for k in inst.slots_between(lo, hi)
+                    if self._staffable(step, k)
+                ]
+                if not starts:
                     return None
+                days = sorted({h // HOURS_PER_DAY for h in starts})
                 step_days[i] = m.new_int_var_from_domain(
                     cp_model.Domain.from_values(days), f"{name}.{step.code}.day"
                 )
+                if any(h != inst.work_start(h // HOURS_PER_DAY) for h in starts):
+                    hour = m.new_int_var_from_domain(
+                        cp_model.Domain.from_values(starts), f"{name}.{step.code}.start"
+                    )
+                    m.add(HOURS_PER_DAY * step_days[i] <= hour)
+                    m.add(hour < HOURS_PER_DAY * step_days[i] + HOURS_PER_DAY)
+                    slot_hours[i] = hour
+            elif step.working_hours_only:
+                first = (lo - inst.day_start) // HOURS_PER_DAY
+                last = (hi - inst.day_start) // HOURS_PER_DAY
+                step_days[i] = m.new_int_var(first, last, f"{name}.{step.code}.day")
             else:
                 step_hours[i] = m.new_int_var(lo, hi, f"{name}.{step.code}.start")
         last = len(job.steps) - 1
@@ -170,23 +200,29 @@ class ChainModel:
         lateness = m.new_int_var(0, horizon_days + 400, f"{name}.lateness")
         wait = m.new_int_var(0, horizon_days + 800, f"{name}.wait")
         return JobVars(
-            job, present, apheresis, step_days, step_hours, infusion, end_day, lateness, wait
+            job,
+            present,
+            apheresis,
+            step_days,
+            step_hours,
+            infusion,
+            end_day,
+            lateness,
+            wait,
+            slot_hours=slot_hours,
         )
 
-    def _staffable(self, step: StepSpec, day: int) -> bool:
+    def _staffable(self, step: StepSpec, slot: int) -> bool:
+        """Whether a staffed step could start at a slot with nothing else booked."""
         inst = self.instance
-        demands = step.staff
-        if not demands:
-            return True
-        if not 0 <= day < inst.days:
-            return False
+        day = inst.slots[slot].day
         return (
-            all(enough_people(inst, d, day) for d in demands)
+            long_enough(inst, step, slot)
             and all(
                 hours <= inst.pool_hours[pool][day] for pool, hours in step_pool_hours(step).items()
             )
             and all(
-                count <= inst.staff_groups[g].people[day]
+                count <= inst.staff_groups[g].people[slot]
                 for g, count in step_group_people(inst, step).items()
             )
         )
@@ -287,21 +323,23 @@ class ChainModel:
     def _day_cumulative(
         self,
         items: Sequence[tuple[LinearExpr, int, int, cp_model.IntVar]],
-        capacity: list[int],
+        capacity: list[int] | Mapping[int, int],
         tag: str,
     ) -> None:
-        """Cumulative over day-long intervals against a capacity that varies by day."""
+        """Cumulative over day-long intervals against a capacity that varies by day (or,
+        given as a mapping, by the positions listed, the only ones items can take)."""
         if not items:
             return
         m = self.model
-        top = max(capacity) if capacity else 0
+        caps = capacity if isinstance(capacity, Mapping) else dict(enumerate(capacity))
+        top = max(caps.values(), default=0)
         intervals, demands = [], []
         for k, (start, size, demand, present) in enumerate(items):
             intervals.append(
                 m.new_optional_fixed_size_interval_var(start, size, present, f"{tag}.{k}")
             )
             demands.append(demand)
-        for day, cap in enumerate(capacity):
+        for day, cap in caps.items():
             if cap < top:
                 intervals.append(m.new_fixed_size_interval_var(day, 1, f"{tag}.block{day}"))
                 demands.append(top - cap)
@@ -416,17 +454,30 @@ class ChainModel:
             )
 
     def add_staff_groups(self) -> None:
-        """Each day, the people needed by steps of any set of products stay within the
-        people on shift trained on one of them: then distinct people can be named."""
+        """In each slot, the people needed by steps of any set of products stay within the
+        slot's people trained on one of them: then distinct people can be named."""
         inst = self.instance
         items: dict[int, list[tuple[LinearExpr, int, int, cp_model.IntVar]]] = defaultdict(list)
         for jv in self.jobs:
-            for i, day in jv.step_days.items():
+            for i in jv.step_days:
                 for g, count in step_group_people(inst, jv.job.steps[i]).items():
-                    items[g].append((day, 1, count, jv.present))
+                    items[g].append((jv.slot_axis(inst, i), 1, count, jv.present))
         for g, group_items in sorted(items.items()):
             group = inst.staff_groups[g]
-            self._day_cumulative(group_items, list(group.people), f"group.{group.tag}")
+            self._day_cumulative(
+                group_items, self._slot_capacity(group.people), f"group.{group.tag}"
+            )
+
+    def _slot_capacity(self, people: tuple[int, ...]) -> list[int] | dict[int, int]:
+        """People per slot on the axis staffed steps are counted on (JobVars.slot_axis):
+        per day (none on a day without a slot), or per slot start hour."""
+        inst = self.instance
+        if inst.one_slot_a_day:
+            per_day = [0] * inst.days
+            for slot, n in zip(inst.slots, people, strict=True):
+                per_day[slot.day] = n
+            return per_day
+        return {slot.start: n for slot, n in zip(inst.slots, people, strict=True)}
 
     def add_bed_capacity(self) -> None:
         """In-patients on the ward never exceed the day's beds."""
@@ -517,7 +568,7 @@ class ChainModel:
             m.add_hint(jv.apheresis, chain.apheresis_day)
             for i, var in jv.step_days.items():
                 m.add_hint(var, chain.starts[i] // HOURS_PER_DAY)
-            for i, var in jv.step_hours.items():
+            for i, var in (jv.step_hours | jv.slot_hours).items():
                 m.add_hint(var, chain.starts[i])
             for r, var in jv.rooms.items():
                 m.add_hint(var, r == chain.room)
@@ -553,6 +604,8 @@ class ChainModel:
             starts = tuple(
                 jv.job.done[i][0]
                 if i in jv.job.done
+                else int(value(jv.slot_hours[i]))
+                if i in jv.slot_hours
                 else int(value(jv.step_days[i])) * HOURS_PER_DAY + inst.day_start
                 if i in jv.step_days
                 else int(value(jv.step_hours[i]))

@@ -47,9 +47,6 @@ from solver.instance import (
     Instance,
     Job,
     Pool,
-    StepSpec,
-    step_group_people,
-    step_pool_hours,
 )
 from solver.staffing import Preferred
 
@@ -152,11 +149,13 @@ def fits(booking: Booking, job: Job, chain: ChainTimes) -> bool:
             return False
         if step.max_lag is not None and start > prev_hi + step.max_lag:
             return False
-        if step.working_hours_only:
-            d = start // HOURS_PER_DAY
-            if start != inst.work_start(d) or not booking.staff_fits(step, d, pending):
+        if step.staff:
+            slot = inst.slot_at(start)
+            if slot is None or not booking.staff_fits(step, slot, pending):
                 return False
-            _take(booking, step, d, pending)
+            booking.take(step, slot, pending)
+        elif step.working_hours_only and start != inst.work_start(start // HOURS_PER_DAY):
+            return False
         prev_lo = prev_hi = start + step.duration
     if prev_lo > inst.horizon_hours:
         return False
@@ -198,19 +197,6 @@ def fits(booking: Booking, job: Job, chain: ChainTimes) -> bool:
         and booking.stagger_fits(job, inf)
         and booking.bed_fits(job, inf)
     )
-
-
-def _take(
-    booking: Booking, step: StepSpec, day: int, pending: dict[tuple[Pool | str, int], int]
-) -> None:
-    """Add a staffed step's hours and people to what the chain being checked takes."""
-    from solver.greedy import _group_key
-
-    for pool, hours in step_pool_hours(step).items():
-        pending[(pool, day)] = pending.get((pool, day), 0) + hours
-    for g, count in step_group_people(booking.instance, step).items():
-        key = (_group_key(g), day)
-        pending[key] = pending.get(key, 0) + count
 
 
 # The CP-SAT model -------------------------------------------------------------------------

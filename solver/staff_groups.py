@@ -1,17 +1,25 @@
-"""People per day for groups of staff needs: what makes a pooled plan nameable.
+"""Slots and staff groups: where staffed steps start, and what keeps a pooled plan nameable.
 
-Staffed steps start at the day's start, so every need of a day overlaps every other and
-a person can take at most one. Who may take a need depends only on its role and product:
-by Hall's theorem the needs of a day can be given to distinct qualified people exactly
-when, for every set of products P of a role, the people needed by steps of products in P
-are no more than the people on shift trained on at least one product in P (and, for the
-needs without a product, no more than everyone of the role on shift). Each such set is a
-`StaffGroup` with a people capacity per day; the model and the greedy keep within them.
+A staffed step starts at a slot: the working day's start (for the people whose working
+shift is on then) or the start of a working shift that begins later (for the people on
+it). Each working shift puts its person in exactly one slot, where they stay on shift
+the slot's `length` hours from its start; a person's shifts that overlap count once (so
+no one is in two slots at the same time), and one whose shift starting at a slot ends
+sooner than the others' is left out of it (the slot's length is its longest shift).
+Every need of a slot starts at its start, so the needs of a slot all overlap and a
+person can take at most one; needs of different slots never share a person. Who may
+take a need depends only on its role and product: by Hall's theorem the needs of a slot
+can be given to distinct qualified people of the slot exactly when, for every set of
+products P of a role, the people needed by steps of products in P are no more than the
+people of the slot trained on at least one product in P (and, for the needs without a
+product, no more than everyone of the role in the slot). Each such set is a
+`StaffGroup` with a people capacity per slot; the model and the greedy keep within them.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from dataclasses import dataclass
 
 from planner import Role, Scenario
@@ -21,12 +29,63 @@ from planner import Role, Scenario
 EXACT_PRODUCTS = 6
 
 
+#: Hours in a day (day d spans [24d, 24d + 24) from the horizon's first midnight).
+HOURS_PER_DAY = 24
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A start hour for staffed steps: its day, the hour (from the horizon's first
+    midnight) and the hours its people stay on shift from then."""
+
+    day: int
+    start: int
+    length: int
+
+    @property
+    def end(self) -> int:
+        """Hour the slot's people go off shift."""
+        return self.start + self.length
+
+
+def staff_slots(
+    scenario: Scenario, days: int
+) -> tuple[tuple[Slot, ...], tuple[tuple[str, ...], ...]]:
+    """The slots of the horizon in time order, and the people of each."""
+    shifts = {s.code: s for s in scenario.shift_codes}
+    worked: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for entry in scenario.roster:
+        shift = shifts[entry.shift_code]
+        day = (entry.day - scenario.horizon_start).days
+        if 0 <= day < days and shift.covers_day_work and not shift.is_leave and shift.hours > 0:
+            begin = day * HOURS_PER_DAY + shift.start_hour
+            worked[entry.staff_code].append((begin, shift.hours))
+    by_start: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for code, items in sorted(worked.items()):
+        free_from: int | None = None
+        for begin, hours in sorted(items):
+            if free_from is not None and begin < free_from:
+                continue  # overlaps a shift of the same person already counted
+            free_from = begin + hours
+            work_start = begin - begin % HOURS_PER_DAY + scenario.site.day_start_hour
+            start = work_start if begin <= work_start < free_from else begin
+            by_start[start].append((free_from - start, code))
+    slots: list[Slot] = []
+    members: list[tuple[str, ...]] = []
+    for start, people in sorted(by_start.items()):
+        length = max(hours for hours, _ in people)
+        slots.append(Slot(start // HOURS_PER_DAY, start, length))
+        members.append(tuple(sorted(code for hours, code in people if hours == length)))
+    return tuple(slots), tuple(members)
+
+
 @dataclass(frozen=True)
 class StaffGroup:
     """Needs of a role for a set of products (None: every need of the role)."""
 
     role: Role
     products: frozenset[str] | None
+    #: People per slot.
     people: tuple[int, ...]
 
     def covers(self, role: Role, product: str | None) -> bool:
@@ -44,17 +103,13 @@ class StaffGroup:
 
 
 def staff_groups(
-    scenario: Scenario, days: int, needs: set[tuple[Role, str | None]]
+    scenario: Scenario,
+    members: tuple[tuple[str, ...], ...],
+    needs: set[tuple[Role, str | None]],
 ) -> tuple[StaffGroup, ...]:
-    """The groups of the roles and products that steps need, with people on shift per day."""
-    shifts = {s.code: s for s in scenario.shift_codes}
-    members = {s.code: s for s in scenario.staff}
-    on_shift: list[list[str]] = [[] for _ in range(days)]
-    for entry in scenario.roster:
-        shift = shifts[entry.shift_code]
-        day = (entry.day - scenario.horizon_start).days
-        if 0 <= day < days and shift.covers_day_work and not shift.is_leave and shift.hours > 0:
-            on_shift[day].append(entry.staff_code)
+    """The groups of the roles and products that steps need, with their people per slot
+    (members: the people of each slot)."""
+    staff = {s.code: s for s in scenario.staff}
     groups: list[StaffGroup] = []
     for role in sorted({r for r, _ in needs}, key=lambda r: r.value):
         products = sorted({p for r, p in needs if r is role and p is not None})
@@ -71,11 +126,11 @@ def staff_groups(
             people = tuple(
                 sum(
                     1
-                    for code in on_shift[day]
-                    if role in members[code].roles
-                    and (chosen is None or chosen & set(members[code].trained_products))
+                    for code in slot
+                    if role in staff[code].roles
+                    and (chosen is None or chosen & set(staff[code].trained_products))
                 )
-                for day in range(days)
+                for slot in members
             )
             groups.append(StaffGroup(role, chosen, people))
     return tuple(groups)

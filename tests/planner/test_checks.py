@@ -341,10 +341,26 @@ def test_step_starting_after_its_max_lag_is_reported() -> None:
 
 
 def test_working_hours_step_starting_at_night_is_reported() -> None:
-    """P2's seeding moved to 20:00 starts outside the site's working day."""
+    """P2's seeding moved to 02:00 starts outside every operator's shift (08-22)."""
     s, plan = valid_plan()
-    broken = edit(plan, of("P2", "seed"), shift(-12 * HOUR))
+    broken = edit(plan, of("P2", "seed"), shift(-6 * HOUR))
     assert "P2 step seed starts outside working hours." in check_plan(s, broken)
+
+
+def test_staffed_step_may_start_in_a_shift_after_the_working_day() -> None:
+    """Staffed steps run in their people's shifts, not the site's day (08-16): P2's seeding
+    at 16:00 inside the 08-22 shifts passes; moved to 17:00, its 6 h run past 22:00, and
+    the cover and named-staff checks, not the start hour, report it."""
+    s, plan = valid_plan()
+
+    def seeded_later(hours: int) -> Plan:
+        later = edit(
+            plan, lambda a: of("P2", "seed")(a) or of("P2", "expand")(a), shift(hours * HOUR)
+        )
+        return edit(later, of("P2", "hold"), lambda a: replace(a, start=a.start + hours * HOUR))
+
+    assert check_plan(s, seeded_later(8)) == []
+    only_problem(s, seeded_later(9), "P2 seed needs 1 operator:CART", "0 rostered shifts cover it")
 
 
 def test_missing_step_is_reported() -> None:

@@ -211,15 +211,23 @@ def test_one_persons_step_is_not_split_between_two_shifts(
     assert solve(replace(s, shift_codes=long_shifts), FAST, cancel=cancel).kpis.scheduled == 1
 
 
-def test_shifts_starting_after_the_working_day_starts_staff_no_step() -> None:
-    """Operators rostered 10:00-18:00 only: staffed steps start at 08:00, so seeding never
-    has anyone and the patient is left out for want of staff."""
+@pytest.mark.parametrize("cancel", [None, lambda: True], ids=["cp-sat", "greedy"])
+def test_shifts_starting_after_the_working_day_start_staff_steps_from_their_start(
+    cancel: Callable[[], bool] | None,
+) -> None:
+    """Operators rostered 10:00-18:00 only: staffed steps start at 10:00, inside their
+    shift, and are named (when steps could start only at 08:00 the patient was left out
+    for want of staff)."""
     s = tiny_scenario(patients=(patient("P1"),))
     late = tuple(replace(c, start_hour=10) if c.code == "D" else c for c in s.shift_codes)
     s = replace(s, shift_codes=late)
-    plan = solve(s, FAST)
+    plan = solve(s, FAST, cancel=cancel)
     assert check_plan(s, plan) == []
-    assert [u.reason for u in plan.unscheduled] == [UnscheduledReason.NO_STAFF]
+    assert plan.kpis.scheduled == 1
+    staffed = rows(plan, ResourceType.STAFF_POOL)
+    assert staffed and {a.start.hour for a in staffed} == {10}
+    named = rows(plan, ResourceType.STAFF)
+    assert sum(a.quantity for a in staffed) == len(named)
 
 
 def test_staffed_steps_only_on_rostered_days() -> None:

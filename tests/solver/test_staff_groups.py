@@ -11,7 +11,7 @@ from planner import Plan, ResourceType, Role, Scenario, SolveSettings, StaffMemb
 from planner.checks import check_plan
 from solver import solve
 from solver.instance import compile_instance
-from solver.staff_groups import staff_groups
+from solver.staff_groups import staff_groups, staff_slots
 from solver.staffing import assign_staff
 from tests.factories import patient, product, tiny_scenario
 
@@ -40,18 +40,20 @@ def test_groups_count_a_person_trained_on_two_products_once() -> None:
     scenario = _two_products_one_person()
     instance = compile_instance(scenario)
     groups = {g.products: g for g in instance.staff_groups}
-    monday = 0
+    monday = instance.slot_at(8)  # the working day's start on the horizon's first day
+    assert monday == 0
     assert groups[frozenset({"A"})].people[monday] == 1
     assert groups[frozenset({"B"})].people[monday] == 1
     assert groups[frozenset({"A", "B"})].people[monday] == 1
     assert groups[frozenset({"A", "B", "C"})].people[monday] == 2
     assert groups[None].people[monday] == 2
-    assert groups[None].people[5] == 0  # Saturday: nobody rostered
+    assert 5 not in {slot.day for slot in instance.slots}  # Saturday: nobody rostered
 
 
 def test_group_sets_stop_growing_past_the_exact_limit() -> None:
     products = {(Role.OPERATOR, f"P{i}") for i in range(8)} | {(Role.QP, None)}
-    groups = staff_groups(tiny_scenario(), 5, products)
+    scenario = tiny_scenario()
+    groups = staff_groups(scenario, staff_slots(scenario, 5)[1], products)
     operator = [g for g in groups if g.role is Role.OPERATOR]
     assert len(operator) == 8 + 1  # single products and the whole role
     assert [g.products for g in groups if g.role is Role.QP] == [None]
