@@ -138,6 +138,9 @@ class SolveSettings:
 
 #: What CP-SAT concluded when it was not run at all (no patients, or stopped before it began).
 CP_SAT_NOT_RUN = "NOT_RUN"
+#: CP-SAT ran on groups of patients only (large-neighbourhood search), never on the whole
+#: centre, so it proved nothing about the whole plan.
+CP_SAT_LNS = "LNS"
 
 _CP_SAT_MEANING = {
     "OPTIMAL": "proved its plan optimal",
@@ -146,6 +149,8 @@ _CP_SAT_MEANING = {
     "INFEASIBLE": "found the model infeasible",
     "MODEL_INVALID": "rejected the model as invalid",
     CP_SAT_NOT_RUN: "did not run",
+    CP_SAT_LNS: "improved groups of patients (large-neighbourhood search), proving nothing "
+    "for the whole centre",
 }
 
 
@@ -199,7 +204,7 @@ class SolverInfo:
     def describe(self) -> str:
         """One line: plan status, which engine made it, what CP-SAT concluded."""
         text = f"{self.status} plan from {self.engine}; CP-SAT {self.cp_sat_meaning}"
-        if self.cp_sat_status not in (CP_SAT_NOT_RUN, "OPTIMAL", "FEASIBLE"):
+        if self.cp_sat_status not in (CP_SAT_NOT_RUN, CP_SAT_LNS, "OPTIMAL", "FEASIBLE"):
             text += f" ({self.cp_sat_status})"
         if self.stopped:
             text += "; stopped early"

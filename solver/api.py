@@ -12,7 +12,7 @@ from importlib import metadata
 from ortools.sat.python import cp_model
 
 from planner import DoneStepConflict, Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
-from planner.plan import CP_SAT_NOT_RUN
+from planner.plan import CP_SAT_LNS, CP_SAT_NOT_RUN
 from planner.replan import Replan
 from planner.sanity import never_feasible
 from solver import stability
@@ -269,6 +269,8 @@ def _search(
             cancel=cancel,
             on_improve=improved,
         )
+        if status == CP_SAT_NOT_RUN and result.steps:
+            status = CP_SAT_LNS
         if result.value > value:
             chains, value, engine = result.chains, result.value, "cp-sat"
             better = sum(s.improved for s in result.steps)
