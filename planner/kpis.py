@@ -146,7 +146,8 @@ def format_plan(plan: Plan) -> str:
         f"CP-SAT               {info.cp_sat_status}: {info.cp_sat_meaning}",
         f"Objective            {info.objective:,.0f} (greedy {info.greedy_objective:,.0f})",
         f"Bound                {info.bound:,.0f}",
-        f"Gap                  {info.gap * 100:.2f} %",
+        f"Gap                  {info.gap * 100:.2f} %"
+        + (" of the weighted sum; each level's own gap is below" if info.levels else ""),
         f"Wall time            {info.wall_time_s:.1f} s",
         f"Deterministic time   {info.settings.deterministic_time:g}"
         + ("" if info.settings.deterministic else " (not used: wall-clock mode)"),

@@ -272,7 +272,9 @@ def test_the_plan_reports_each_objective_level() -> None:
     assert time.value > 0
     fresh = solve(changed, FAST)
     assert [lv.name for lv in fresh.solver.levels][1] == "weighted lateness + waiting (days)"
-    assert "Objective levels (most important first)" in format_plan(plan)
+    text = format_plan(plan)
+    assert "Objective levels (most important first)" in text
+    assert "of the weighted sum; each level's own gap is below" in text
 
 
 def test_kept_steps_keep_the_people_the_published_plan_named() -> None:
