@@ -48,10 +48,14 @@ class KillStats:
     in_flight_kept: int = 0
     writes_committed: int = 0
     problems: list[str] = field(default_factory=list)
+    #: The length of the last whole write seen (s), so kills fall inside writes however
+    #: fast this machine is today.
+    write_s: float | None = None
 
 
-def _reader(stream: object, lines: queue.Queue[str | None]) -> None:
+def _reader(stream: object, lines: queue.Queue[str | None], heard: dict[str, float]) -> None:
     for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
+        heard[line.strip()] = time.monotonic()
         lines.put(line.strip())
     lines.put(None)
 
@@ -66,7 +70,7 @@ def prepare(engine: Engine, operation: str, folder: Path) -> None:
         write_scenario(folder / "b.json", variants()[1])
 
 
-#: Seconds after a write begins within which the kill falls (about a write's length here).
+#: A write's length (s) until one has been seen; kills fall within a write's length.
 WRITE_S = {"import": 0.6, "save": 0.3, "plan": 0.3}
 
 
@@ -85,8 +89,8 @@ def kill_campaign(url: str, operation: str, folder: Path, kills: int, seed: int)
         engine.dispose()
     state = 0  # variant stored (import, save) or plans stored (plan)
     for _ in range(kills):
-        write, delay = rng.randrange(2), rng.uniform(0.0, WRITE_S[operation])
-        state, digest = _kill_once(url, operation, folder, state, digest, write, delay, stats)
+        write, share = rng.randrange(2), rng.uniform(0.0, 1.0)
+        state, digest = _kill_once(url, operation, folder, state, digest, write, share, stats)
     return stats
 
 
@@ -97,11 +101,11 @@ def _kill_once(
     state: int,
     before: str,
     write: int,
-    delay: float,
+    share: float,
     stats: KillStats,
 ) -> tuple[int, str]:
-    """One writer started and killed `delay` s into its write number `write`; returns the
-    state and digest it left."""
+    """One writer started and killed `share` of a write's length into its write number
+    `write`; returns the state and digest it left."""
     driver = [sys.executable, "-m", "tests.reliability.crash_driver"]
     child = subprocess.Popen(
         [*driver, url, operation, str(folder), str(state)],
@@ -112,7 +116,8 @@ def _kill_once(
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(target=_reader, args=(child.stdout, lines), daemon=True).start()
+    heard: dict[str, float] = {}  # when each line arrived
+    threading.Thread(target=_reader, args=(child.stdout, lines, heard), daemon=True).start()
     seen: list[str] = []
     deadline = time.monotonic() + 120
     while f"begin {write}" not in seen:
@@ -121,11 +126,16 @@ def _kill_once(
             child.wait()
             raise RuntimeError(f"the writer ended early: {child.stderr.read()}")  # type: ignore[union-attr]
         seen.append(line)
-    time.sleep(delay)
+    if write == 1 and "commit 0" in heard:  # this writer's own first write, just done
+        stats.write_s = heard["commit 0"] - heard["begin 0"]
+    time.sleep(share * (stats.write_s or WRITE_S[operation]))
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=60)
     while (line := lines.get(timeout=60)) is not None:
         seen.append(line)
+    for k in (0, 1):
+        if f"begin {k}" in heard and f"commit {k}" in heard:
+            stats.write_s = heard[f"commit {k}"] - heard[f"begin {k}"]
     child.stderr.close()  # type: ignore[union-attr]
     stats.kills += 1
     words = [s.split() for s in seen]
