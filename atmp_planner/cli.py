@@ -1496,6 +1496,7 @@ def _run_command(args: argparse.Namespace) -> int:
         DatabaseError,
         RepositoryError,
         BackupError,
+        bench.RowsError,
         OSError,
     ) as error:
         # One line even when a message quotes a name holding a line break.
