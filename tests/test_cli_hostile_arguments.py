@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,23 @@ def test_bench_rows_of_runs_that_failed_are_still_shown(
     assert main(["bench", "--rows", str(path)]) == 1  # a run failed: exit 1, no error line
     captured = capsys.readouterr()
     assert "timed out" in captured.out and "atmp-planner: error" not in captured.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["template", "\x1b[2Jwiped\x08.txt"],
+        ["--db", "\x1b]0;title\x07", "scenarios"],
+        ["import", "\x9bnot.csv"],
+    ],
+)
+def test_control_characters_in_an_error_are_shown_not_sent_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """An escape sequence in a file name or URL used to reach the terminal raw (clearing
+    the screen, retitling the window); the error line now writes it as \\xNN."""
+    assert main(["--db", f"sqlite:///{tmp_path / 'x.sqlite'}", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("atmp-planner: error:")
+    assert not any(unicodedata.category(c) == "Cc" for c in err.rstrip("\n"))
+    assert "\\x1b" in err or "\\x9b" in err

@@ -30,8 +30,8 @@ from planner.resources import Role
 from tests.factories import START, product, tiny_scenario
 from tests.reliability.constructors import TARGETS, constructor_campaign, readable_problem
 
-#: Cases per run: a few seconds; every constructor is drawn about ten times.
-CASES = 250
+#: Cases per run: about 20 per class, a few seconds in all.
+CASES = 460
 
 
 def test_every_constructor_gives_a_valid_object_or_a_readable_refusal() -> None:

@@ -17,6 +17,7 @@ import contextlib
 import io
 import json
 import shutil
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -102,6 +103,15 @@ outs = _mostly(
     st.one_of(st.sampled_from(["out.txt", "x/out.xlsx", "planner.sqlite", ".", "rich.json"]), junk),
 )
 budgets = _mostly(["0.01", "0.05"], st.one_of(st.sampled_from(["0", "-1", "nan", "inf"]), numbers))
+#: Databases a case may name instead of its own (no server is contacted).
+db_urls = st.one_of(
+    st.sampled_from(
+        ["sqlite:///rich.json", "sqlite:///files", "sqlite:///nope/x.sqlite", "sqlite://",
+         "sqlite:///new.sqlite", "sqlite:///:memory:", "mysql://u@h/db", "junk", " ",
+         "postgresql+psycopg://nobody@127.0.0.1:1/x"]
+    ),
+    junk,
+)  # fmt: skip
 seeds = _mostly(["0", "1", "7"], numbers)
 reasons = _mostly(["because"], junk)
 
@@ -127,6 +137,8 @@ def _args(
     @st.composite
     def draw_argv(draw: st.DrawFn) -> list[str]:
         head = ["--user", draw(junk)] if draw(st.integers(0, 5)) == 0 else []
+        if draw(st.integers(0, 7)) == 0:  # another database, most often none usable
+            head += ["--db", draw(db_urls)]
         groups = _options(draw, options)
         for option, values in (required or {}).items():
             if draw(st.integers(0, 9)) > 0:
@@ -232,7 +244,7 @@ COMMAND_ARGS: dict[str, st.SearchStrategy[list[str]]] = {
             "--plan": plan_ids,
             "--json": None,
         },
-        None,
+        st.sampled_from([[], ["--trial", "TR-1", "--cohort", "DL1"], ["--trial", "TR-1"]]),
         {"--product": codes},
     ),
     "template": _args(["template"], {}, _one(outs)),
@@ -443,6 +455,8 @@ def run_case(
         errors = [line for line in lines if line.startswith("atmp-planner: error:")]
         if not (len(errors) == 1 and lines[-1] == errors[0]):
             fault("fault", f"not one error line: {lines}")
+        elif any(unicodedata.category(c) == "Cc" for c in errors[0]):
+            fault("fault", f"a control character in the error line: {errors[0]!r}")
     engine = open_database(f"sqlite:///{db}", create=False)
     try:
         repo = Repository(engine)
