@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -288,17 +289,34 @@ def _substitute(node: Any, old: object, new: object) -> Any:
     return node
 
 
-def _round_trip_problem(scenario: Scenario) -> str | None:
-    """What goes wrong writing a valid scenario to JSON and reading it back (None: nothing)."""
+def _round_trip_problem(scenario: Scenario, store: Store | None) -> str | None:
+    """What goes wrong writing a valid scenario to JSON and reading it back, or storing it
+    in a database and loading it (None: nothing)."""
     try:
         back = scenario_from_dict(scenario_to_dict(scenario))
     except Exception as error:
         return f"the scenario JSON reader refuses what the writer wrote: {error}"
-    return None if back == scenario else "the scenario JSON writer and reader changed it"
+    if back != scenario:
+        return "the scenario JSON writer and reader changed it"
+    if store is None:
+        return None
+    try:
+        stored = store(scenario)
+    except Exception as error:
+        return f"the database refuses it: {type(error).__name__}: {str(error)[:300]}"
+    return None if stored == scenario else "the database gives back another scenario"
+
+
+#: Stores a valid scenario in a database and loads it back (the campaign's optional check).
+Store = Callable[[Scenario], Scenario]
 
 
 def run_constructor_case(
-    target: str, original: object, changes: dict[str, object], stats: InputStats
+    target: str,
+    original: object,
+    changes: dict[str, object],
+    stats: InputStats,
+    store: Store | None = None,
 ) -> None:
     """Build original again with changes and check the outcome (see the module's docstring)."""
     named = sorted(changes)
@@ -336,7 +354,7 @@ def run_constructor_case(
         stats.count(target, "crash")
         stats.problems.append(f"{target} {named} valid, then {type(error).__name__}: {error}")
         return
-    problem = None if scenario is None else _round_trip_problem(scenario)
+    problem = None if scenario is None else _round_trip_problem(scenario, store)
     if problem:
         stats.count(target, "broken invariant")
         stats.problems.append(f"{target} {named}: {problem}")
@@ -356,9 +374,10 @@ def cases(draw: st.DrawFn, target: str) -> Case:
     return target, original, {n: draw(hostile_for(getattr(original, n), n)) for n in chosen}
 
 
-def constructor_campaign(cases_wanted: int, seed: int) -> InputStats:
+def constructor_campaign(cases_wanted: int, seed: int, store: Store | None = None) -> InputStats:
     """About `cases_wanted` corrupted constructor calls drawn by hypothesis (seeded), the
-    same number for every class."""
+    same number for every class; with store, every valid scenario is also stored in a
+    database and must load back equal."""
     stats = InputStats()
     for target in TARGETS:
 
@@ -371,7 +390,7 @@ def constructor_campaign(cases_wanted: int, seed: int) -> InputStats:
         )
         @given(case=cases(target))
         def campaign(case: Case) -> None:
-            run_constructor_case(*case, stats)
+            run_constructor_case(*case, stats, store)
 
         campaign()
     return stats
