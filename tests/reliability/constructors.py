@@ -29,13 +29,16 @@ from hypothesis import strategies as st
 from data.scenario_json import scenario_from_dict, scenario_to_dict
 from planner import (
     Assignment,
+    Kpis,
     PatientSchedule,
+    Plan,
     ResourceType,
     Scenario,
+    SolverInfo,
     SolveSettings,
     ValidationError,
 )
-from planner.replan import Pin
+from planner.replan import Pin, Replan
 from tests.factories import START, rich_scenario
 
 BASE = rich_scenario()
@@ -51,6 +54,11 @@ OUTSIDE = (
     ),
     SolveSettings(),
     Pin("P1", "seed"),
+    Replan(
+        Plan("rich", T0.replace(tzinfo=UTC), (), (), (), Kpis(0, 0, None, None, 0),
+             SolverInfo("OPTIMAL", "cp-sat", 0.0, 0.0, 0.0, SolveSettings())),
+        START, 7, (Pin("P1"),), 1,
+    ),
 )  # fmt: skip
 
 
