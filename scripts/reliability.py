@@ -283,8 +283,8 @@ def bad_input_section(inputs: BadInputs) -> list[str]:
         "scenario, which must be refused the same way or come back equal from the "
         f"scenario JSON writer and reader and from a {inputs.backend} database.",
         "",
-        "| class | cases | valid, round-tripped (JSON, database) | refused | valid, refused in the scenario "
-        "| crashes | unreadable refusals | broken round trips |",
+        "| class | cases | valid, round-tripped (JSON, database) | refused "
+        "| valid, refused in the scenario | crashes | unreadable refusals | broken round trips |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for t in c.targets():
@@ -304,9 +304,10 @@ def bad_input_section(inputs: BadInputs) -> list[str]:
         "Generated files imported by `atmp-planner import` into a fresh copy of a database "
         "holding the rich scenario: its JSON with keys dropped or values replaced by junk or "
         "by values of the same key from elsewhere; its JSON text cut, spliced or not UTF-8; "
-        "its workbook with cells overwritten; matrix rosters and referral lists of random "
-        "cells (`--as roster|referrals --scenario rich`). Each must exit 0, 1 or 2 with one "
-        "error line, change no row when refused (digest of every row), and when stored, "
+        "its workbook with cells overwritten; matrix rosters, long rosters (columns in any "
+        "order and language, with or without a legend sheet) and referral lists of random "
+        "cells merged into the stored scenario (`--scenario rich`). Each must exit 0, 1 or 2 "
+        "with one error line, change no row when refused (digest of every row), and when stored, "
         "record it in the audit trail; a stored scenario must load back equal to what the "
         "reader makes of the file.",
         "",

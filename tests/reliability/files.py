@@ -167,19 +167,59 @@ def roster_rows(draw: st.DrawFn) -> list[list[Any]]:
     return rows + [[person, *cells] for person, cells in body]
 
 
+_legend_cells = st.one_of(
+    _roster_cells, st.sampled_from(["07:00", "15:30", "7", "24:00", "25:00", "Day", "D", "N", "Q"])
+)
+
+
+@st.composite
+def long_roster(draw: st.DrawFn) -> list[tuple[str, list[list[Any]]]]:
+    """A long roster (a row per person and day, its columns in any order, headers in any
+    of the languages read) and, half the time, a legend sheet of shift codes and times."""
+    header = draw(
+        st.permutations(
+            [
+                draw(st.sampled_from(["Staff", "Namn", "employee id", "Code", "Person"])),
+                draw(st.sampled_from(["Date", "Datum", "dag", "Day"])),
+                draw(st.sampled_from(["Shift", "Pass", "kod", "Skift", "Code"])),
+                draw(st.sampled_from(["Note", "", "Timmar"])),
+            ]
+        )
+    )
+    rows = draw(
+        st.lists(
+            st.lists(st.one_of(_people, _roster_days, _roster_cells), min_size=3, max_size=4),
+            max_size=10,
+        )
+    )
+    sheets = [("Pass", [header, *rows])]
+    if draw(st.booleans()):
+        legend = draw(
+            st.lists(st.lists(_legend_cells, min_size=2, max_size=4), min_size=1, max_size=5)
+        )
+        sheets.append(("Legend", [["Code", "Description", "Start", "End"], *legend]))
+    return sheets
+
+
 #: A referral list: the header, then rows of cells.
 referral_rows = st.lists(st.lists(_referral_cells, min_size=1, max_size=10), max_size=6).map(
     lambda rows: [REF_HEADER, *rows]
 )
 
 
-def write_book(path: Path, title: str, rows: list[list[Any]]) -> Path:
-    """A workbook of one sheet holding rows."""
+def write_book(
+    path: Path, title: str, rows: list[list[Any]], *more: tuple[str, list[list[Any]]]
+) -> Path:
+    """A workbook of one sheet holding rows (and more sheets: title, rows)."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = title
     for row in rows:
         ws.append(row)
+    for other, lines in more:
+        sheet = wb.create_sheet(other)
+        for row in lines:
+            sheet.append(row)
     wb.save(path)
     return path
 
@@ -224,7 +264,10 @@ def edited_workbook(draw: st.DrawFn) -> list[tuple[str, int, int, Any]]:
 
 
 #: Importer targets: what the generated file is, how it is written, the import's options.
-IMPORTERS = ("scenario JSON", "scenario JSON text", "scenario workbook", "roster", "referrals")
+IMPORTERS = (
+    "scenario JSON", "scenario JSON text", "scenario workbook", "roster", "long roster",
+    "referrals",
+)  # fmt: skip
 
 
 def _write_case(target: str, value: Any, folder: Path, workbook: bytes) -> tuple[Path, list[str]]:
@@ -244,6 +287,12 @@ def _write_case(target: str, value: Any, folder: Path, workbook: bytes) -> tuple
         path = folder / "scenario.xlsx"
         wb.save(path)
         return path, ["--replace"]
+    if target == "long roster":
+        path = write_book(folder / "long.xlsx", *value[0], *value[1:])
+        return path, ["--as", "roster", "--scenario", "rich"] if len(value) > 1 else [
+            "--scenario",
+            "rich",
+        ]
     path = write_book(
         folder / f"{target}.xlsx", "Schema" if target == "roster" else "Remisser", value
     )
@@ -256,6 +305,7 @@ def _strategy(target: str) -> st.SearchStrategy[Any]:
         "scenario JSON text": json_bytes(),
         "scenario workbook": edited_workbook(),
         "roster": roster_rows(),
+        "long roster": long_roster(),
         "referrals": referral_rows,
     }[target]
 

@@ -91,7 +91,9 @@ days = _mostly(
     ["2027-01-04", "2027-01-20", "2027-03-04", "2027-02-01"],
     st.one_of(st.sampled_from(["2026-01-01", "2099-12-31"]), st.dates().map(str), since),
 )
-scenario_names = _mostly(["rich", "other"], st.one_of(st.sampled_from(["RICH", " rich"]), junk))
+scenario_names = _mostly(
+    ["rich", "other"], st.one_of(st.sampled_from(["RICH", " rich", "n" * 300, "a\tb"]), junk)
+)
 codes = _mostly(
     ["P1", "P2", "P-IP", "T1", "DONE", "seed", "harvest", "apheresis", "infusion", "wash",
      "CART", "TIL", "TR-1", "DL1", "DL2"],
@@ -113,7 +115,7 @@ db_urls = st.one_of(
     junk,
 )  # fmt: skip
 seeds = _mostly(["0", "1", "7"], numbers)
-reasons = _mostly(["because"], junk)
+reasons = _mostly(["because"], st.one_of(junk, st.sampled_from(["r" * 5000, " ", "a\nb"])))
 
 
 def _options(draw: st.DrawFn, options: dict[str, st.SearchStrategy[str] | None]) -> list[list[str]]:
