@@ -162,10 +162,11 @@ def label_of(kind: str, code: object) -> str:
 
 def check_fields(obj: object, label: str) -> None:
     """Refuse a dataclass whose fields are not of their declared kinds, naming the field:
-    text without control characters and not too long, whole numbers (not yes/no), finite
-    numbers, dates without a time, naive date-times within years 1901-2199, enumeration
-    values (text naming a member is turned into the member) and lists (turned into tuples)
-    of such values."""
+    text without control characters and not too long, whole numbers (not yes/no), numbers,
+    dates without a time and date-times without a time zone within years 1901-2199,
+    enumeration values (text naming a member is turned into the member) and lists (turned
+    into tuples) of such values. Ranges (and so NaN and infinities) are the classes' own
+    checks."""
     for name, kind in _hints(type(obj)):
         value = getattr(obj, name)
         fixed = _checked(f"{label}: {_words(name)}", name, value, kind)
