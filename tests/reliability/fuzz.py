@@ -247,7 +247,7 @@ COMMAND_ARGS: dict[str, st.SearchStrategy[list[str]]] = {
             "--json": None,
         },
         st.sampled_from([[], ["--trial", "TR-1", "--cohort", "DL1"], ["--trial", "TR-1"]]),
-        {"--product": codes},
+        {"--product": _mostly(["CART", "TIL"], codes)},
     ),
     "template": _args(["template"], {}, _one(outs)),
     "import": _args(
