@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import openpyxl
 from hypothesis import HealthCheck, given, settings
@@ -34,6 +35,8 @@ from data.integrity import database_digest
 from data.repository import Repository
 from data.scenario_files import write_scenario
 from tests.factories import rich_scenario
+
+T = TypeVar("T")
 
 junk = st.text(
     alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
@@ -81,7 +84,7 @@ FILES = (
 )  # fmt: skip
 
 
-def _mostly(plausible: list[str], hostile: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+def _mostly(plausible: list[T], hostile: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
     """A plausible value three times in four, else a hostile one."""
     return st.integers(0, 3).flatmap(lambda k: hostile if k == 0 else st.sampled_from(plausible))
 
@@ -238,15 +241,16 @@ COMMAND_ARGS: dict[str, st.SearchStrategy[list[str]]] = {
     "slot": _args(
         ["slot"],
         {
-            "--trial": codes,
-            "--cohort": codes,
             "--from": days,
             "--priority": _mostly(["1", "3", "9"], numbers),
             "--scenario": scenario_names,
-            "--plan": plan_ids,
+            "--plan": _mostly(["1", "2"], plan_ids),
             "--json": None,
         },
-        st.sampled_from([[], ["--trial", "TR-1", "--cohort", "DL1"], ["--trial", "TR-1"]]),
+        _mostly(
+            [[], [], ["--trial", "TR-1", "--cohort", "DL1"]],
+            st.tuples(codes, codes).map(lambda tc: ["--trial", tc[0], "--cohort", tc[1]]),
+        ),
         {"--product": _mostly(["CART", "TIL"], codes)},
     ),
     "template": _args(["template"], {}, _one(outs)),
