@@ -328,12 +328,57 @@ def machine() -> dict[str, object]:
     }
 
 
+class RowsError(Exception):
+    """A file given to `bench --rows` is not one `bench --json` wrote."""
+
+
+#: What a row must hold for the table and the plot: numbers (or nothing) under the table's
+#: numeric columns; a run without an error also its instance, method, patients (more than
+#: none), scheduled, seconds and weighted lateness.
+_NUMERIC = tuple(key for key, fmt, _ in _TABLE if ":" in fmt)
+_PLOTTED = ("patients", "scheduled", "seconds", "weighted_lateness_days")
+
+
+def _row_problem(row: object) -> str | None:
+    """Why a row read from a file cannot be shown (None: it can)."""
+    if not isinstance(row, dict):
+        return "a row is not a table of named values"
+
+    def number(value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    for key in _NUMERIC:
+        if row.get(key) is not None and not number(row[key]):
+            return f"{key} is not a number"
+    if row.get("error") is None:
+        for key in _PLOTTED:
+            if not number(row.get(key)) or not math.isfinite(row[key]):
+                return f"a run without an error has no number of {key}"
+        if not isinstance(row.get("method"), str) or not isinstance(row.get("instance"), str):
+            return "a run without an error names no instance and method"
+        if row["patients"] <= 0:
+            return "a run without an error has no patients"
+    return None
+
+
 def read_rows(paths: Sequence[Path]) -> list[dict[str, object]]:
-    """Rows of earlier `--json` files, in order."""
+    """Rows of earlier `--json` files, in order; RowsError names a file that holds none."""
     rows: list[dict[str, object]] = []
     for path in paths:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        rows += record["rows"]
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise RowsError(f"{path}: not UTF-8 text; give a file `bench --json` wrote") from None
+        except (json.JSONDecodeError, RecursionError):
+            raise RowsError(f"{path}: not JSON; give a file `bench --json` wrote") from None
+        found = record.get("rows") if isinstance(record, dict) else None
+        if not isinstance(found, list):
+            raise RowsError(f"{path}: no rows of a benchmark; give a file `bench --json` wrote")
+        for k, row in enumerate(found):
+            problem = _row_problem(row)
+            if problem:
+                raise RowsError(f"{path}: row {k + 1}: {problem}")
+            rows.append({"error": None, **row})
     return rows
 
 

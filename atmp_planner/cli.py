@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
@@ -1368,7 +1369,7 @@ MAX_PRINTED_PROBLEMS = 50
 
 def _print_problems(error: ScenarioFileError, out: TextIO) -> None:
     """Every problem on its own line (up to a cap), then one summary line."""
-    lines = error.lines()
+    lines = [_one_line(line) for line in error.lines()]
     if len(lines) == 1:
         print(f"atmp-planner: error: {lines[0]}", file=out)
         return
@@ -1376,7 +1377,7 @@ def _print_problems(error: ScenarioFileError, out: TextIO) -> None:
         print(line, file=out)
     if len(lines) > MAX_PRINTED_PROBLEMS:
         print(f"... and {len(lines) - MAX_PRINTED_PROBLEMS} more", file=out)
-    print(f"atmp-planner: error: {error.summary()}", file=out)
+    print(f"atmp-planner: error: {_one_line(error.summary())}", file=out)
 
 
 def _has_display() -> bool:
@@ -1608,8 +1609,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(message: str) -> str:
-    r"""The message with every line break (\n, \r, U+0085, U+2028, ...) written as \n."""
-    return "\\n".join(message.splitlines())
+    r"""The message with every line break (\n, \r, U+0085, U+2028, ...) written as \n and
+    every other control character (a file name's escape sequence, a backspace) as \xNN,
+    so that it neither breaks the line nor acts on the terminal."""
+    return "".join(
+        f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c
+        for c in "\\n".join(message.splitlines())
+    )
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -1637,6 +1643,7 @@ def _run_command(args: argparse.Namespace) -> int:
         DatabaseError,
         RepositoryError,
         BackupError,
+        bench.RowsError,
         OSError,
     ) as error:
         # One line even when a message quotes a name holding a line break.

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from planner.validation import check, check_code, check_non_negative, check_positive, check_unique
+from planner.validation import (
+    MAX_COUNT,
+    MAX_DAYS,
+    check,
+    check_code,
+    check_fields,
+    check_range,
+    check_unique,
+)
 
 
 @dataclass(frozen=True)
@@ -25,13 +33,20 @@ class Cohort:
 
     def __post_init__(self) -> None:
         check_code("Cohort", self.code)
-        check_positive(f"Cohort '{self.code}': cap", self.cap)
-        check_non_negative(
-            f"Cohort '{self.code}': days between infusions", self.min_days_between_infusions
+        check_fields(self, f"Cohort '{self.code}'")
+        check_range(f"Cohort '{self.code}': cap", self.cap, 1, MAX_COUNT)
+        check_range(
+            f"Cohort '{self.code}': days between infusions",
+            self.min_days_between_infusions,
+            0,
+            MAX_DAYS,
         )
         if self.escalation_gate_days is not None:
-            check_non_negative(
-                f"Cohort '{self.code}': escalation gate days", self.escalation_gate_days
+            check_range(
+                f"Cohort '{self.code}': escalation gate days",
+                self.escalation_gate_days,
+                0,
+                MAX_DAYS,
             )
 
 
@@ -50,6 +65,8 @@ class Trial:
 
     def __post_init__(self) -> None:
         check_code("Trial", self.code)
+        check_fields(self, f"Trial '{self.code}'")
+        check_code(f"Trial '{self.code}': product", self.product_code)
         check(bool(self.cohorts), f"Trial '{self.code}' needs at least one cohort.")
         check_unique(f"Trial '{self.code}': cohort", [c.code for c in self.cohorts])
         check(
@@ -58,6 +75,13 @@ class Trial:
             f"starts ({self.enrolment_start}).",
         )
         check(1 <= self.priority <= 9, f"Trial '{self.code}': priority must be 1-9.")
+        if self.apheresis_within_days is not None:
+            check_range(
+                f"Trial '{self.code}': apheresis within days",
+                self.apheresis_within_days,
+                0,
+                MAX_DAYS,
+            )
         check(
             self.cohorts[0].escalation_gate_days is None,
             f"Trial '{self.code}': the first cohort ({self.cohorts[0].code}) has no previous "
@@ -101,6 +125,12 @@ class DoneStep:
     resource_code: str = ""
 
     def __post_init__(self) -> None:
+        check_code("Done step", self.step_code)
+        check_fields(self, f"Done step '{self.step_code}'")
+        check(
+            len(self.resource_code) <= 40,
+            f"Done step '{self.step_code}': resource code must be at most 40 characters.",
+        )
         check(self.start < self.end, f"Done step '{self.step_code}' ends before it starts.")
 
 
@@ -127,6 +157,11 @@ class Patient:
 
     def __post_init__(self) -> None:
         check_code("Patient", self.code)
+        check_fields(self, f"Patient '{self.code}'")
+        check_code(f"Patient '{self.code}': product", self.product_code)
+        for what, code in (("trial", self.trial_code), ("cohort", self.cohort_code)):
+            if code is not None:
+                check_code(f"Patient '{self.code}': {what}", code)
         check(
             self.referral_date <= self.earliest_apheresis,
             f"Patient '{self.code}': earliest apheresis ({self.earliest_apheresis}) is before "

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from planner.validation import check, check_non_negative, check_positive
+from planner.validation import (
+    check,
+    check_fields,
+    check_non_negative,
+    check_positive,
+    label_of,
+    shown,
+)
 
 #: Largest budgets the command line and the window offer: 3,600 deterministic units (3 take
 #: about 35 s on the demo, so this is hours of search) and one day of wall time.
@@ -44,6 +51,7 @@ class Assignment:
     quantity: int = 1
 
     def __post_init__(self) -> None:
+        check_fields(self, label_of("Assignment of", self.patient_code))
         check(
             self.start < self.end,
             f"Assignment of '{self.patient_code}' step '{self.step_code}' ends before it starts.",
@@ -73,6 +81,7 @@ class PatientSchedule:
     lateness_days: int = 0
 
     def __post_init__(self) -> None:
+        check_fields(self, label_of("Schedule of patient", self.patient_code))
         check(
             self.apheresis_day <= self.infusion_day,
             f"Patient '{self.patient_code}': infusion before apheresis.",
@@ -119,20 +128,21 @@ class SolveSettings:
     use_greedy_hint: bool = True
 
     def __post_init__(self) -> None:
+        check_fields(self, "Solver settings")
         # An infinite budget would never end a search that is not cancelled.
         for what, budget in (
             ("Deterministic time", self.deterministic_time),
             ("Time limit (s)", self.time_limit_s),
         ):
             check_positive(what, budget)
-            check(math.isfinite(budget), f"{what} must be finite (got {budget}).")
+            check(math.isfinite(budget), f"{what} must be finite (got {shown(budget)}).")
         check(
             1 <= self.workers <= MAX_WORKERS,
-            f"Workers must be 1-{MAX_WORKERS} (got {self.workers}).",
+            f"Workers must be 1-{MAX_WORKERS} (got {shown(self.workers)}).",
         )
         check(
             MIN_SEED <= self.seed <= MAX_SEED,
-            f"Seed must be a 32-bit integer, {MIN_SEED} to {MAX_SEED} (got {self.seed}).",
+            f"Seed must be a 32-bit integer, {MIN_SEED} to {MAX_SEED} (got {shown(self.seed)}).",
         )
 
 

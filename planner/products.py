@@ -7,11 +7,14 @@ from enum import StrEnum
 
 from planner.resources import Role
 from planner.validation import (
+    MAX_DAYS,
+    MAX_HOURS,
     check,
     check_code,
-    check_non_negative,
-    check_positive,
+    check_fields,
+    check_range,
     check_unique,
+    shown,
 )
 
 
@@ -32,9 +35,9 @@ class StaffNeed:
     product_trained: bool = True
 
     def __post_init__(self) -> None:
-        check(isinstance(self.role, Role), f"Unknown staff role {self.role!r}.")
-        check_positive(f"Staff need for {self.role}: people", self.count)
-        check_positive(f"Staff need for {self.role}: hours", self.hours)
+        check_fields(self, "Staff need")
+        check_range(f"Staff need for {self.role}: people", self.count, 1, 1000)
+        check_range(f"Staff need for {self.role}: hours", self.hours, 1, MAX_HOURS)
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,12 @@ class ProcessStep:
 
     def __post_init__(self) -> None:
         check_code("Process step", self.code)
-        check_positive(f"Step '{self.code}': duration hours", self.duration_hours)
-        check_non_negative(f"Step '{self.code}': minimum lag hours", self.min_lag_hours)
+        check_fields(self, f"Step '{self.code}'")
+        check_range(f"Step '{self.code}': duration hours", self.duration_hours, 1, MAX_HOURS)
+        check_range(f"Step '{self.code}': minimum lag hours", self.min_lag_hours, 0, MAX_HOURS)
+        check(len(self.staff) <= 100, f"Step '{self.code}': at most 100 staff needs.")
         if self.max_lag_hours is not None:
+            check_range(f"Step '{self.code}': maximum lag hours", self.max_lag_hours, 0, MAX_HOURS)
             check(
                 self.max_lag_hours >= self.min_lag_hours,
                 f"Step '{self.code}': maximum lag ({self.max_lag_hours} h) is below the "
@@ -98,33 +104,31 @@ class Product:
 
     def __post_init__(self) -> None:
         check_code("Product", self.code)
+        check_fields(self, f"Product '{self.code}'")
         check(bool(self.steps), f"Product '{self.code}' needs at least one process step.")
         check_unique(f"Product '{self.code}': step", [s.code for s in self.steps])
-        check(
-            isinstance(self.storage, Storage),
-            f"Product '{self.code}': storage must be fresh or cryo (got {self.storage!r}).",
-        )
-        check_non_negative(f"Product '{self.code}': QC release days", self.qc_release_days)
-        check_non_negative(f"Product '{self.code}': fresh shelf days", self.fresh_shelf_days)
-        check_non_negative(
-            f"Product '{self.code}': lymphodepletion days before infusion",
-            self.ld_days_before_infusion,
-        )
-        check_non_negative(f"Product '{self.code}': in-patient days", self.inpatient_days)
+        for what, days in (
+            ("QC release days", self.qc_release_days),
+            ("fresh shelf days", self.fresh_shelf_days),
+            ("lymphodepletion days before infusion", self.ld_days_before_infusion),
+            ("in-patient days", self.inpatient_days),
+        ):
+            check_range(f"Product '{self.code}': {what}", days, 0, MAX_DAYS)
         check(
             0.0 <= self.failure_probability < 1.0,
             f"Product '{self.code}': failure probability must be in [0, 1) "
-            f"(got {self.failure_probability}).",
+            f"(got {shown(self.failure_probability)}).",
         )
         check(
             0 < self.apheresis_hours <= 24,
-            f"Product '{self.code}': apheresis hours must be 1-24 (got {self.apheresis_hours}).",
+            f"Product '{self.code}': apheresis hours must be 1-24 "
+            f"(got {shown(self.apheresis_hours)}).",
         )
         check(
             self.shelf_life_from_step is None
             or self.shelf_life_from_step in {s.code for s in self.steps},
             f"Product '{self.code}': shelf life counts from unknown step "
-            f"'{self.shelf_life_from_step}'.",
+            f"{shown(self.shelf_life_from_step)}.",
         )
         # A cryopreserved batch keeps, so lymphodepletion waits for its release.
         check(

@@ -19,7 +19,7 @@ from planner.plan import Assignment, Plan, ResourceType
 from planner.products import Product
 from planner.resources import Window
 from planner.scenario import MAX_FROZEN_DAYS, Scenario
-from planner.validation import DoneStepConflict, check, check_code
+from planner.validation import DoneStepConflict, check, check_code, check_fields
 
 #: Step codes of the chain around the process steps a pin may name.
 APHERESIS, INFUSION = "apheresis", "infusion"
@@ -36,6 +36,7 @@ class Pin:
 
     def __post_init__(self) -> None:
         check_code("Pinned patient", self.patient_code)
+        check_fields(self, f"Pin of patient '{self.patient_code}'")
         if self.step_code is not None:
             check_code("Pinned step", self.step_code)
 
@@ -81,6 +82,7 @@ class Replan:
     basis: str = "published"
 
     def __post_init__(self) -> None:
+        check_fields(self, "Re-plan")
         check(
             0 <= self.frozen_days <= MAX_FROZEN_DAYS,
             f"Frozen days must be 0-{MAX_FROZEN_DAYS} (got {self.frozen_days}).",

@@ -7,10 +7,14 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from planner.validation import (
+    MAX_COUNT,
+    MAX_HOURS,
     check,
     check_code,
-    check_non_negative,
+    check_fields,
+    check_range,
     check_unique,
+    shown,
 )
 
 
@@ -23,6 +27,7 @@ class Window:
     reason: str = ""
 
     def __post_init__(self) -> None:
+        check_fields(self, "Downtime")
         check(
             self.start < self.end,
             f"Downtime '{self.reason or 'window'}' ends ({self.end:%Y-%m-%d %H:%M}) "
@@ -43,6 +48,15 @@ class Site:
 
     def __post_init__(self) -> None:
         check_code("Site", self.code)
+        check_fields(self, f"Site '{self.code}'")
+        check(
+            len(self.country) <= 10,
+            f"Site '{self.code}': country must be at most 10 characters.",
+        )
+        check(
+            len(self.timezone) <= 64,
+            f"Site '{self.code}': time zone must be at most 64 characters.",
+        )
         check(
             0 <= self.day_start_hour < self.day_end_hour <= 24,
             f"Site '{self.code}': the working day must start before it ends, within 0-24 h "
@@ -77,10 +91,12 @@ class Cleanroom:
 
     def __post_init__(self) -> None:
         check_code("Cleanroom", self.code)
-        check(
-            isinstance(self.grade, Grade), f"Cleanroom '{self.code}': unknown grade {self.grade!r}."
+        check_fields(self, f"Cleanroom '{self.code}'")
+        check_range(
+            f"Cleanroom '{self.code}': changeover hours", self.changeover_hours, 0, MAX_HOURS
         )
-        check_non_negative(f"Cleanroom '{self.code}': changeover hours", self.changeover_hours)
+        for code in self.products:
+            check_code(f"Cleanroom '{self.code}': product", code)
         check_unique(f"Cleanroom '{self.code}': product", self.products)
 
 
@@ -97,8 +113,11 @@ class Device:
 
     def __post_init__(self) -> None:
         check_code("Device", self.code)
+        check_fields(self, f"Device '{self.code}'")
         check(bool(self.room_codes), f"Device '{self.code}' must stand in at least one room.")
-        check_non_negative(f"Device '{self.code}': changeover hours", self.changeover_hours)
+        check_range(f"Device '{self.code}': changeover hours", self.changeover_hours, 0, MAX_HOURS)
+        for code in (*self.room_codes, *self.products):
+            check_code(f"Device '{self.code}': room or product", code)
         check_unique(f"Device '{self.code}': product", self.products)
 
 
@@ -122,13 +141,16 @@ class StaffMember:
 
     def __post_init__(self) -> None:
         check_code("Staff member", self.code)
+        check_fields(self, f"Staff member '{self.code}'")
+        for code in self.trained_products:
+            check_code(f"Staff member '{self.code}': trained product", code)
         check(bool(self.roles), f"Staff member '{self.code}' needs at least one role.")
         check_unique(f"Staff member '{self.code}': role", self.roles)
         check_unique(f"Staff member '{self.code}': trained product", self.trained_products)
         check(
             1 <= self.contracted_hours_per_week <= 60,
             f"Staff member '{self.code}': contracted hours per week must be in 1-60 "
-            f"(got {self.contracted_hours_per_week}).",
+            f"(got {shown(self.contracted_hours_per_week)}).",
         )
 
 
@@ -145,6 +167,7 @@ class ShiftCode:
 
     def __post_init__(self) -> None:
         check_code("Shift code", self.code)
+        check_fields(self, f"Shift code '{self.code}'")
         check(
             0 <= self.start_hour < 24,
             f"Shift '{self.code}': start hour must be 0-23 (got {self.start_hour}).",
@@ -167,6 +190,11 @@ class RosterEntry:
     day: date
     shift_code: str
 
+    def __post_init__(self) -> None:
+        check_code("Roster entry: staff member", self.staff_code)
+        check_fields(self, f"Roster entry of '{self.staff_code}'")
+        check_code(f"Roster entry of '{self.staff_code}': shift", self.shift_code)
+
 
 @dataclass(frozen=True)
 class BedChange:
@@ -178,8 +206,9 @@ class BedChange:
     reason: str = ""
 
     def __post_init__(self) -> None:
+        check_fields(self, "Bed change")
         check(self.start <= self.end, f"Bed change '{self.reason}' ends before it starts.")
-        check_non_negative(f"Bed change '{self.reason}': beds", self.beds)
+        check_range(f"Bed change '{self.reason}': beds", self.beds, 0, MAX_COUNT)
 
 
 @dataclass(frozen=True)
@@ -193,7 +222,8 @@ class Ward:
 
     def __post_init__(self) -> None:
         check_code("Ward", self.code)
-        check_non_negative(f"Ward '{self.code}': beds", self.beds)
+        check_fields(self, f"Ward '{self.code}'")
+        check_range(f"Ward '{self.code}': beds", self.beds, 0, MAX_COUNT)
 
     def beds_on(self, day: date) -> int:
         """Beds usable on a date: the last change covering it wins, else the default."""
@@ -212,15 +242,17 @@ class ApheresisCapacity:
     exceptions: tuple[tuple[date, int], ...] = field(default=())
 
     def __post_init__(self) -> None:
-        check(
-            len(self.slots_per_weekday) == 7,
-            f"Apheresis capacity needs 7 weekday values, Monday first "
-            f"(got {len(self.slots_per_weekday)}).",
-        )
+        if isinstance(self.slots_per_weekday, tuple | list):
+            check(
+                len(self.slots_per_weekday) == 7,
+                f"Apheresis capacity needs 7 weekday values, Monday first "
+                f"(got {len(self.slots_per_weekday)}).",
+            )
+        check_fields(self, "Apheresis capacity")
         for slots in self.slots_per_weekday:
-            check_non_negative("Apheresis slots per weekday", slots)
+            check_range("Apheresis slots per weekday", slots, 0, MAX_COUNT)
         for day, slots in self.exceptions:
-            check_non_negative(f"Apheresis slots on {day}", slots)
+            check_range(f"Apheresis slots on {day}", slots, 0, MAX_COUNT)
 
     def slots_on(self, day: date, holidays: frozenset[date] = frozenset()) -> int:
         """Slots on a date: an exception wins, a public holiday has none, else the weekday."""

@@ -19,7 +19,14 @@ from planner.resources import (
     StaffMember,
     Ward,
 )
-from planner.validation import DoneStepConflict, check, check_unique
+from planner.validation import (
+    DoneStepConflict,
+    check,
+    check_fields,
+    check_range,
+    check_unique,
+    shown,
+)
 
 #: Weight of one scheduled patient per priority (1 most urgent); configurable per scenario.
 DEFAULT_PRIORITY_WEIGHTS: tuple[tuple[int, int], ...] = (
@@ -42,6 +49,8 @@ DEFAULT_LATENESS_WEIGHTS: tuple[tuple[int, int], ...] = tuple(
 )
 #: Largest weight of one day of lateness (keeps the objective's levels in 64-bit range).
 MAX_LATENESS_WEIGHT = 1000
+#: Largest weight of one scheduled patient (as the scenario file format allows).
+MAX_PRIORITY_WEIGHT = 1_000_000
 #: Days from the planning date a re-plan keeps as published, unless a scenario says otherwise.
 DEFAULT_FROZEN_DAYS = 14
 #: Largest frozen window a scenario may set (a year).
@@ -54,6 +63,9 @@ class Holiday:
 
     day: date
     name: str
+
+    def __post_init__(self) -> None:
+        check_fields(self, "Holiday")
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,7 @@ class Scenario:
     lateness_weights: tuple[tuple[int, int], ...] = field(default=DEFAULT_LATENESS_WEIGHTS)
 
     def __post_init__(self) -> None:
+        check_fields(self, "Scenario")
         check(bool(self.name.strip()), "A scenario needs a name.")
         check(
             self.horizon_start < self.horizon_end,
@@ -168,6 +181,17 @@ class Scenario:
             0 <= self.frozen_days <= MAX_FROZEN_DAYS,
             f"Frozen days must be 0-{MAX_FROZEN_DAYS} (got {self.frozen_days}).",
         )
+        for kind, pairs, most in (
+            ("weight", self.priority_weights, MAX_PRIORITY_WEIGHT),
+            ("lateness weight", self.lateness_weights, MAX_LATENESS_WEIGHT),
+        ):
+            check_unique(f"Priority ({kind})", [p for p, _ in pairs])
+            for priority, weight in pairs:
+                check(
+                    1 <= priority <= 9,
+                    f"A {kind} is given for priority {shown(priority)}; priorities are 1-9.",
+                )
+                check_range(f"Priority {priority}: {kind}", weight, 0, most)
         weights = dict(self.priority_weights)
         for priority in range(1, 10):
             check(priority in weights, f"Priority {priority} has no weight.")

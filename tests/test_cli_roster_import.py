@@ -14,20 +14,11 @@ from data.db import open_database
 from data.repository import Repository
 from planner import Patient
 from tests.factories import rich_scenario
+from tests.reliability.files import write_book as book
 
 
 def run(rich_url: str, *args: str) -> int:
     return main(["--db", rich_url, *args])
-
-
-def book(path: Path, title: str, rows: list[list[Any]]) -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = title
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
 
 
 def stored_state(rich_url: str) -> tuple[int, Any]:

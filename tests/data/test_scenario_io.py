@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import time
@@ -60,6 +59,7 @@ from planner import (
 )
 from tests.data.test_repository import sample_plan
 from tests.factories import rich_scenario, tiny_scenario
+from tests.reliability.files import CELLS, mutated, plausible
 
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "demo": build_demo_scenario,
@@ -756,54 +756,6 @@ def test_a_lying_dimension_neither_hides_rows_nor_costs_time(tmp_path: Path) -> 
 # Property tests -------------------------------------------------------------------------------
 
 CASES = {"json": 0, "json_valid": 0, "plausible": 0, "plausible_valid": 0, "xlsx": 0}
-_BASE = scenario_to_dict(rich_scenario())
-
-junk = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**20), max_value=10**20),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30),
-    st.sampled_from(["", " ", "2027-02-30", "2027-01-04T25:00", "CART", "operator", "B", "x" * 50]),
-    st.lists(st.text(max_size=5), max_size=3),
-    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
-)
-
-
-def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path into a JSON value (the root excluded)."""
-    out = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            out.append((*path, key))
-            out.extend(_paths(value, (*path, key)))
-    elif isinstance(node, list):
-        for i, value in enumerate(node[:3]):  # the first few items of long lists suffice
-            out.append((*path, i))
-            out.extend(_paths(value, (*path, i)))
-    return out
-
-
-PATHS = _paths(_BASE)
-
-
-@st.composite
-def mutated(draw: st.DrawFn) -> Any:
-    """The rich scenario's JSON with a few keys dropped or values replaced by junk."""
-    data = copy.deepcopy(_BASE)
-    for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(PATHS))
-        parent = data
-        try:
-            for part in path[:-1]:
-                parent = parent[part]
-            if draw(st.booleans()) and isinstance(parent, dict):
-                parent.pop(path[-1], None)
-            else:
-                parent[path[-1]] = draw(junk)
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier mutation removed the way there
-    return data
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -820,43 +772,6 @@ def test_mutated_json_gives_a_scenario_or_a_clean_validation_error(data: Any) ->
     assert scenario_from_dict(scenario_to_dict(scenario)) == scenario
 
 
-def _leaves(node: Any, key: str = "") -> list[tuple[str, Any]]:
-    """Every (key, value) of a scalar or list of scalars in a JSON value."""
-    if isinstance(node, dict):
-        return [leaf for k, v in node.items() for leaf in _leaves(v, k)]
-    if isinstance(node, list) and node and isinstance(node[0], dict | list):
-        return [leaf for v in node for leaf in _leaves(v, key)]
-    return [(key, node)]
-
-
-#: Values found in the rich scenario, by key: swapping them in gives files that pass the
-#: schema more often, so the cross-references and the domain's rules are exercised.
-_FOUND: dict[str, list[Any]] = {}
-for _key, _value in _leaves(_BASE):
-    if _value not in _FOUND.setdefault(_key, []):
-        _FOUND[_key].append(_value)
-_PLAUSIBLE_PATHS = [p for p in PATHS if isinstance(p[-1], str) and p[-1] in _FOUND]
-
-
-@st.composite
-def plausible(draw: st.DrawFn) -> Any:
-    """The rich scenario's JSON with values swapped for others of the same key, or recased."""
-    data = copy.deepcopy(_BASE)
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_PLAUSIBLE_PATHS))
-        value = draw(st.sampled_from(_FOUND[path[-1]]))
-        if isinstance(value, str) and draw(st.booleans()):
-            value = value.swapcase()
-        parent = data
-        try:
-            for part in path[:-1]:
-                parent = parent[part]
-            parent[path[-1]] = value
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier swap changed the way there
-    return data
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plausible())
 def test_plausible_edits_give_a_scenario_or_a_clean_validation_error(data: Any) -> None:
@@ -869,16 +784,6 @@ def test_plausible_edits_give_a_scenario_or_a_clean_validation_error(data: Any) 
         return
     CASES["plausible_valid"] += 1
     assert scenario_from_dict(scenario_to_dict(scenario)) == scenario
-
-
-_CELLS = st.one_of(
-    st.none(),
-    st.integers(-5, 10**6),
-    st.floats(allow_nan=False, allow_infinity=False, width=32),
-    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12),
-    st.sampled_from(["=1+1", "yes", "cryo", "B", "CART", "2027-01-05", "D"]),
-    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
-)
 
 
 @pytest.fixture(scope="module")
@@ -896,7 +801,7 @@ def rich_workbook(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from([s.name for s in SHEETS]), st.integers(1, 6), st.integers(1, 10), _CELLS
+            st.sampled_from([s.name for s in SHEETS]), st.integers(1, 6), st.integers(1, 10), CELLS
         ),
         min_size=1,
         max_size=4,
