@@ -220,6 +220,20 @@ COMMAND_ARGS: dict[str, st.SearchStrategy[list[str]]] = {
         ["pin"], {"--step": codes, "--scenario": scenario_names}, st.lists(codes, max_size=1)
     ),
     "unpin": _args(["unpin"], {"--step": codes, "--scenario": scenario_names}, _one(codes)),
+    "fail-batch": _args(
+        ["fail-batch"],
+        {"--apheresis-until": days, "--scenario": scenario_names, "--reason": reasons},
+        _one(_mostly(["P1", "P2"], codes)),
+        {"--on": days},
+    ),
+    "users": _args(
+        ["users"],
+        {"--reason": reasons},
+        _mostly(
+            [["list"], ["matrix"], ["grant", "alice", "director"], ["revoke", "bob"]],
+            st.lists(codes, max_size=3),
+        ),
+    ),
     "diff": _args(
         ["diff"],
         {"--scenario": scenario_names, "--json": None},
@@ -337,7 +351,9 @@ class FuzzStats:
 
 #: Subcommands that change the database when they succeed (pin only with a patient, plans
 #: only with --use).
-WRITERS = frozenset({"solve", "publish", "approve", "pin", "unpin", "plans", "import"})
+WRITERS = frozenset(
+    {"solve", "publish", "approve", "pin", "unpin", "plans", "import", "fail-batch", "users"}
+)
 
 
 def _parsed(argv: list[str]) -> argparse.Namespace | None:
@@ -402,6 +418,8 @@ def _effect_problem(args: argparse.Namespace, before: _State, after: _State) -> 
         "import": lambda: (
             after.version > before.version or len(after.scenarios) > len(before.scenarios)
         ),
+        "fail-batch": lambda: after.version > before.version,
+        "users": lambda: after.records > before.records or after == before,
     }
     try:
         ok = checks[args.command]()
