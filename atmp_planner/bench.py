@@ -137,7 +137,7 @@ def measure(run: Run) -> dict[str, object]:
         plan = solve(scenario, settings_of(run), on_progress=reports.append)
     seconds = time.monotonic() - started
     rss = _peak_rss_mb()  # before the model is built again to be counted
-    variables, constraints = model_size(scenario) if run.method.startswith("planner") else (0, 0)
+    size = model_size(scenario) if run.method.startswith("planner") else None
     first_plan = next((r.elapsed_s for r in reports if r.phase == "greedy"), seconds)
     cp_sat = [r.elapsed_s for r in reports if r.phase == "cp-sat"]
     scale = scheduled_scale(compile_instance(scenario))
@@ -173,10 +173,10 @@ def measure(run: Run) -> dict[str, object]:
         "vein_to_vein_median": plan.kpis.median_vein_to_vein_days,
         "vein_to_vein_p90": plan.kpis.p90_vein_to_vein_days,
         "peak_rss_mb": round(rss, 1),
-        "model_variables": variables or None,
-        "model_constraints": constraints or None,
-        "variables_per_patient": round(variables / plan.kpis.total, 1) if variables else None,
-        "constraints_per_patient": round(constraints / plan.kpis.total, 1) if constraints else None,
+        "model_variables": None if size is None else size[0],
+        "model_constraints": None if size is None else size[1],
+        "variables_per_patient": None if size is None else round(size[0] / plan.kpis.total, 1),
+        "constraints_per_patient": None if size is None else round(size[1] / plan.kpis.total, 1),
         "violations": len(check_plan(scenario, plan)),
         "error": None,
     }

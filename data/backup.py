@@ -44,17 +44,13 @@ def _decoder(column_type: Any) -> Any:
     return lambda v: v
 
 
-def _revision(connection: Connection) -> str | None:
-    return current_revision(connection)
-
-
 def write_backup(engine: Engine, path: Path) -> dict[str, int]:
     """Write every row of every table to path (replaced atomically); rows per table."""
     tables: dict[str, Any] = {}
     counts: dict[str, int] = {}
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as connection, connection.begin():
-        revision = _revision(connection)
+        revision = current_revision(connection)
         for table in Base.metadata.sorted_tables:
             columns = [c.name for c in table.columns]
             rows = [
@@ -112,7 +108,7 @@ def restore_backup(engine: Engine, path: Path) -> dict[str, int]:
     document = read_backup(path)
     counts: dict[str, int] = {}
     with engine.begin() as connection:
-        revision = _revision(connection)
+        revision = current_revision(connection)
         if document.get("revision") != revision:
             raise BackupError(
                 f"{path} holds schema revision {document.get('revision')!r} but this "

@@ -252,9 +252,12 @@ def _check_sqlite_file(path: Path, create: bool) -> None:
         raise DatabaseError(f"no database at {path} (the file is empty); {_NO_DATABASE_HINT}")
 
 
-def current_revision(connection: Connection) -> str | None:
-    """The database's schema revision (None: no revision table, or an empty one)."""
-    if "alembic_version" not in set(inspect(connection).get_table_names()):
+def current_revision(connection: Connection, tables: set[str] | None = None) -> str | None:
+    """The database's schema revision (None: no revision table, or an empty one); `tables`
+    spares looking the table names up again."""
+    if tables is None:
+        tables = set(inspect(connection).get_table_names())
+    if "alembic_version" not in tables:
         return None
     rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
     return str(rows[0][0]) if len(rows) == 1 else None
@@ -272,7 +275,7 @@ def _check_schema(connection: Connection, where: str, create: bool) -> str | Non
                 "restore it from a backup or give another --db"
             )
     tables = set(inspect(connection).get_table_names())
-    revision = current_revision(connection)
+    revision = current_revision(connection, tables)
     if revision is None:
         if tables - {"alembic_version"}:
             raise DatabaseError(

@@ -172,25 +172,26 @@ def published_chain(plan: Plan, patient: Patient, product: Product) -> Published
 
 
 def standing_chain(plan: Plan, patient: Patient, product: Product) -> PublishedChain | None:
-    """The patient's published chain, unless the patient's own data void it: with nothing
-    recorded as done, a published apheresis outside the patient's apheresis window now (a
-    failed batch, a window changed) is a promise that no longer stands."""
+    """The patient's published chain, unless the patient's own data void it (_voided)."""
     chain = published_chain(plan, patient, product)
-    if chain is None or patient.done_steps:
-        return chain
+    return None if chain is None or _voided(patient, chain) else chain
+
+
+def _voided(patient: Patient, chain: PublishedChain) -> bool:
+    """With nothing recorded as done, a published apheresis outside the patient's apheresis
+    window now (a failed batch, a window changed) is a promise that no longer stands."""
     day = chain.apheresis.start.date()
-    if patient.earliest_apheresis <= day <= patient.latest_apheresis:
-        return chain
-    return None
+    return not patient.done_steps and not (
+        patient.earliest_apheresis <= day <= patient.latest_apheresis
+    )
 
 
 def released(scenario: Scenario, plan: Plan) -> list[str]:
     """One sentence per patient of the published plan whose chain no longer stands."""
     out = []
     for patient in scenario.patients_to_plan():
-        product = scenario.product(patient.product_code)
-        chain = published_chain(plan, patient, product)
-        if chain is not None and standing_chain(plan, patient, product) is None:
+        chain = published_chain(plan, patient, scenario.product(patient.product_code))
+        if chain is not None and _voided(patient, chain):
             out.append(
                 f"{patient.code}: published apheresis {chain.apheresis.start:%Y-%m-%d} is "
                 f"outside its apheresis window now ({patient.earliest_apheresis} to "

@@ -13,10 +13,12 @@ class NeverFeasibleError(ValidationError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = tuple(problems)
         many = len(problems) != 1
-        super().__init__(
+        #: One sentence for a status line: how many, and to fix them first.
+        self.summary = (
             f"{len(problems)} input{'s' if many else ''} can never be planned; fix "
-            f"{'them' if many else 'it'} first:\n" + "\n".join(f"  - {p}" for p in problems)
+            f"{'them' if many else 'it'} first"
         )
+        super().__init__(f"{self.summary}:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 def refuse_never_feasible(scenario: Scenario) -> None:

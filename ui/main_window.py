@@ -39,7 +39,7 @@ from planner.plan import MAX_DETERMINISTIC_TIME
 from planner.plan_diff import compare_plans
 from planner.replan import Pin, Replan, check_pin, fail_batch, planning_date
 from planner.roles import Action, Actor, UserRole
-from planner.sanity import never_feasible
+from planner.sanity import NeverFeasibleError, refuse_never_feasible
 from ui.audit_view import AuditDialog, AuditSource
 from ui.diff_dialog import DiffDialog
 from ui.export_dialog import ExportDialog, default_window
@@ -563,14 +563,12 @@ class MainWindow(QMainWindow):
         """
         if self._worker is not None or self._pending is not None or self._refused(Action.SOLVE):
             return None
-        problems = never_feasible(self._scenario)
-        if problems and not self._plan_anyway(problems):
-            many = len(problems) != 1
-            self._show_error(
-                f"Not solved: {len(problems)} input{'s' if many else ''} can never be "
-                f"planned; fix {'them' if many else 'it'} first. " + " ".join(problems)
-            )
-            return None
+        try:
+            refuse_never_feasible(self._scenario)
+        except NeverFeasibleError as error:
+            if not self._plan_anyway(list(error.problems)):
+                self._show_error(f"Not solved: {error.summary}. " + " ".join(error.problems))
+                return None
         kwargs = {} if self._solve_fn is None else {"solve_fn": self._solve_fn}
         try:
             replan = self.replan()

@@ -53,6 +53,13 @@ class KillStats:
     write_s: float | None = None
 
 
+def _write_length(heard: dict[str, float], k: int) -> float | None:
+    """Seconds from write k's begin to its commit, if both were heard."""
+    if f"begin {k}" in heard and f"commit {k}" in heard:
+        return heard[f"commit {k}"] - heard[f"begin {k}"]
+    return None
+
+
 def _reader(stream: object, lines: queue.Queue[str | None], heard: dict[str, float]) -> None:
     for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
         heard[line.strip()] = time.monotonic()
@@ -126,16 +133,15 @@ def _kill_once(
             child.wait()
             raise RuntimeError(f"the writer ended early: {child.stderr.read()}")  # type: ignore[union-attr]
         seen.append(line)
-    if write == 1 and "commit 0" in heard:  # this writer's own first write, just done
-        stats.write_s = heard["commit 0"] - heard["begin 0"]
+    if write == 1:  # this writer's own first write, just done
+        stats.write_s = _write_length(heard, 0) or stats.write_s
     time.sleep(share * (stats.write_s or WRITE_S[operation]))
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=60)
     while (line := lines.get(timeout=60)) is not None:
         seen.append(line)
     for k in (0, 1):
-        if f"begin {k}" in heard and f"commit {k}" in heard:
-            stats.write_s = heard[f"commit {k}"] - heard[f"begin {k}"]
+        stats.write_s = _write_length(heard, k) or stats.write_s
     child.stderr.close()  # type: ignore[union-attr]
     stats.kills += 1
     words = [s.split() for s in seen]
