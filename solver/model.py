@@ -339,10 +339,13 @@ class ChainModel:
                 m.new_optional_fixed_size_interval_var(start, size, present, f"{tag}.{k}")
             )
             demands.append(demand)
-        for day, cap in caps.items():
-            if cap < top:
-                intervals.append(m.new_fixed_size_interval_var(day, 1, f"{tag}.block{day}"))
-                demands.append(top - cap)
+        for first, last, lack in _runs(caps, top):
+            # One block per run of positions short by the same amount: thousands of
+            # day-long blocks slowed every propagation of the cumulative.
+            intervals.append(
+                m.new_fixed_size_interval_var(first, last + 1 - first, f"{tag}.block{first}")
+            )
+            demands.append(lack)
         m.add_cumulative(intervals, demands, top)
 
     def add_apheresis_capacity(self) -> None:
@@ -356,21 +359,19 @@ class ChainModel:
         ]
         self._day_cumulative(items, list(inst.apheresis_slots), "apheresis")
 
-    def _holder_intervals(
-        self,
-        jv: JobVars,
-        span: tuple[int, int],
-        changeover: int,
-        present: cp_model.IntVar,
-        tag: str,
-    ) -> cp_model.IntervalVar:
+    def _stay(
+        self, jv: JobVars, span: tuple[int, int], tag: str
+    ) -> tuple[LinearExpr, cp_model.IntVar, LinearExpr]:
+        """Start, length and end (changeover not included) of a job's stay on a holder:
+        one length variable the job's intervals on every holder it may use share."""
         inst, m = self.instance, self.model
         first, last = span
         begun = jv.job.held_from(span)
         start = jv.start(inst, first) if begun is None else begun
-        end = jv.end(inst, last) + changeover
-        size = m.new_int_var(0, inst.horizon_hours + changeover, f"{tag}.size")
-        return m.new_optional_interval_var(start, size, end, present, tag)
+        end = jv.end(inst, last)
+        # A present interval ties the length to start and end; an absent job leaves it free.
+        length = m.new_int_var(0, inst.horizon_hours, f"{jv.job.code}.{tag}.stay")
+        return start, length, end
 
     def add_cleanroom_segregation(self) -> None:
         """One patient per cleanroom from first to last room step, plus changeover; downtime."""
@@ -428,10 +429,15 @@ class ChainModel:
                 uses[fixed] = m.new_bool_var(f"{jv.job.code}.{tag}{fixed}")
                 m.add(uses[fixed] == jv.present)
                 continue
+            start, length, end = self._stay(jv, span, tag)
             for k in (fixed,) if fixed is not None else options:
                 name = f"{jv.job.code}.{tag}{k}"
                 uses[k] = m.new_bool_var(name)
-                per_holder[k].append(self._holder_intervals(jv, span, changeover[k], uses[k], name))
+                per_holder[k].append(
+                    m.new_optional_interval_var(
+                        start, length + changeover[k], end + changeover[k], uses[k], name
+                    )
+                )
             m.add(sum(uses.values()) == jv.present)
         for k, intervals in per_holder.items():
             for n, (s, e) in enumerate(blocked[k]):
@@ -624,3 +630,17 @@ class ChainModel:
                 )
             )
         return result
+
+
+def _runs(caps: Mapping[int, int], top: int) -> list[tuple[int, int, int]]:
+    """(first, last, shortfall) of each run of consecutive positions whose capacity falls
+    short of top by the same amount. Items take only the positions listed, so a run may
+    also cover the unlisted hours between two of its positions."""
+    runs: list[tuple[int, int, int]] = []
+    for pos, cap in sorted(caps.items()):
+        lack = top - cap
+        if runs and runs[-1][2] == lack:
+            runs[-1] = (runs[-1][0], pos, lack)
+        else:
+            runs.append((pos, pos, lack))
+    return [run for run in runs if run[2] > 0]
