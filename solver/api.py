@@ -208,14 +208,14 @@ def _keep_in_process(
             )
 
 
-#: Up to this many patients the full model is solved (with `FULL_SHARE` of the budget; LNS
-#: improves its plan with what is left); above it, LNS alone. Measured (docs/benchmarks.md):
-#: the full model proves S (20 patients) optimal within 0.4 units, but on M-over (160)
-#: 3 units of it returned the greedy plan where LNS scheduled more patients in 1.5. On the
-#: demo (60) at 3 units the whole budget on the full model schedules 54 (weight 534), 0.8
-#: of it then LNS 53 (530), half and half 53 (530).
-FULL_MODEL_MAX = 60
-FULL_SHARE = 1.0
+#: Share of the budget the full model gets, by patients (the first limit at least the
+#: centre's): all of it up to 60, then half (LNS improves its plan with the rest), and
+#: none above 200 (LNS alone). Measured at 3 units with the hint reaching CP-SAT
+#: (docs/benchmarks.md): M (120 patients) on half schedules all 120 (weight 1556, the
+#: bound) where LNS alone scheduled 113; M-over (160) on half then LNS 131 (1694), on the
+#: whole budget 123 (1630, the greedy plan), LNS alone 130 (1692); S (20) is proved
+#: optimal within 0.4 units.
+FULL_MODEL_SHARES = ((60, 1.0), (200, 0.5))
 #: Budget below which LNS is not started (a sub-solve needs a few hundredths).
 MIN_LNS_BUDGET = 0.05
 
@@ -236,9 +236,10 @@ def _search(
     chains, value = base.booking.chains, base.objective
     engine, bound = f"greedy-{base.order}", float(trivial_bound(instance))
     status, notes, spent = CP_SAT_NOT_RUN, [], 0.0
-    if len(instance.jobs) <= FULL_MODEL_MAX:
+    share = next((f for n, f in FULL_MODEL_SHARES if len(instance.jobs) <= n), 0.0)
+    if share > 0:
         cp_chains, status, cp_bound, spent = _cp_sat(
-            instance, settings, total * FULL_SHARE, chains, started, on_progress, cancel
+            instance, settings, total * share, chains, started, on_progress, cancel
         )
         cp_value = None if cp_chains is None else objective(instance, cp_chains)
         if cp_chains is not None:

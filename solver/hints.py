@@ -17,8 +17,7 @@ def complete_hint(model: cp_model.CpModel, seed: int = 0) -> bool:
     added later) are solved for, so CP-SAT's first solution is the hinted plan. Returns
     False, leaving the hint as it was, when the hint is infeasible.
     """
-    hint = model.proto.solution_hint
-    if not hint.vars:
+    if not model.proto.solution_hint.vars:
         return False
     solver = cp_model.CpSolver()
     params = solver.parameters
@@ -34,6 +33,9 @@ def complete_hint(model: cp_model.CpModel, seed: int = 0) -> bool:
         return False
     values = list(solver.response_proto.solution)
     model.clear_hints()
+    # Fetched anew: a reference taken before clear_hints() may no longer be the model's
+    # hint, and the full hint then silently never reached the search.
+    hint = model.proto.solution_hint
     hint.vars.extend(range(len(values)))
     hint.values.extend(values)
     return True

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 from ortools.sat.python import cp_model
 
+from data.demo import build_demo_scenario
 from data.generator import generate
+from planner import SolveSettings
 from solver.chain import objective
 from solver.greedy import greedy
 from solver.hints import complete_hint
 from solver.instance import compile_instance
 from solver.model import ChainModel
+from solver.params import search_parameters
 from tests.solver.test_solve import crowded
 
 
@@ -54,3 +57,28 @@ def test_an_infeasible_hint_is_refused_and_left_alone() -> None:
     before = len(chain_model.model.proto.solution_hint.vars)
     assert not complete_hint(chain_model.model)
     assert len(chain_model.model.proto.solution_hint.vars) == before
+
+
+@pytest.mark.parametrize("make", [build_demo_scenario, lambda: generate("S", 1)])
+def test_the_search_starts_from_the_completed_hint(make) -> None:
+    """Built, hinted and completed as `solve` does (nothing reads the hint in between),
+    the full search's first solution is the greedy plan: CP-SAT reports the hint complete
+    and feasible. (The completed hint was once written to a stale reference and lost.)"""
+    instance = compile_instance(make())
+    start = greedy(instance)
+    chain_model = ChainModel(instance)
+    chain_model.hint(start.booking.chains)
+    assert complete_hint(chain_model.model)
+    solver = cp_model.CpSolver()
+    solver.parameters.copy_from(search_parameters(SolveSettings(), 0.3))
+    solver.parameters.log_search_progress = True
+    solver.parameters.log_to_stdout = False
+    lines: list[str] = []
+    solver.log_callback = lines.append
+    solver.solve(chain_model.model)
+    greedy_value = objective(instance, start.booking.chains)
+    assert (
+        f"The solution hint is complete and is feasible. Its objective value is {greedy_value}."
+        in lines
+    )
+    assert solver.objective_value >= greedy_value

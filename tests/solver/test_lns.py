@@ -58,7 +58,7 @@ def test_large_centres_plan_by_lns_and_pass_the_checker(monkeypatch) -> None:
     """Above the full-model size, solve runs LNS alone; its plan passes the checker."""
     import solver.api as api
 
-    monkeypatch.setattr(api, "FULL_MODEL_MAX", 5)
+    monkeypatch.setattr(api, "FULL_MODEL_SHARES", ())
     scenario = generate("S", 1)
     plan = solve(scenario, SolveSettings(deterministic_time=0.3))
     assert plan.solver.cp_sat_status == "LNS"
@@ -86,7 +86,7 @@ def test_solve_by_lns_honours_cancel(monkeypatch) -> None:
     """A solve by LNS alone, cancelled at its first improvement, stops with a checked plan."""
     import solver.api as api
 
-    monkeypatch.setattr(api, "FULL_MODEL_MAX", 5)
+    monkeypatch.setattr(api, "FULL_MODEL_SHARES", ())
     scenario = generate("S", 1)
     seen: list[str] = []
     plan = solve(
@@ -97,4 +97,33 @@ def test_solve_by_lns_honours_cancel(monkeypatch) -> None:
     )
     assert plan.solver.stopped
     assert plan.solver.objective >= plan.solver.greedy_objective
+    assert check_plan(scenario, plan) == []
+
+
+def test_mid_sized_centres_share_the_budget_between_full_model_and_lns(monkeypatch) -> None:
+    """Between the limits the full model gets its share, then LNS the rest: both run."""
+    import solver.api as api
+
+    monkeypatch.setattr(api, "FULL_MODEL_SHARES", ((5, 1.0), (100, 0.5)))
+    scenario = generate("S", 1)
+    shares: list[float] = []
+    full = api._cp_sat
+
+    def spy(instance, settings, budget, *args):  # type: ignore[no-untyped-def]
+        shares.append(budget / settings.deterministic_time)
+        return full(instance, settings, budget, *args)
+
+    monkeypatch.setattr(api, "_cp_sat", spy)
+    ran: list[float] = []
+    lns = api.improve
+
+    def lns_spy(instance, chains, budget, **kwargs):  # type: ignore[no-untyped-def]
+        ran.append(budget)
+        return lns(instance, chains, budget, **kwargs)
+
+    monkeypatch.setattr(api, "improve", lns_spy)
+    plan = solve(scenario, SolveSettings(deterministic_time=0.2))
+    assert shares == [0.5]
+    # LNS follows unless the full model proved its plan optimal.
+    assert bool(ran) == (plan.solver.cp_sat_status != "OPTIMAL")
     assert check_plan(scenario, plan) == []

@@ -63,8 +63,9 @@ def test_created_is_the_real_moment_and_versions_are_recorded() -> None:
 
 
 def test_a_kept_greedy_plan_reports_engine_and_cp_sat_apart() -> None:
-    """CP-SAT finding nothing in its budget: the plan is FEASIBLE from greedy, CP-SAT UNKNOWN."""
-    plan = solve(crowded(1, n=40), SolveSettings(deterministic_time=1e-6))
+    """CP-SAT finding nothing in its budget (and not given the greedy plan as a hint, which
+    it would return at once): the plan is FEASIBLE from greedy, CP-SAT UNKNOWN."""
+    plan = solve(crowded(1, n=40), SolveSettings(deterministic_time=1e-6, use_greedy_hint=False))
     info = plan.solver
     assert info.engine.startswith("greedy-")
     assert info.cp_sat_status == "UNKNOWN"
@@ -73,6 +74,16 @@ def test_a_kept_greedy_plan_reports_engine_and_cp_sat_apart() -> None:
     assert "Plan status          FEASIBLE\n" in text
     assert "CP-SAT               UNKNOWN: found no plan within its budget" in text
     assert "kept the greedy plan" in text
+
+
+def test_cp_sat_returns_at_least_its_hint_at_once() -> None:
+    """Hinted with the greedy plan, CP-SAT's first solution is that plan: even a budget
+    that ends in presolve returns it, and the plan says CP-SAT confirmed it."""
+    scenario = crowded(1, n=40)
+    plan = solve(scenario, SolveSettings(deterministic_time=1e-6))
+    assert plan.solver.cp_sat_status == "FEASIBLE"
+    assert plan.solver.objective == greedy(compile_instance(scenario)).objective
+    assert "CP-SAT confirmed the greedy booking without improving it." in plan.notes
 
 
 def test_never_worse_than_greedy_and_always_valid() -> None:
