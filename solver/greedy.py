@@ -263,7 +263,7 @@ class Booking:
                     return R.NO_MANUFACTURING_CAPACITY
                 return R.NO_STAFF if step.staff else R.OUTSIDE_HORIZON
             starts.append(start)
-            slot = inst.slot_at(start) if step.staff else None
+            slot = inst.slot_of(step, start) if step.staff else None
             if slot is not None:
                 self.take(step, slot, pending)
             prev_lo = prev_hi = start + step.duration
@@ -284,9 +284,13 @@ class Booking:
         if not step.staff:
             start = inst.first_start(step, lo)
             return start if start is not None and start <= hi else None
-        for slot in inst.slots_between(lo, hi):
+        # Slots in start order: the first that fits gives the earliest start.
+        for slot in inst.slots_around(lo, hi):
+            span = inst.slot_span(step, slot)
+            if span is None or max(lo, span[0]) > min(hi, span[1]):
+                continue
             if self.staff_fits(step, slot, pending):
-                return inst.slots[slot].start
+                return max(lo, span[0])
         return None
 
     def book(self, chain: ChainTimes) -> None:
@@ -297,7 +301,7 @@ class Booking:
         if 0 <= chain.apheresis_day < inst.days and -1 not in job.done:
             self.apheresis[chain.apheresis_day] += 1
         for i, step in enumerate(job.steps):
-            slot = inst.slot_at(chain.starts[i]) if step.staff else None
+            slot = inst.slot_of(step, chain.starts[i]) if step.staff else None
             if i not in job.done and slot is not None:
                 self.take(step, slot)
         if chain.room is not None and job.room_steps is not None:

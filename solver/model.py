@@ -33,7 +33,8 @@ class JobVars:
     job: Job
     present: cp_model.IntVar
     apheresis: cp_model.IntVar
-    #: Day of each working-hours step still to do.
+    #: Day of each working-hours step without staff still to do (and of each staffed one
+    #: where a day has two slots: staff pools' hours are counted per day).
     step_days: dict[int, cp_model.IntVar]
     #: Start hour of every other step still to do.
     step_hours: dict[int, cp_model.IntVar]
@@ -43,7 +44,7 @@ class JobVars:
     wait: cp_model.IntVar
     rooms: dict[int, cp_model.IntVar] = field(default_factory=dict)
     devices: dict[int, cp_model.IntVar] = field(default_factory=dict)
-    #: Start hour of staffed steps that may start at a slot other than the day's start.
+    #: Start hour of each staffed step still to do (in a slot's span, Instance.slot_span).
     slot_hours: dict[int, cp_model.IntVar] = field(default_factory=dict)
 
     def start(self, instance: Instance, i: int) -> LinearExpr:
@@ -55,11 +56,6 @@ class JobVars:
         if i in self.step_days:
             return HOURS_PER_DAY * self.step_days[i] + instance.day_start
         return self.step_hours[i]
-
-    def slot_axis(self, instance: Instance, i: int) -> LinearExpr:
-        """Where staffed step i sits on the axis its staff groups are counted on: its day
-        when no day has two slots, else its start hour."""
-        return self.step_days[i] if instance.one_slot_a_day else self.start(instance, i)
 
     def end(self, instance: Instance, i: int) -> LinearExpr:
         """End hour of step i (a done step's recorded end, ceiled)."""
@@ -165,24 +161,27 @@ class ChainModel:
             if i in job.done:
                 continue
             if step.staff:
-                starts = [
-                    inst.slots[k].start
-                    for k in inst.slots_between(lo, hi)
-                    if self._staffable(step, k)
-                ]
-                if not starts:
+                spans = []
+                for k in inst.slots_around(lo, hi):
+                    span = inst.slot_span(step, k)
+                    if span is not None and self._staffable(step, k):
+                        first, last = max(lo, span[0]), min(hi, span[1])
+                        if first <= last:
+                            spans.append([first, last])
+                if not spans:
                     return None
-                days = sorted({h // HOURS_PER_DAY for h in starts})
-                step_days[i] = m.new_int_var_from_domain(
-                    cp_model.Domain.from_values(days), f"{name}.{step.code}.day"
+                hour = m.new_int_var_from_domain(
+                    cp_model.Domain.from_intervals(spans), f"{name}.{step.code}.start"
                 )
-                if any(h != inst.work_start(h // HOURS_PER_DAY) for h in starts):
-                    hour = m.new_int_var_from_domain(
-                        cp_model.Domain.from_values(starts), f"{name}.{step.code}.start"
+                slot_hours[i] = hour
+                if not inst.one_slot_a_day:
+                    # A start hour in a slot's span lies on the slot's day.
+                    days = sorted({first // HOURS_PER_DAY for first, _ in spans})
+                    step_days[i] = m.new_int_var_from_domain(
+                        cp_model.Domain.from_values(days), f"{name}.{step.code}.day"
                     )
                     m.add(HOURS_PER_DAY * step_days[i] <= hour)
                     m.add(hour < HOURS_PER_DAY * step_days[i] + HOURS_PER_DAY)
-                    slot_hours[i] = hour
             elif step.working_hours_only:
                 first = (lo - inst.day_start) // HOURS_PER_DAY
                 last = (hi - inst.day_start) // HOURS_PER_DAY
@@ -325,9 +324,10 @@ class ChainModel:
         items: Sequence[tuple[LinearExpr, int, int, cp_model.IntVar]],
         capacity: list[int] | Mapping[int, int],
         tag: str,
+        block: int = 1,
     ) -> None:
         """Cumulative over day-long intervals against a capacity that varies by day (or,
-        given as a mapping, by the positions listed, the only ones items can take)."""
+        given as a mapping, by the positions listed, each held for `block` units)."""
         if not items:
             return
         m = self.model
@@ -341,7 +341,7 @@ class ChainModel:
             demands.append(demand)
         for day, cap in caps.items():
             if cap < top:
-                intervals.append(m.new_fixed_size_interval_var(day, 1, f"{tag}.block{day}"))
+                intervals.append(m.new_fixed_size_interval_var(day, block, f"{tag}.block{day}"))
                 demands.append(top - cap)
         m.add_cumulative(intervals, demands, top)
 
@@ -439,45 +439,47 @@ class ChainModel:
             m.add_no_overlap(intervals)
 
     def add_staff_capacity(self) -> None:
-        """Staffed steps' hours per day stay within each pool's rostered hours (pooled)."""
+        """Staffed steps' hours per day stay within each pool's rostered hours (pooled).
+
+        Where no day has two slots they are counted per slot, as the staff groups are."""
         inst = self.instance
+        per_slot = inst.one_slot_a_day
         items: dict[Pool, list[tuple[LinearExpr, int, int, cp_model.IntVar]]] = defaultdict(list)
         for jv in self.jobs:
-            for i, day in jv.step_days.items():
+            for i, hour in jv.slot_hours.items():
                 for pool, hours in step_pool_hours(jv.job.steps[i]).items():
-                    items[pool].append((day, 1, hours, jv.present))
+                    if per_slot:
+                        items[pool].append((hour, inst.slot_reach + 1, hours, jv.present))
+                    else:
+                        items[pool].append((jv.step_days[i], 1, hours, jv.present))
         for pool, pool_items in sorted(
             items.items(), key=lambda kv: (kv[0][0].value, kv[0][1] or "")
         ):
-            self._day_cumulative(
-                pool_items, list(inst.pool_hours[pool]), f"staff.{pool[0]}.{pool[1]}"
-            )
+            day_hours = inst.pool_hours[pool]
+            tag = f"staff.{pool[0]}.{pool[1]}"
+            if per_slot:
+                caps = {s.start: day_hours[s.day] for s in inst.slots}
+                self._day_cumulative(pool_items, caps, tag, inst.slot_reach + 1)
+            else:
+                self._day_cumulative(pool_items, list(day_hours), tag)
 
     def add_staff_groups(self) -> None:
         """In each slot, the people needed by steps of any set of products stay within the
         slot's people trained on one of them: then distinct people can be named."""
         inst = self.instance
+        # A step counts from its start hour for slot_reach + 1 hours: the steps of a slot
+        # (starting within slot_reach of its start) all overlap at the latest of their
+        # starts, where the slot's capacity holds, and no two slots' steps ever overlap.
+        size = inst.slot_reach + 1
         items: dict[int, list[tuple[LinearExpr, int, int, cp_model.IntVar]]] = defaultdict(list)
         for jv in self.jobs:
-            for i in jv.step_days:
+            for i, hour in jv.slot_hours.items():
                 for g, count in step_group_people(inst, jv.job.steps[i]).items():
-                    items[g].append((jv.slot_axis(inst, i), 1, count, jv.present))
+                    items[g].append((hour, size, count, jv.present))
         for g, group_items in sorted(items.items()):
             group = inst.staff_groups[g]
-            self._day_cumulative(
-                group_items, self._slot_capacity(group.people), f"group.{group.tag}"
-            )
-
-    def _slot_capacity(self, people: tuple[int, ...]) -> list[int] | dict[int, int]:
-        """People per slot on the axis staffed steps are counted on (JobVars.slot_axis):
-        per day (none on a day without a slot), or per slot start hour."""
-        inst = self.instance
-        if inst.one_slot_a_day:
-            per_day = [0] * inst.days
-            for slot, n in zip(inst.slots, people, strict=True):
-                per_day[slot.day] = n
-            return per_day
-        return {slot.start: n for slot, n in zip(inst.slots, people, strict=True)}
+            caps = {slot.start: n for slot, n in zip(inst.slots, group.people, strict=True)}
+            self._day_cumulative(group_items, caps, f"group.{group.tag}", size)
 
     def add_bed_capacity(self) -> None:
         """In-patients on the ward never exceed the day's beds."""

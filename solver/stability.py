@@ -150,7 +150,7 @@ def fits(booking: Booking, job: Job, chain: ChainTimes) -> bool:
         if step.max_lag is not None and start > prev_hi + step.max_lag:
             return False
         if step.staff:
-            slot = inst.slot_at(start)
+            slot = inst.slot_of(step, start)
             if slot is None or not booking.staff_fits(step, slot, pending):
                 return False
             booking.take(step, slot, pending)
