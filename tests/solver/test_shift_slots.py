@@ -188,11 +188,14 @@ def _wash_after_seed(seed_hours: int = 6, max_lag: int | None = 0, code: str = "
 
 
 def _step(plan: Plan, code: str) -> tuple[datetime, datetime]:
-    rows = [a for a in plan.assignments if a.step_code == code and a.resource_type is not None]
-    steps = [
-        a for a in rows if a.resource_type not in (ResourceType.STAFF, ResourceType.STAFF_POOL)
+    """Start and end of a step (its room or device rows, not its staff)."""
+    rows = [
+        a
+        for a in plan.assignments
+        if a.step_code == code
+        and a.resource_type not in (ResourceType.STAFF, ResourceType.STAFF_POOL)
     ]
-    return min(a.start for a in steps), max(a.end for a in steps)
+    return min(a.start for a in rows), max(a.end for a in rows)
 
 
 def test_a_start_hour_names_its_slot() -> None:
@@ -292,6 +295,30 @@ def test_a_step_inside_the_late_slot_is_named_to_the_late_shift(
     assert named[("seed", 14)] in ("OP2", "OP3")
     assert named[("wash", 16)] in ("OP2", "OP3")
     assert assign_staff(s, plan.assignments).gaps == ()
+
+
+def test_a_replan_books_a_published_step_inside_a_slot_in_that_slot() -> None:
+    """A published wash at 14:00, inside the 08:00 slot, is read back into the slot its
+    hour names: the published chain still fits as it was (the greedy may keep it), and
+    booked, its seeding and wash take both of that slot's operators, leaving no one for
+    another step there."""
+    s = replace(tiny_scenario(1), products=(_wash_after_seed(max_lag=1),))
+    published = solve(s, FAST, cancel=lambda: True)
+    assert _step(published, "wash")[0].hour == 14
+    replan = Replan(published, START, 0)
+    prepared = prepare(s, replan)
+    instance = compile_instance(prepared.scenario)
+    attach(instance, replan, prepared)
+    (p1,) = instance.jobs
+    assert p1.published is not None
+    booking = Booking(instance)
+    assert fits(booking, p1, p1.published)
+    booking.book(p1.published)
+    wash = p1.steps[1]
+    slot = instance.slot_of(wash, p1.published.starts[1])
+    assert slot is not None and instance.slots[slot].start == p1.published.starts[1] - 6
+    assert not booking.staff_fits(wash, slot)
+    assert booking.staff_fits(wash, slot + 1)  # the next day's slot is free
 
 
 # Pooled plans are always nameable ---------------------------------------------------------
