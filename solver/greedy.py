@@ -248,6 +248,7 @@ class Booking:
         if job.done_end is not None:
             prev_hi, prev_lo = job.done_end
         starts = [job.done[i][0] for i in range(job.n_done)]
+        allowed = inst.start_hours(job)
         pending: dict[tuple[Pool | str, int], int] = {}
         for i in range(job.n_done, len(job.steps)):
             step = job.steps[i]
@@ -257,7 +258,7 @@ class Booking:
                 lo = max(lo, room_from)
             if job.device_steps is not None and i == job.device_steps[0]:
                 lo = max(lo, device_from)
-            start = self._earliest_start(step, lo, hi, pending)
+            start = self._earliest_start(step, lo, hi, pending, allowed[i])
             if start is None:
                 if lo > hi and (room_from or device_from):
                     return R.NO_MANUFACTURING_CAPACITY
@@ -277,6 +278,7 @@ class Booking:
         lo: int,
         hi: int,
         pending: dict[tuple[Pool | str, int], int],
+        allowed: frozenset[int] | None = None,
     ) -> int | None:
         inst = self.instance
         if not step.working_hours_only:
@@ -289,8 +291,9 @@ class Booking:
             span = inst.slot_span(step, slot)
             if span is None or max(lo, span[0]) > min(hi, span[1]):
                 continue
-            if self.staff_fits(step, slot, pending):
-                return max(lo, span[0])
+            runs = inst.span_starts((max(lo, span[0]), min(hi, span[1])), allowed)
+            if runs and self.staff_fits(step, slot, pending):
+                return runs[0][0]
         return None
 
     def book(self, chain: ChainTimes) -> None:

@@ -253,6 +253,77 @@ class Instance:
             last = min(last, (s.day + 1) * HOURS_PER_DAY - 1)
         return s.start, last
 
+    @cached_property
+    def slot_hours(self) -> frozenset[int]:
+        """Hours of the day (0-23) at which some slot starts."""
+        return frozenset(s.start % HOURS_PER_DAY for s in self.slots)
+
+    def start_hours(self, job: Job) -> tuple[frozenset[int] | None, ...]:
+        """Per step, the hours of the day at which a staffed step may start in a slot's
+        span (None: any): the slots' start hours, and those its predecessor's end plus
+        the minimum lag can fall on, followed from apheresis along the chain. After a
+        step not bound to working hours, which may end at any hour, any hour.
+
+        Other hours in a slot are left out: starting there could only help to meet a later
+        step's maximum lag or to wait for a room, and the freedom slows the search
+        (docs/replanning.md).
+        """
+        hours: list[frozenset[int] | None] = []
+        end = job.done_end[1] if job.done_end is not None else self.day_start
+        if job.done_end is None:
+            end += job.product.apheresis_hours
+        ends: frozenset[int] | None = frozenset({end % HOURS_PER_DAY})
+        for i, step in enumerate(job.steps):
+            if i < job.n_done:
+                hours.append(None)
+                continue
+            starts: frozenset[int] | None = None
+            if not step.working_hours_only:
+                starts = None
+            elif not step.staff:
+                starts = frozenset({self.day_start})
+            elif ends is not None:
+                after = {(e + step.min_lag) % HOURS_PER_DAY for e in ends}
+                starts = (self.slot_hours | after) & self._span_hours(step)
+            hours.append(starts if step.staff else None)
+            ends = (
+                None
+                if starts is None
+                else frozenset((h + step.duration) % HOURS_PER_DAY for h in starts)
+            )
+        return tuple(hours)
+
+    @cached_property
+    def _span_hours_of(self) -> dict[StepSpec, frozenset[int]]:
+        return {}
+
+    def _span_hours(self, step: StepSpec) -> frozenset[int]:
+        """Hours of the day in some slot's span for a staffed step."""
+        hours = self._span_hours_of.get(step)
+        if hours is None:
+            spans = (self.slot_span(step, k) for k in range(len(self.slots)))
+            hours = frozenset(
+                h % HOURS_PER_DAY for span in spans if span for h in range(span[0], span[1] + 1)
+            )
+            self._span_hours_of[step] = hours
+        return hours
+
+    def span_starts(
+        self, span: tuple[int, int], allowed: frozenset[int] | None
+    ) -> list[tuple[int, int]]:
+        """The hours of a span whose hour of the day is allowed, as runs [first, last]."""
+        if allowed is None:
+            return [span]
+        runs: list[tuple[int, int]] = []
+        for h in range(span[0], span[1] + 1):
+            if h % HOURS_PER_DAY not in allowed:
+                continue
+            if runs and runs[-1][1] == h - 1:
+                runs[-1] = (runs[-1][0], h)
+            else:
+                runs.append((h, h))
+        return runs
+
     def slot_of(self, step: StepSpec, hour: int) -> int | None:
         """The slot a staffed step starting at an hour takes its people from (None: the
         hour is in no slot's span for the step): the latest slot starting by then."""
@@ -269,26 +340,32 @@ class Instance:
         """Indices of the slots in whose span a step starting in [lo, hi] may fall."""
         return self.slots_between(lo - self.slot_reach, hi)
 
-    def first_start(self, step: StepSpec, hour: int) -> int | None:
+    def first_start(
+        self, step: StepSpec, hour: int, allowed: frozenset[int] | None = None
+    ) -> int | None:
         """Earliest hour from `hour` on at which a working-hours step may start (None: no
-        slot is left for a staffed step)."""
+        slot is left for a staffed step; allowed: its hours of the day, `start_hours`)."""
         if not step.staff:
             return self.work_start(-(-(hour - self.day_start) // HOURS_PER_DAY))
         first = bisect.bisect_left(self.slots, hour - self.slot_reach, key=lambda s: s.start)
         for k in range(first, len(self.slots)):
             span = self.slot_span(step, k)
-            if span is not None and span[1] >= hour:
-                return max(hour, span[0])
+            runs = [] if span is None else self.span_starts((max(hour, span[0]), span[1]), allowed)
+            if runs:
+                return runs[0][0]
         return None
 
-    def last_start(self, step: StepSpec, hour: int) -> int | None:
+    def last_start(
+        self, step: StepSpec, hour: int, allowed: frozenset[int] | None = None
+    ) -> int | None:
         """Latest hour up to `hour` at which a working-hours step may start."""
         if not step.staff:
             return self.work_start((hour - self.day_start) // HOURS_PER_DAY)
         for k in reversed(range(bisect.bisect_right(self.slots, hour, key=lambda s: s.start))):
             span = self.slot_span(step, k)
-            if span is not None:
-                return min(hour, span[1])
+            runs = [] if span is None else self.span_starts((span[0], min(hour, span[1])), allowed)
+            if runs:
+                return runs[-1][1]
         return None
 
     def slots_between(self, lo: int, hi: int) -> range:

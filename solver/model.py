@@ -77,12 +77,14 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
         prev_hi, prev_lo = job.done_end
     for i in range(job.n_done):
         lo[i] = hi[i] = job.done[i][0]
+    allowed = instance.start_hours(job)
     for i in range(job.n_done, n):
         step = steps[i]
         lo_i = prev_lo + step.min_lag
         hi_i = instance.horizon_hours if step.max_lag is None else prev_hi + step.max_lag
         if step.working_hours_only:
-            first, last = instance.first_start(step, lo_i), instance.last_start(step, hi_i)
+            first = instance.first_start(step, lo_i, allowed[i])
+            last = instance.last_start(step, hi_i, allowed[i])
             if first is None or last is None:
                 return None
             lo_i, hi_i = first, last
@@ -94,7 +96,7 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
     for i in range(n - 1, job.n_done - 1, -1):
         hi[i] = min(hi[i], cap)
         if steps[i].working_hours_only:
-            last = instance.last_start(steps[i], hi[i])
+            last = instance.last_start(steps[i], hi[i], allowed[i])
             if last is None:
                 return None
             hi[i] = last
@@ -116,6 +118,8 @@ class ChainModel:
         self.gates: list[
             tuple[cp_model.IntVar, cp_model.IntVar, tuple[str, str], tuple[str, str]]
         ] = []
+        #: Most hours after a slot's start any staffed step may start (at most slot_reach).
+        self.reach = 0
         for job in instance.jobs:
             jv = self._job_vars(job)
             if jv is not None:
@@ -157,6 +161,7 @@ class ChainModel:
         step_days: dict[int, cp_model.IntVar] = {}
         step_hours: dict[int, cp_model.IntVar] = {}
         slot_hours: dict[int, cp_model.IntVar] = {}
+        allowed = inst.start_hours(job)
         for i, (step, (lo, hi)) in enumerate(zip(job.steps, bounds, strict=True)):
             if i in job.done:
                 continue
@@ -166,8 +171,10 @@ class ChainModel:
                     span = inst.slot_span(step, k)
                     if span is not None and self._staffable(step, k):
                         first, last = max(lo, span[0]), min(hi, span[1])
-                        if first <= last:
-                            spans.append([first, last])
+                        runs = inst.span_starts((first, last), allowed[i]) if first <= last else []
+                        spans += [list(r) for r in runs]
+                        if runs:
+                            self.reach = max(self.reach, runs[-1][1] - span[0])
                 if not spans:
                     return None
                 hour = m.new_int_var_from_domain(
@@ -449,7 +456,7 @@ class ChainModel:
             for i, hour in jv.slot_hours.items():
                 for pool, hours in step_pool_hours(jv.job.steps[i]).items():
                     if per_slot:
-                        items[pool].append((hour, inst.slot_reach + 1, hours, jv.present))
+                        items[pool].append((hour, self.reach + 1, hours, jv.present))
                     else:
                         items[pool].append((jv.step_days[i], 1, hours, jv.present))
         for pool, pool_items in sorted(
@@ -459,7 +466,7 @@ class ChainModel:
             tag = f"staff.{pool[0]}.{pool[1]}"
             if per_slot:
                 caps = {s.start: day_hours[s.day] for s in inst.slots}
-                self._day_cumulative(pool_items, caps, tag, inst.slot_reach + 1)
+                self._day_cumulative(pool_items, caps, tag, self.reach + 1)
             else:
                 self._day_cumulative(pool_items, list(day_hours), tag)
 
@@ -467,10 +474,10 @@ class ChainModel:
         """In each slot, the people needed by steps of any set of products stay within the
         slot's people trained on one of them: then distinct people can be named."""
         inst = self.instance
-        # A step counts from its start hour for slot_reach + 1 hours: the steps of a slot
-        # (starting within slot_reach of its start) all overlap at the latest of their
-        # starts, where the slot's capacity holds, and no two slots' steps ever overlap.
-        size = inst.slot_reach + 1
+        # A step counts from its start hour for reach + 1 hours: the steps of a slot
+        # (starting within reach <= slot_reach of its start) all overlap at the latest of
+        # their starts, where the slot's capacity holds, and no two slots' steps overlap.
+        size = self.reach + 1
         items: dict[int, list[tuple[LinearExpr, int, int, cp_model.IntVar]]] = defaultdict(list)
         for jv in self.jobs:
             for i, hour in jv.slot_hours.items():
