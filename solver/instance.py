@@ -2,8 +2,9 @@
 
 Time is counted in hours from the horizon's first midnight; day d spans [24d, 24d+24).
 Staffed steps start in a `Slot` (the working day's start, or the start of a rostered
-working shift that begins later), at its start or a whole hour after it, and take their
-people from that slot (solver/staff_groups.py says why that keeps plans nameable).
+working shift that begins later), at its start or at a later hour a predecessor brings
+them to (`Instance.start_hours`), and take their people from that slot for the whole
+slot (solver/staff_groups.py says why that keeps plans nameable).
 """
 
 from __future__ import annotations
@@ -231,8 +232,8 @@ class Instance:
         At most half the shortest gap between two slot starts (less one hour): the hours
         where a slot's steps may start, plus as many again, never reach the next slot, so
         a start hour names its slot and the model counts a slot's people on intervals of
-        `slot_reach` + 1 hours from each start, which all overlap within a slot and never
-        across slots (ChainModel.add_staff_groups).
+        at most `slot_reach` + 1 hours from each start, which all overlap within a slot
+        and never across slots (ChainModel.add_staff_groups).
         """
         if not self.slots:
             return 0
