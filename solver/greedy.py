@@ -248,6 +248,7 @@ class Booking:
         if job.done_end is not None:
             prev_hi, prev_lo = job.done_end
         starts = [job.done[i][0] for i in range(job.n_done)]
+        allowed = inst.start_hours(job)
         pending: dict[tuple[Pool | str, int], int] = {}
         for i in range(job.n_done, len(job.steps)):
             step = job.steps[i]
@@ -257,13 +258,13 @@ class Booking:
                 lo = max(lo, room_from)
             if job.device_steps is not None and i == job.device_steps[0]:
                 lo = max(lo, device_from)
-            start = self._earliest_start(step, lo, hi, pending)
+            start = self._earliest_start(step, lo, hi, pending, allowed[i])
             if start is None:
                 if lo > hi and (room_from or device_from):
                     return R.NO_MANUFACTURING_CAPACITY
                 return R.NO_STAFF if step.staff else R.OUTSIDE_HORIZON
             starts.append(start)
-            slot = inst.slot_at(start) if step.staff else None
+            slot = inst.slot_of(step, start) if step.staff else None
             if slot is not None:
                 self.take(step, slot, pending)
             prev_lo = prev_hi = start + step.duration
@@ -277,6 +278,7 @@ class Booking:
         lo: int,
         hi: int,
         pending: dict[tuple[Pool | str, int], int],
+        allowed: frozenset[int] | None = None,
     ) -> int | None:
         inst = self.instance
         if not step.working_hours_only:
@@ -284,9 +286,14 @@ class Booking:
         if not step.staff:
             start = inst.first_start(step, lo)
             return start if start is not None and start <= hi else None
-        for slot in inst.slots_between(lo, hi):
-            if self.staff_fits(step, slot, pending):
-                return inst.slots[slot].start
+        # Slots in start order: the first that fits gives the earliest start.
+        for slot in inst.slots_around(lo, hi):
+            span = inst.slot_span(step, slot)
+            if span is None or max(lo, span[0]) > min(hi, span[1]):
+                continue
+            runs = inst.span_starts((max(lo, span[0]), min(hi, span[1])), allowed)
+            if runs and self.staff_fits(step, slot, pending):
+                return runs[0][0]
         return None
 
     def book(self, chain: ChainTimes) -> None:
@@ -297,7 +304,7 @@ class Booking:
         if 0 <= chain.apheresis_day < inst.days and -1 not in job.done:
             self.apheresis[chain.apheresis_day] += 1
         for i, step in enumerate(job.steps):
-            slot = inst.slot_at(chain.starts[i]) if step.staff else None
+            slot = inst.slot_of(step, chain.starts[i]) if step.staff else None
             if i not in job.done and slot is not None:
                 self.take(step, slot)
         if chain.room is not None and job.room_steps is not None:

@@ -1,14 +1,16 @@
 """A scenario compiled to integer hours and days: what both the greedy and CP-SAT read.
 
 Time is counted in hours from the horizon's first midnight; day d spans [24d, 24d+24).
-Staffed steps start at a `Slot`: the working day's start, or the start of a rostered
-working shift that begins later (solver/staff_groups.py says why that keeps plans
-nameable).
+Staffed steps start in a `Slot` (the working day's start, or the start of a rostered
+working shift that begins later), at its start or at a later hour a predecessor brings
+them to (`Instance.start_hours`), and take their people from that slot for the whole
+slot (solver/staff_groups.py says why that keeps plans nameable).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -218,29 +220,154 @@ class Instance:
 
     @cached_property
     def one_slot_a_day(self) -> bool:
-        """Whether no day has two slots (then a staffed step's day names its slot)."""
+        """Whether no day has two slots (then staff pools' hours, counted per day, are
+        counted per slot like the staff groups)."""
         days = [s.day for s in self.slots]
         return len(days) == len(set(days))
+
+    @cached_property
+    def slot_reach(self) -> int:
+        """Hours after a slot's start a staffed step may still start in it.
+
+        At most half the shortest gap between two slot starts (less one hour): the hours
+        where a slot's steps may start, plus as many again, never reach the next slot, so
+        a start hour names its slot and the model counts a slot's people on intervals of
+        at most `slot_reach` + 1 hours from each start, which all overlap within a slot
+        and never across slots (ChainModel.add_staff_groups).
+        """
+        if not self.slots:
+            return 0
+        longest = max(s.length for s in self.slots)
+        gaps = [b.start - a.start for a, b in itertools.pairwise(self.slots)]
+        return max(0, min([longest - 1, *((g - 1) // 2 for g in gaps)]))
+
+    def slot_span(self, step: StepSpec, slot: int) -> tuple[int, int] | None:
+        """First and last hour a staffed step may start in a slot: from its start, while
+        each need still ends by the slot's end, within `slot_reach` (and, where a day has
+        two slots, on the slot's day: staff pools' hours are counted per day). None if
+        the slot's people do not stay on shift long enough."""
+        if not long_enough(self, step, slot):
+            return None
+        s = self.slots[slot]
+        last = min(s.start + self.slot_reach, s.end - max(d.hours for d in step.staff))
+        if not self.one_slot_a_day:
+            last = min(last, (s.day + 1) * HOURS_PER_DAY - 1)
+        return s.start, last
+
+    @cached_property
+    def slot_hours(self) -> frozenset[int]:
+        """Hours of the day (0-23) at which some slot starts."""
+        return frozenset(s.start % HOURS_PER_DAY for s in self.slots)
+
+    def start_hours(self, job: Job) -> tuple[frozenset[int] | None, ...]:
+        """Per step, the hours of the day at which a staffed step may start in a slot's
+        span (None: any): the slots' start hours, and those its predecessor's end plus
+        the minimum lag can fall on, followed from apheresis along the chain. After a
+        step not bound to working hours, which may end at any hour, any hour.
+
+        Other hours in a slot are left out: starting there could only help to meet a later
+        step's maximum lag or to wait for a room, and the freedom slows the search
+        (docs/replanning.md).
+        """
+        hours: list[frozenset[int] | None] = []
+        end = job.done_end[1] if job.done_end is not None else self.day_start
+        if job.done_end is None:
+            end += job.product.apheresis_hours
+        ends: frozenset[int] | None = frozenset({end % HOURS_PER_DAY})
+        for i, step in enumerate(job.steps):
+            if i < job.n_done:
+                hours.append(None)
+                continue
+            starts: frozenset[int] | None = None
+            if not step.working_hours_only:
+                starts = None
+            elif not step.staff:
+                starts = frozenset({self.day_start})
+            elif ends is not None:
+                after = {(e + step.min_lag) % HOURS_PER_DAY for e in ends}
+                starts = (self.slot_hours | after) & self._span_hours(step)
+            hours.append(starts if step.staff else None)
+            ends = (
+                None
+                if starts is None
+                else frozenset((h + step.duration) % HOURS_PER_DAY for h in starts)
+            )
+        return tuple(hours)
+
+    @cached_property
+    def _span_hours_of(self) -> dict[StepSpec, frozenset[int]]:
+        return {}
+
+    def _span_hours(self, step: StepSpec) -> frozenset[int]:
+        """Hours of the day in some slot's span for a staffed step."""
+        hours = self._span_hours_of.get(step)
+        if hours is None:
+            spans = (self.slot_span(step, k) for k in range(len(self.slots)))
+            hours = frozenset(
+                h % HOURS_PER_DAY for span in spans if span for h in range(span[0], span[1] + 1)
+            )
+            self._span_hours_of[step] = hours
+        return hours
+
+    def span_starts(
+        self, span: tuple[int, int], allowed: frozenset[int] | None
+    ) -> list[tuple[int, int]]:
+        """The hours of a span whose hour of the day is allowed, as runs [first, last]."""
+        if allowed is None:
+            return [span]
+        runs: list[tuple[int, int]] = []
+        for h in range(span[0], span[1] + 1):
+            if h % HOURS_PER_DAY not in allowed:
+                continue
+            if runs and runs[-1][1] == h - 1:
+                runs[-1] = (runs[-1][0], h)
+            else:
+                runs.append((h, h))
+        return runs
+
+    def slot_of(self, step: StepSpec, hour: int) -> int | None:
+        """The slot a staffed step starting at an hour takes its people from (None: the
+        hour is in no slot's span for the step): the latest slot starting by then."""
+        k = bisect.bisect_right(self.slots, hour, key=lambda s: s.start) - 1
+        span = None if k < 0 else self.slot_span(step, k)
+        return k if span is not None and span[0] <= hour <= span[1] else None
 
     def slot_at(self, hour: int) -> int | None:
         """The slot starting at an hour, if any."""
         k = bisect.bisect_left(self.slots, hour, key=lambda s: s.start)
         return k if k < len(self.slots) and self.slots[k].start == hour else None
 
-    def first_start(self, step: StepSpec, hour: int) -> int | None:
+    def slots_around(self, lo: int, hi: int) -> range:
+        """Indices of the slots in whose span a step starting in [lo, hi] may fall."""
+        return self.slots_between(lo - self.slot_reach, hi)
+
+    def first_start(
+        self, step: StepSpec, hour: int, allowed: frozenset[int] | None = None
+    ) -> int | None:
         """Earliest hour from `hour` on at which a working-hours step may start (None: no
-        slot is left for a staffed step)."""
+        slot is left for a staffed step; allowed: its hours of the day, `start_hours`)."""
         if not step.staff:
             return self.work_start(-(-(hour - self.day_start) // HOURS_PER_DAY))
-        k = bisect.bisect_left(self.slots, hour, key=lambda s: s.start)
-        return self.slots[k].start if k < len(self.slots) else None
+        first = bisect.bisect_left(self.slots, hour - self.slot_reach, key=lambda s: s.start)
+        for k in range(first, len(self.slots)):
+            span = self.slot_span(step, k)
+            runs = [] if span is None else self.span_starts((max(hour, span[0]), span[1]), allowed)
+            if runs:
+                return runs[0][0]
+        return None
 
-    def last_start(self, step: StepSpec, hour: int) -> int | None:
+    def last_start(
+        self, step: StepSpec, hour: int, allowed: frozenset[int] | None = None
+    ) -> int | None:
         """Latest hour up to `hour` at which a working-hours step may start."""
         if not step.staff:
             return self.work_start((hour - self.day_start) // HOURS_PER_DAY)
-        k = bisect.bisect_right(self.slots, hour, key=lambda s: s.start)
-        return self.slots[k - 1].start if k > 0 else None
+        for k in reversed(range(bisect.bisect_right(self.slots, hour, key=lambda s: s.start))):
+            span = self.slot_span(step, k)
+            runs = [] if span is None else self.span_starts((span[0], min(hour, span[1])), allowed)
+            if runs:
+                return runs[-1][1]
+        return None
 
     def slots_between(self, lo: int, hi: int) -> range:
         """Indices of the slots starting in [lo, hi]."""

@@ -33,7 +33,8 @@ class JobVars:
     job: Job
     present: cp_model.IntVar
     apheresis: cp_model.IntVar
-    #: Day of each working-hours step still to do.
+    #: Day of each working-hours step without staff still to do (and of each staffed one
+    #: where a day has two slots: staff pools' hours are counted per day).
     step_days: dict[int, cp_model.IntVar]
     #: Start hour of every other step still to do.
     step_hours: dict[int, cp_model.IntVar]
@@ -43,7 +44,7 @@ class JobVars:
     wait: cp_model.IntVar
     rooms: dict[int, cp_model.IntVar] = field(default_factory=dict)
     devices: dict[int, cp_model.IntVar] = field(default_factory=dict)
-    #: Start hour of staffed steps that may start at a slot other than the day's start.
+    #: Start hour of each staffed step still to do (in a slot's span, Instance.slot_span).
     slot_hours: dict[int, cp_model.IntVar] = field(default_factory=dict)
 
     def start(self, instance: Instance, i: int) -> LinearExpr:
@@ -55,11 +56,6 @@ class JobVars:
         if i in self.step_days:
             return HOURS_PER_DAY * self.step_days[i] + instance.day_start
         return self.step_hours[i]
-
-    def slot_axis(self, instance: Instance, i: int) -> LinearExpr:
-        """Where staffed step i sits on the axis its staff groups are counted on: its day
-        when no day has two slots, else its start hour."""
-        return self.step_days[i] if instance.one_slot_a_day else self.start(instance, i)
 
     def end(self, instance: Instance, i: int) -> LinearExpr:
         """End hour of step i (a done step's recorded end, ceiled)."""
@@ -81,12 +77,14 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
         prev_hi, prev_lo = job.done_end
     for i in range(job.n_done):
         lo[i] = hi[i] = job.done[i][0]
+    allowed = instance.start_hours(job)
     for i in range(job.n_done, n):
         step = steps[i]
         lo_i = prev_lo + step.min_lag
         hi_i = instance.horizon_hours if step.max_lag is None else prev_hi + step.max_lag
         if step.working_hours_only:
-            first, last = instance.first_start(step, lo_i), instance.last_start(step, hi_i)
+            first = instance.first_start(step, lo_i, allowed[i])
+            last = instance.last_start(step, hi_i, allowed[i])
             if first is None or last is None:
                 return None
             lo_i, hi_i = first, last
@@ -98,7 +96,7 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
     for i in range(n - 1, job.n_done - 1, -1):
         hi[i] = min(hi[i], cap)
         if steps[i].working_hours_only:
-            last = instance.last_start(steps[i], hi[i])
+            last = instance.last_start(steps[i], hi[i], allowed[i])
             if last is None:
                 return None
             hi[i] = last
@@ -120,6 +118,8 @@ class ChainModel:
         self.gates: list[
             tuple[cp_model.IntVar, cp_model.IntVar, tuple[str, str], tuple[str, str]]
         ] = []
+        #: Most hours after a slot's start any staffed step may start (at most slot_reach).
+        self.reach = 0
         for job in instance.jobs:
             jv = self._job_vars(job)
             if jv is not None:
@@ -161,28 +161,34 @@ class ChainModel:
         step_days: dict[int, cp_model.IntVar] = {}
         step_hours: dict[int, cp_model.IntVar] = {}
         slot_hours: dict[int, cp_model.IntVar] = {}
+        allowed = inst.start_hours(job)
         for i, (step, (lo, hi)) in enumerate(zip(job.steps, bounds, strict=True)):
             if i in job.done:
                 continue
             if step.staff:
-                starts = [
-                    inst.slots[k].start
-                    for k in inst.slots_between(lo, hi)
-                    if self._staffable(step, k)
-                ]
-                if not starts:
+                spans = []
+                for k in inst.slots_around(lo, hi):
+                    span = inst.slot_span(step, k)
+                    if span is not None and self._staffable(step, k):
+                        first, last = max(lo, span[0]), min(hi, span[1])
+                        runs = inst.span_starts((first, last), allowed[i]) if first <= last else []
+                        spans += [list(r) for r in runs]
+                        if runs:
+                            self.reach = max(self.reach, runs[-1][1] - span[0])
+                if not spans:
                     return None
-                days = sorted({h // HOURS_PER_DAY for h in starts})
-                step_days[i] = m.new_int_var_from_domain(
-                    cp_model.Domain.from_values(days), f"{name}.{step.code}.day"
+                hour = m.new_int_var_from_domain(
+                    cp_model.Domain.from_intervals(spans), f"{name}.{step.code}.start"
                 )
-                if any(h != inst.work_start(h // HOURS_PER_DAY) for h in starts):
-                    hour = m.new_int_var_from_domain(
-                        cp_model.Domain.from_values(starts), f"{name}.{step.code}.start"
+                slot_hours[i] = hour
+                if not inst.one_slot_a_day:
+                    # A start hour in a slot's span lies on the slot's day.
+                    days = sorted({first // HOURS_PER_DAY for first, _ in spans})
+                    step_days[i] = m.new_int_var_from_domain(
+                        cp_model.Domain.from_values(days), f"{name}.{step.code}.day"
                     )
                     m.add(HOURS_PER_DAY * step_days[i] <= hour)
                     m.add(hour < HOURS_PER_DAY * step_days[i] + HOURS_PER_DAY)
-                    slot_hours[i] = hour
             elif step.working_hours_only:
                 first = (lo - inst.day_start) // HOURS_PER_DAY
                 last = (hi - inst.day_start) // HOURS_PER_DAY
@@ -325,9 +331,10 @@ class ChainModel:
         items: Sequence[tuple[LinearExpr, int, int, cp_model.IntVar]],
         capacity: list[int] | Mapping[int, int],
         tag: str,
+        block: int = 1,
     ) -> None:
         """Cumulative over day-long intervals against a capacity that varies by day (or,
-        given as a mapping, by the positions listed, the only ones items can take)."""
+        given as a mapping, by the positions listed, each held for `block` units)."""
         if not items:
             return
         m = self.model
@@ -343,7 +350,7 @@ class ChainModel:
             # One block per run of positions short by the same amount: thousands of
             # day-long blocks slowed every propagation of the cumulative.
             intervals.append(
-                m.new_fixed_size_interval_var(first, last + 1 - first, f"{tag}.block{first}")
+                m.new_fixed_size_interval_var(first, last + block - first, f"{tag}.block{first}")
             )
             demands.append(lack)
         m.add_cumulative(intervals, demands, top)
@@ -445,45 +452,47 @@ class ChainModel:
             m.add_no_overlap(intervals)
 
     def add_staff_capacity(self) -> None:
-        """Staffed steps' hours per day stay within each pool's rostered hours (pooled)."""
+        """Staffed steps' hours per day stay within each pool's rostered hours (pooled).
+
+        Where no day has two slots they are counted per slot, as the staff groups are."""
         inst = self.instance
+        per_slot = inst.one_slot_a_day
         items: dict[Pool, list[tuple[LinearExpr, int, int, cp_model.IntVar]]] = defaultdict(list)
         for jv in self.jobs:
-            for i, day in jv.step_days.items():
+            for i, hour in jv.slot_hours.items():
                 for pool, hours in step_pool_hours(jv.job.steps[i]).items():
-                    items[pool].append((day, 1, hours, jv.present))
+                    if per_slot:
+                        items[pool].append((hour, self.reach + 1, hours, jv.present))
+                    else:
+                        items[pool].append((jv.step_days[i], 1, hours, jv.present))
         for pool, pool_items in sorted(
             items.items(), key=lambda kv: (kv[0][0].value, kv[0][1] or "")
         ):
-            self._day_cumulative(
-                pool_items, list(inst.pool_hours[pool]), f"staff.{pool[0]}.{pool[1]}"
-            )
+            day_hours = inst.pool_hours[pool]
+            tag = f"staff.{pool[0]}.{pool[1]}"
+            if per_slot:
+                caps = {s.start: day_hours[s.day] for s in inst.slots}
+                self._day_cumulative(pool_items, caps, tag, self.reach + 1)
+            else:
+                self._day_cumulative(pool_items, list(day_hours), tag)
 
     def add_staff_groups(self) -> None:
         """In each slot, the people needed by steps of any set of products stay within the
         slot's people trained on one of them: then distinct people can be named."""
         inst = self.instance
+        # A step counts from its start hour for reach + 1 hours: the steps of a slot
+        # (starting within reach <= slot_reach of its start) all overlap at the latest of
+        # their starts, where the slot's capacity holds, and no two slots' steps overlap.
+        size = self.reach + 1
         items: dict[int, list[tuple[LinearExpr, int, int, cp_model.IntVar]]] = defaultdict(list)
         for jv in self.jobs:
-            for i in jv.step_days:
+            for i, hour in jv.slot_hours.items():
                 for g, count in step_group_people(inst, jv.job.steps[i]).items():
-                    items[g].append((jv.slot_axis(inst, i), 1, count, jv.present))
+                    items[g].append((hour, size, count, jv.present))
         for g, group_items in sorted(items.items()):
             group = inst.staff_groups[g]
-            self._day_cumulative(
-                group_items, self._slot_capacity(group.people), f"group.{group.tag}"
-            )
-
-    def _slot_capacity(self, people: tuple[int, ...]) -> list[int] | dict[int, int]:
-        """People per slot on the axis staffed steps are counted on (JobVars.slot_axis):
-        per day (none on a day without a slot), or per slot start hour."""
-        inst = self.instance
-        if inst.one_slot_a_day:
-            per_day = [0] * inst.days
-            for slot, n in zip(inst.slots, people, strict=True):
-                per_day[slot.day] = n
-            return per_day
-        return {slot.start: n for slot, n in zip(inst.slots, people, strict=True)}
+            caps = {slot.start: n for slot, n in zip(inst.slots, group.people, strict=True)}
+            self._day_cumulative(group_items, caps, f"group.{group.tag}", size)
 
     def add_bed_capacity(self) -> None:
         """In-patients on the ward never exceed the day's beds."""
@@ -634,8 +643,8 @@ class ChainModel:
 
 def _runs(caps: Mapping[int, int], top: int) -> list[tuple[int, int, int]]:
     """(first, last, shortfall) of each run of consecutive positions whose capacity falls
-    short of top by the same amount. Items take only the positions listed, so a run may
-    also cover the unlisted hours between two of its positions."""
+    short of top by the same amount. A run may cover the hours between its positions too:
+    what lies there are steps of its positions' slots, fewer than each slot's block meets."""
     runs: list[tuple[int, int, int]] = []
     for pos, cap in sorted(caps.items()):
         lack = top - cap

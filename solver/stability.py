@@ -143,6 +143,7 @@ def fits(booking: Booking, job: Job, chain: ChainTimes) -> bool:
     if job.done_end is not None:
         prev_hi, prev_lo = job.done_end
     pending: dict[tuple[Pool | str, int], int] = {}
+    allowed = inst.start_hours(job)
     for i in range(job.n_done, len(job.steps)):
         step, start = job.steps[i], chain.starts[i]
         if start < prev_lo + step.min_lag:
@@ -150,8 +151,11 @@ def fits(booking: Booking, job: Job, chain: ChainTimes) -> bool:
         if step.max_lag is not None and start > prev_hi + step.max_lag:
             return False
         if step.staff:
-            slot = inst.slot_at(start)
-            if slot is None or not booking.staff_fits(step, slot, pending):
+            slot = inst.slot_of(step, start)
+            hours = allowed[i]
+            if slot is None or (hours is not None and start % HOURS_PER_DAY not in hours):
+                return False
+            if not booking.staff_fits(step, slot, pending):
                 return False
             booking.take(step, slot, pending)
         elif step.working_hours_only and start != inst.work_start(start // HOURS_PER_DAY):

@@ -1,19 +1,21 @@
 """Slots and staff groups: where staffed steps start, and what keeps a pooled plan nameable.
 
-A staffed step starts at a slot: the working day's start (for the people whose working
+A staffed step starts in a slot: the working day's start (for the people whose working
 shift is on then) or the start of a working shift that begins later (for the people on
-it). Each working shift puts its person in exactly one slot, where they stay on shift
-the slot's `length` hours from its start; a person's shifts that overlap count once (so
-no one is in two slots at the same time), and one whose shift starting at a slot ends
-sooner than the others' is left out of it (the slot's length is its longest shift).
-Every need of a slot starts at its start, so the needs of a slot all overlap and a
-person can take at most one; needs of different slots never share a person. Who may
-take a need depends only on its role and product: by Hall's theorem the needs of a slot
-can be given to distinct qualified people of the slot exactly when, for every set of
-products P of a role, the people needed by steps of products in P are no more than the
-people of the slot trained on at least one product in P (and, for the needs without a
-product, no more than everyone of the role in the slot). Each such set is a
-`StaffGroup` with a people capacity per slot; the model and the greedy keep within them.
+it), at the slot's start or a later hour within it (Instance.slot_span). Each working
+shift puts its person in exactly one slot, where they stay on shift the slot's `length`
+hours from its start; a person's shifts that overlap count once (so no one is in two
+slots at the same time), and one whose shift starting at a slot ends sooner than the
+others' is left out of it (the slot's length is its longest shift). Every need of a slot
+lies inside the slot's shifts and takes one of its people for the whole slot, wherever
+in the slot it starts: giving each person at most one need of a slot is then enough,
+and needs of different slots never share a person. Who may take a need depends only on
+its role and product: by Hall's theorem the needs of a slot can be given to distinct
+qualified people of the slot exactly when, for every set of products P of a role, the
+people needed by steps of products in P are no more than the people of the slot trained
+on at least one product in P (and, for the needs without a product, no more than
+everyone of the role in the slot). Each such set is a `StaffGroup` with a people
+capacity per slot; the model and the greedy keep within them.
 """
 
 from __future__ import annotations

@@ -7,21 +7,51 @@ from ortools.sat.python import cp_model
 
 from data.demo import build_demo_scenario
 from data.generator import generate
-from planner import SolveSettings
+from planner import Role, SolveSettings, StaffMember
 from solver.chain import objective
 from solver.greedy import greedy
 from solver.hints import complete_hint
 from solver.instance import compile_instance
 from solver.model import ChainModel
 from solver.params import search_parameters
+from tests.factories import patient
+from tests.solver.test_shift_slots import DAY, LATE, _centre, _wash_after_seed
 from tests.solver.test_solve import crowded
 
 
-@pytest.mark.parametrize("make", [lambda: crowded(3, n=12), lambda: generate("S", 1)])
-def test_completed_hint_covers_every_variable_and_is_the_greedy_plan(make) -> None:
-    """Every model variable is hinted, and solving with hints fixed gives the greedy plan."""
+def _two_slots_a_day():
+    """Slots at 08:00 and 14:00, a product whose 2-h wash starts inside one."""
+    people = {
+        StaffMember(f"OP{k}", (Role.OPERATOR,), ("CART",)): DAY if k < 3 else LATE
+        for k in range(1, 5)
+    }
+    made = _wash_after_seed(seed_hours=2, max_lag=1)
+    return _centre(
+        people,
+        products=(made,),
+        patients=tuple(patient(f"P{k}", day_offset=k, window_days=5) for k in range(6)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "inside"),
+    [
+        (lambda: crowded(3, n=12), False),
+        (lambda: generate("S", 1), False),
+        (_two_slots_a_day, True),
+    ],
+)
+def test_completed_hint_covers_every_variable_and_is_the_greedy_plan(make, inside) -> None:
+    """Every model variable is hinted, and solving with hints fixed gives the greedy plan
+    (on the last instance, one whose staffed steps start inside a slot too)."""
     instance = compile_instance(make())
     start = greedy(instance)
+    assert inside == any(
+        instance.slot_at(hour) is None
+        for chain in start.booking.chains
+        for i, hour in enumerate(chain.starts)
+        if instance.jobs[chain.job].steps[i].staff
+    )
     chain_model = ChainModel(instance)
     chain_model.hint(start.booking.chains)
     assert complete_hint(chain_model.model)
