@@ -186,6 +186,10 @@ class Instance:
     #: Re-planning: jobs of the published plan the greedy kept, which may then be dropped
     #: only for a patient of higher priority.
     kept: frozenset[int] = frozenset()
+    #: Memo of `_span_hours` per step (not an input: a replaced instance starts afresh).
+    _span_hours_of: dict[StepSpec, frozenset[int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def horizon_hours(self) -> int:
@@ -293,10 +297,6 @@ class Instance:
                 else frozenset((h + step.duration) % HOURS_PER_DAY for h in starts)
             )
         return tuple(hours)
-
-    @cached_property
-    def _span_hours_of(self) -> dict[StepSpec, frozenset[int]]:
-        return {}
 
     def _span_hours(self, step: StepSpec) -> frozenset[int]:
         """Hours of the day in some slot's span for a staffed step."""
