@@ -98,6 +98,21 @@ def test_greedy_rows_have_a_consistent_objective(quick) -> None:
         assert math.ceil(row["objective"] / scale) == row["weight"]
 
 
+def test_rows_carry_each_objective_level_with_its_bound(quick) -> None:
+    """Per level: scheduled weight first, the time level last (with the table's time
+    column); a planner that proved S optimal proves the time level's bound equal to it."""
+    for method, row in rows_of(quick[0]).items():
+        levels = row["levels"]
+        assert isinstance(levels, list) and len(levels) == 2
+        assert levels[0]["value"] == row["weight"] and levels[0]["maximise"]
+        assert levels[-1]["value"] == row["time_level"] and not levels[-1]["maximise"]
+        assert row["time_bound"] == levels[-1]["bound"]
+        if row["cp_sat_status"] == "OPTIMAL":
+            assert levels[0]["bound"] == row["weight"] and row["time_bound"] == row["time_level"]
+        elif method in ("fcfs", "edd"):
+            assert row["time_bound"] is None  # the trivial bound proves no time level
+
+
 def test_instances_are_written(quick) -> None:
     """Each instance is a JSON scenario anyone can import, with its generator parameters."""
     folder = quick[1] / "instances"
