@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from planner import Assignment, PatientSchedule, Plan, Product, ResourceType, Scenario
 from planner.checks import changeovers
 from planner.replan import Pin, pin_steps
+from planner.roles import Action
 
 LABEL_WIDTH = 190
 HEADER_HEIGHT = 40
@@ -254,6 +255,8 @@ class GanttView(QGraphicsView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pins: tuple[Pin, ...] = ()
+        #: Why the user may not take an action (None: they may); set by the window.
+        self.refusal: Callable[[Action], str | None] = lambda _action: None
         self.setScene(QGraphicsScene(self))
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setRenderHint(QPainter.RenderHint.Antialiasing, False)
@@ -372,9 +375,12 @@ class GanttView(QGraphicsView):
         patient, step = target
         actions = []
 
+        refused = self.refusal(Action.PIN)
+
         def add(text: str, pin: Pin, on: bool) -> None:
             action = QAction(text, parent)
             action.triggered.connect(lambda: self.pin_requested.emit(pin, on))
+            _grey(action, refused)
             actions.append(action)
 
         add(f"Pin {patient} (whole chain)", Pin(patient), True)
@@ -392,6 +398,7 @@ class GanttView(QGraphicsView):
             patient = target[0]
             action = QAction(f"Record a failed batch of {patient}…", parent)
             action.triggered.connect(lambda: self.failed_batch_requested.emit(patient))
+            _grey(action, self.refusal(Action.EDIT_PATIENTS))
             actions.append(action)
         return actions
 
@@ -402,6 +409,7 @@ class GanttView(QGraphicsView):
         while item is not None and not isinstance(item, GanttBar | ChainSegment):
             item = item.parentItem()
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)  # a greyed entry says why
         actions = self.bar_actions(item, menu)
         if not actions:
             super().contextMenuEvent(event)
@@ -774,3 +782,10 @@ class GanttView(QGraphicsView):
             "Resource",
         )
         painter.setFont(font)
+
+
+def _grey(action: QAction, refused: str | None) -> None:
+    """Grey a menu entry the user's role does not allow, with the reason as its tooltip."""
+    if refused is not None:
+        action.setEnabled(False)
+        action.setToolTip(refused)

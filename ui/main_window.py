@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.gantt.pin_requested.connect(self.set_pin)
         self.gantt.failed_batch_requested.connect(self.ask_failed_batch)
+        self.gantt.refusal = self.refusal
         self._load_pins()
         self.set_plan(plan, plan_id)
         self.refresh_plans()
@@ -251,12 +252,18 @@ class MainWindow(QMainWindow):
         """Whether the user's role allows the action (the store enforces it too)."""
         return self._actor is None or self._actor.may(action)
 
+    def refusal(self, action: Action) -> str | None:
+        """Why the user's role does not allow the action (None: it does)."""
+        if self._actor is None or self._actor.may(action):
+            return None
+        return self._actor.refusal(action)
+
     def _refused(self, action: Action) -> bool:
         """Show why the action is refused, if it is; whether it is."""
-        if self._actor is None or self._actor.may(action):
-            return False
-        self._show_error(f"{self._actor.refusal(action)}; nothing was changed.")
-        return True
+        reason = self.refusal(action)
+        if reason is not None:
+            self._show_error(f"{reason}; nothing was changed.")
+        return reason is not None
 
     def _title(self) -> str:
         actor = self._actor

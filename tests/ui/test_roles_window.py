@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMenu
 
 from data.db import open_database
 from data.integrity import database_digest
@@ -56,6 +57,12 @@ def test_a_viewers_window_can_only_look(qtbot, url: tuple[str, int]) -> None:
         assert not action.isEnabled(), action.text()
         assert action.toolTip().startswith(f"bob is a viewer; {needs} needs the "), action.text()
     assert window.export_action.isEnabled() and window.audit_action.isEnabled()
+    menu = _bar_menu(window)
+    assert menu and not any(a.isEnabled() for a in menu)
+    assert {a.toolTip().split("; ")[1] for a in menu} == {
+        "pinning patients needs the director or scheduler role",
+        "importing or editing referrals and patients needs the director or coordinator role",
+    }
     before = database_digest(open_database(url[0]))
     window.publish_shown_plan()
     assert window.status_label.text() == (
@@ -71,8 +78,20 @@ def test_a_viewers_window_can_only_look(qtbot, url: tuple[str, int]) -> None:
     assert database_digest(open_database(url[0])) == before
 
 
+def _bar_menu(window: MainWindow) -> list:
+    """The entries a right click on the first bar of a patient's chain offers."""
+    bar = window.gantt.bars()[0]
+    return window.gantt.bar_actions(bar, QMenu(window))
+
+
 def test_a_schedulers_window_publishes_but_does_not_approve(qtbot, url: tuple[str, int]) -> None:
     window, repo = _window(qtbot, *url, "sam")
+    menu = _bar_menu(window)
+    pins = [a for a in menu if "Pin" in a.text()]
+    failed = [a for a in menu if "failed batch" in a.text()]
+    assert pins and all(a.isEnabled() and not a.toolTip().startswith("sam") for a in pins)
+    assert len(failed) == 1 and not failed[0].isEnabled()
+    assert failed[0].toolTip().startswith("sam is a scheduler; importing or editing")
     assert window.solve_action.isEnabled() and window.publish_action.isEnabled()
     assert not window.approve_action.isEnabled() and not window.roster_action.isEnabled()
     window.set_pin(Pin("P1"), True)
