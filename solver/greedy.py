@@ -288,10 +288,7 @@ class Booking:
             return start if start is not None and start <= hi else None
         # Slots in start order: the first that fits gives the earliest start.
         for slot in inst.slots_around(lo, hi):
-            span = inst.slot_span(step, slot)
-            if span is None or max(lo, span[0]) > min(hi, span[1]):
-                continue
-            runs = inst.span_starts((max(lo, span[0]), min(hi, span[1])), allowed)
+            runs = inst.starts_in(step, slot, lo, hi, allowed)
             if runs and self.staff_fits(step, slot, pending):
                 return runs[0][0]
         return None

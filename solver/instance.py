@@ -186,8 +186,12 @@ class Instance:
     #: Re-planning: jobs of the published plan the greedy kept, which may then be dropped
     #: only for a patient of higher priority.
     kept: frozenset[int] = frozenset()
-    #: Memo of `_span_hours` per step (not an input: a replaced instance starts afresh).
+    #: Memos of `_span_hours` per step and of `start_hours` per job (with the job they were
+    #: made for); not inputs: a replaced instance starts afresh.
     _span_hours_of: dict[StepSpec, frozenset[int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _start_hours_of: dict[int, tuple[Job, tuple[frozenset[int] | None, ...]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -273,6 +277,9 @@ class Instance:
         step's maximum lag or to wait for a room, and the freedom slows the search
         (docs/replanning.md).
         """
+        memo = self._start_hours_of.get(job.index)
+        if memo is not None and memo[0] is job:
+            return memo[1]
         hours: list[frozenset[int] | None] = []
         end = job.done_end[1] if job.done_end is not None else self.day_start
         if job.done_end is None:
@@ -283,11 +290,9 @@ class Instance:
                 hours.append(None)
                 continue
             starts: frozenset[int] | None = None
-            if not step.working_hours_only:
-                starts = None
-            elif not step.staff:
+            if step.working_hours_only and not step.staff:
                 starts = frozenset({self.day_start})
-            elif ends is not None:
+            elif step.working_hours_only and ends is not None:
                 after = {(e + step.min_lag) % HOURS_PER_DAY for e in ends}
                 starts = (self.slot_hours | after) & self._span_hours(step)
             hours.append(starts if step.staff else None)
@@ -296,6 +301,7 @@ class Instance:
                 if starts is None
                 else frozenset((h + step.duration) % HOURS_PER_DAY for h in starts)
             )
+        self._start_hours_of[job.index] = (job, tuple(hours))
         return tuple(hours)
 
     def _span_hours(self, step: StepSpec) -> frozenset[int]:
@@ -309,14 +315,19 @@ class Instance:
             self._span_hours_of[step] = hours
         return hours
 
-    def span_starts(
-        self, span: tuple[int, int], allowed: frozenset[int] | None
+    def starts_in(
+        self, step: StepSpec, slot: int, lo: int, hi: int, allowed: frozenset[int] | None
     ) -> list[tuple[int, int]]:
-        """The hours of a span whose hour of the day is allowed, as runs [first, last]."""
+        """The hours in [lo, hi] at which a staffed step may start in a slot (its span, and
+        an allowed hour of the day: `start_hours`), as runs [first, last] in time order."""
+        span = self.slot_span(step, slot)
+        if span is None or max(lo, span[0]) > min(hi, span[1]):
+            return []
+        first, last = max(lo, span[0]), min(hi, span[1])
         if allowed is None:
-            return [span]
+            return [(first, last)]
         runs: list[tuple[int, int]] = []
-        for h in range(span[0], span[1] + 1):
+        for h in range(first, last + 1):
             if h % HOURS_PER_DAY not in allowed:
                 continue
             if runs and runs[-1][1] == h - 1:
@@ -350,8 +361,7 @@ class Instance:
             return self.work_start(-(-(hour - self.day_start) // HOURS_PER_DAY))
         first = bisect.bisect_left(self.slots, hour - self.slot_reach, key=lambda s: s.start)
         for k in range(first, len(self.slots)):
-            span = self.slot_span(step, k)
-            runs = [] if span is None else self.span_starts((max(hour, span[0]), span[1]), allowed)
+            runs = self.starts_in(step, k, hour, self.slots[k].end, allowed)
             if runs:
                 return runs[0][0]
         return None
@@ -363,8 +373,7 @@ class Instance:
         if not step.staff:
             return self.work_start((hour - self.day_start) // HOURS_PER_DAY)
         for k in reversed(range(bisect.bisect_right(self.slots, hour, key=lambda s: s.start))):
-            span = self.slot_span(step, k)
-            runs = [] if span is None else self.span_starts((span[0], min(hour, span[1])), allowed)
+            runs = self.starts_in(step, k, self.slots[k].start, hour, allowed)
             if runs:
                 return runs[-1][1]
         return None

@@ -168,13 +168,10 @@ class ChainModel:
             if step.staff:
                 spans = []
                 for k in inst.slots_around(lo, hi):
-                    span = inst.slot_span(step, k)
-                    if span is not None and self._staffable(step, k):
-                        first, last = max(lo, span[0]), min(hi, span[1])
-                        runs = inst.span_starts((first, last), allowed[i]) if first <= last else []
+                    runs = inst.starts_in(step, k, lo, hi, allowed[i])
+                    if runs and self._staffable(step, k):
                         spans += [list(r) for r in runs]
-                        if runs:
-                            self.reach = max(self.reach, runs[-1][1] - span[0])
+                        self.reach = max(self.reach, runs[-1][1] - inst.slots[k].start)
                 if not spans:
                     return None
                 hour = m.new_int_var_from_domain(

@@ -241,7 +241,8 @@ def test_steps_start_inside_a_slot_at_the_hours_a_predecessor_brings_them_to() -
     assert monday is not None
     span = instance.slot_span(job.steps[1], monday)
     assert span == (8, 14)
-    assert instance.span_starts(span, wash) == [(8, 8), (10, 10)]
+    assert instance.starts_in(job.steps[1], monday, *span, wash) == [(8, 8), (10, 10)]
+    assert instance.starts_in(job.steps[1], monday, 9, 20, wash) == [(10, 10)]
 
 
 @ENGINES
