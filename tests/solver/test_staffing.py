@@ -225,3 +225,26 @@ def test_checker_allows_exactly_the_contracted_hours(planned: tuple[Scenario, Pl
         f"{code} works {most:g} h" in p and f"over the {most - 1:g} h contracted" in p
         for p in check_plan(contracted(most - 1), plan)
     )
+
+
+def test_a_short_greedy_naming_is_completed_by_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the quick naming leaves needs unnamed, the whole week goes to CP-SAT."""
+    from solver import staffing
+
+    monkeypatch.setattr(staffing._Week, "greedy", lambda self: [[] for _ in self.needs])
+    result = assign_staff(
+        _centre(OP1, OP2), [_need("P1", MONDAY), _need("P2", MONDAY), _need("P3", TUESDAY)]
+    )
+    assert result.gaps == () and len(result.named) == 3
+
+
+def test_a_lopsided_weekend_is_evened_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A complete naming with one person on both weekend days is improved to one each."""
+    from solver import staffing
+
+    def everything_to_the_first(self: staffing._Week) -> list[list[int]]:
+        return [cands[: n.count] for n, cands in zip(self.needs, self.candidates, strict=True)]
+
+    monkeypatch.setattr(staffing._Week, "greedy", everything_to_the_first)
+    result = assign_staff(_centre(OP1, OP2), [_need("P1", SATURDAY), _need("P2", SUNDAY)])
+    assert sorted(a.resource_code for a in result.named) == ["OP1", "OP2"]
