@@ -212,9 +212,9 @@ def _assign_week(
         teams = week.improve(teams, set(range(len(needs))), seed, budget)
     else:
         # Only the weekend peak can improve: free the weekend's needs alone, on a fifth of
-        # the budget. On L-over (49 weeks) the whole model took 116 s and left 16 needs
-        # unnamed; this takes 16 s, names all, and the weekly peaks sum to 623 h (593 h on
-        # the whole budget, 670 h from the greedy alone).
+        # the budget. On L-over's FCFS plan (49 weeks) the whole-week model took 116 s and
+        # left 16 needs unnamed; this takes 8 s, names all, and the weekly peaks sum to
+        # 586 h (600 h before, 670 h from the greedy alone).
         weekend = {i for i, n in enumerate(needs) if n.start.weekday() >= 5}
         # Someone works the longest weekend need: a peak of that length is the least.
         longest = max((_hours(needs[i].start, needs[i].end) for i in weekend), default=0)
@@ -273,11 +273,16 @@ class _Week:
     ) -> None:
         self.needs = needs
         self.staff = staff
+        qualified: dict[tuple[Role, str | None], list[int]] = {}
+        for need in needs:
+            key = (need.role, need.product)
+            if key not in qualified:
+                qualified[key] = [p for p, person in enumerate(staff) if _qualified(person, need)]
         self.candidates = [
             [
                 p
-                for p, person in enumerate(staff)
-                if _qualified(person, need) and _covers(days.get(person.code, {}), need)
+                for p in qualified[(need.role, need.product)]
+                if _covers(days.get(staff[p].code, {}), need)
             ]
             for need in needs
         ]
@@ -361,21 +366,27 @@ class _Week:
         chosen: dict[tuple[int, int], cp_model.IntVar] = {}
         short: list[cp_model.IntVar] = []
         kept: list[cp_model.IntVar] = []
-        # Per person: hours, presence and interval of each need they may take (a constant
-        # presence for the needs kept as in `start`).
-        items: dict[int, list[tuple[int, cp_model.IntVar | int, cp_model.IntervalVar]]] = (
-            defaultdict(list)
+        # Per person, the needs they may take: hours, presence and interval.
+        items: dict[int, list[tuple[int, cp_model.IntVar, cp_model.IntervalVar]]] = defaultdict(
+            list
         )
-        weekend: dict[int, list[tuple[int, cp_model.IntVar | int]]] = defaultdict(list)
+        weekend: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        # The needs kept as in `start` count as hours (and weekend hours) already worked,
+        # and as busy time where they meet the freed needs' span.
+        worked: dict[int, int] = defaultdict(int)
+        weekend_worked: dict[int, int] = defaultdict(int)
+        lo = min(needs[i].start for i in free)
+        hi = max(needs[i].end for i in free)
+        busy: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
         for i, need in enumerate(needs):
             hours, begin = _hours(need.start, need.end), _hours(origin, need.start)
             on_weekend = need.start.weekday() >= 5
             if i not in free:
                 for p in start[i]:
-                    interval = model.new_fixed_size_interval_var(begin, hours, f"iv_{i}_{p}")
-                    items[p].append((hours, 1, interval))
-                    if on_weekend:
-                        weekend[p].append((hours, 1))
+                    worked[p] += hours
+                    weekend_worked[p] += hours if on_weekend else 0
+                    if need.start < hi and lo < need.end:
+                        busy[p].append(model.new_fixed_size_interval_var(begin, hours, ""))
                 continue
             lack = model.new_int_var(0, need.count, f"short_{i}")
             model.add_hint(lack, need.count - len(start[i]))
@@ -396,15 +407,17 @@ class _Week:
                     kept.append(x)
             model.add(sum(xs) + lack == need.count)
         for p, held in items.items():
-            if all(isinstance(x, int) for _, x, _ in held):
-                continue  # kept as in `start`, which fits
-            model.add_no_overlap([interval for _, _, interval in held])
-            worked = sum(h * x for h, x, _ in held)
-            model.add(worked <= int(staff[p].contracted_hours_per_week))
-        peak = model.new_int_var(0, 24 * 2, "weekend_peak")
+            model.add_no_overlap([interval for _, _, interval in held] + busy[p])
+            load = cp_model.LinearExpr.weighted_sum(
+                [x for _, x, _ in held], [h for h, _, _ in held]
+            )
+            model.add(load + worked[p] <= int(staff[p].contracted_hours_per_week))
+        least = max((weekend_worked[p] for p in weekend_worked if p not in weekend), default=0)
+        peak = model.new_int_var(least, max(least, 24 * 2), "weekend_peak")
         model.add_hint(peak, self.peak(start))
-        for pairs in weekend.values():
-            model.add(sum(h * x for h, x in pairs) <= peak)
+        for p, pairs in weekend.items():
+            load = cp_model.LinearExpr.weighted_sum([x for _, x in pairs], [h for h, _ in pairs])
+            model.add(load + weekend_worked[p] <= peak)
         model.minimize(
             self.short_weight * cp_model.LinearExpr.sum(short)
             - _KEEP_WEIGHT * cp_model.LinearExpr.sum(kept)
@@ -415,6 +428,9 @@ class _Week:
         solver.parameters.random_seed = seed
         solver.parameters.max_deterministic_time = budget
         solver.parameters.catch_sigint_signal = False
+        # Presolve spent the whole budget on some XL weeks, which then ended with no
+        # naming at all; without it every week improved on the greedy's.
+        solver.parameters.cp_model_presolve = False
         status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return start
