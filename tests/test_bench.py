@@ -61,6 +61,9 @@ def test_numbers_are_in_range(quick) -> None:
         assert 0 <= row["scheduled"] <= patients
         assert 0 <= row["weight"] <= row["weight_bound"]
         assert row["lateness_days"] >= 0 and row["weighted_lateness_days"] >= row["lateness_days"]
+        # S is overloaded: a patient left out is counted as late past the horizon.
+        unscheduled = patients - row["scheduled"]
+        assert row["weighted_lateness_all_days"] >= row["weighted_lateness_days"] + unscheduled
         assert 0 <= row["gap"] <= 1
         assert row["bound"] >= row["objective"]
         assert 0 < row["seconds_to_first_plan"] <= row["seconds"] < 120
