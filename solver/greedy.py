@@ -27,6 +27,9 @@ from solver.instance import (
 )
 
 R = UnscheduledReason
+#: What a chain being placed takes: hours per (pool, day), people per (staff group, slot);
+#: a pool is a tuple, a staff group its index.
+Pending = dict[tuple[Pool | int, int], int]
 #: Hours a patient in process may wait for its next step when the earliest start fails.
 _WAIT_HOURS = 8 * HOURS_PER_DAY
 
@@ -70,9 +73,7 @@ class Booking:
 
     # Queries ------------------------------------------------------------------------------
 
-    def staff_fits(
-        self, step: StepSpec, slot: int, pending: dict[tuple[Pool | str, int], int] | None = None
-    ) -> bool:
+    def staff_fits(self, step: StepSpec, slot: int, pending: Pending | None = None) -> bool:
         """Whether a staffed step fits the pools' hours on the slot's day and the people
         of the slot.
 
@@ -87,14 +88,12 @@ class Booking:
             if taken + hours > inst.pool_hours[pool][day]:
                 return False
         for g, count in step_group_people(inst, step).items():
-            taken = self.group_people[g][slot] + pending.get((_group_key(g), slot), 0)
+            taken = self.group_people[g][slot] + pending.get((g, slot), 0)
             if taken + count > inst.staff_groups[g].people[slot]:
                 return False
         return long_enough(inst, step, slot)
 
-    def take(
-        self, step: StepSpec, slot: int, used: dict[tuple[Pool | str, int], int] | None = None
-    ) -> None:
+    def take(self, step: StepSpec, slot: int, used: Pending | None = None) -> None:
         """Book a staffed step's hours and people at a slot, or add them to `used` (what a
         chain being placed takes)."""
         inst = self.instance
@@ -108,7 +107,7 @@ class Booking:
             if used is None:
                 self.group_people[g][slot] += count
             else:
-                used[(_group_key(g), slot)] = used.get((_group_key(g), slot), 0) + count
+                used[(g, slot)] = used.get((g, slot), 0) + count
 
     @staticmethod
     def conflict(busy: list[tuple[int, int]], start: int, end: int) -> int | None:
@@ -249,7 +248,7 @@ class Booking:
             prev_hi, prev_lo = job.done_end
         starts = [job.done[i][0] for i in range(job.n_done)]
         allowed = inst.start_hours(job)
-        pending: dict[tuple[Pool | str, int], int] = {}
+        pending: Pending = {}
         for i in range(job.n_done, len(job.steps)):
             step = job.steps[i]
             lo = prev_lo + step.min_lag + (wait if i == job.n_done else 0)
@@ -277,7 +276,7 @@ class Booking:
         step: StepSpec,
         lo: int,
         hi: int,
-        pending: dict[tuple[Pool | str, int], int],
+        pending: Pending,
         allowed: frozenset[int] | None = None,
     ) -> int | None:
         inst = self.instance
@@ -321,11 +320,6 @@ class Booking:
         if job.cohort is not None:
             self.cohort_days.setdefault(job.cohort, []).append(chain.infusion_day)
         self.chains.append(chain)
-
-
-def _group_key(group: int) -> str:
-    """A staff group's key among a chain's pending staff use (pools are tuples)."""
-    return f"group{group}"
 
 
 def _occupancy(

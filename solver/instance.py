@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
@@ -129,12 +129,13 @@ class Job:
         """Whether every step in a room (device) is done."""
         return span[1] in self.done
 
-    @property
+    # Cached: a job's steps are never reassigned (a replaced job computes them afresh).
+    @cached_property
     def room_steps(self) -> tuple[int, int] | None:
         """First and last step indices needing a cleanroom."""
         return _span(self.steps, lambda s: s.needs_room)
 
-    @property
+    @cached_property
     def device_steps(self) -> tuple[int, int] | None:
         """First and last step indices needing a device."""
         return _span(self.steps, lambda s: s.needs_device)
@@ -186,9 +187,12 @@ class Instance:
     #: Re-planning: jobs of the published plan the greedy kept, which may then be dropped
     #: only for a patient of higher priority.
     kept: frozenset[int] = frozenset()
-    #: Memos of `_span_hours` per step and of `start_hours` per job (with the job they were
-    #: made for); not inputs: a replaced instance starts afresh.
+    #: Memos of `_span_hours` and `step_group_people` per step and of `start_hours` per job
+    #: (with the job they were made for); not inputs: a replaced instance starts afresh.
     _span_hours_of: dict[StepSpec, frozenset[int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _group_people_of: dict[StepSpec, Mapping[int, int]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _start_hours_of: dict[int, tuple[Job, tuple[frozenset[int] | None, ...]]] = field(
@@ -533,7 +537,8 @@ def _beds_left(scenario: Scenario, bed_days: int) -> tuple[int, ...]:
     return tuple(beds)
 
 
-def step_pool_hours(step: StepSpec) -> dict[Pool, int]:
+@cache
+def step_pool_hours(step: StepSpec) -> Mapping[Pool, int]:
     """Staff-hours a step takes from each pool, including its role's overall pool."""
     hours: dict[Pool, int] = {}
     for demand in step.staff:
@@ -713,13 +718,18 @@ def long_enough(instance: Instance, step: StepSpec, slot: int) -> bool:
     return all(d.hours <= instance.slots[slot].length for d in step.staff)
 
 
-def step_group_people(instance: Instance, step: StepSpec) -> dict[int, int]:
+def step_group_people(instance: Instance, step: StepSpec) -> Mapping[int, int]:
     """People a step needs from each staff group it counts against (by group index)."""
-    people: dict[int, int] = {}
-    for g, group in enumerate(instance.staff_groups):
-        count = sum(d.count for d in step.staff if group.covers(*d.pool))
-        if count:
-            people[g] = count
+    # Memoised per instance: its groups' roles and products never change once compiled
+    # (only their people do); an instance with other groups is a replaced, fresh one.
+    people = instance._group_people_of.get(step)
+    if people is None:
+        people = {}
+        for g, group in enumerate(instance.staff_groups):
+            count = sum(d.count for d in step.staff if group.covers(*d.pool))
+            if count:
+                people[g] = count
+        instance._group_people_of[step] = people
     return people
 
 
