@@ -187,9 +187,13 @@ class Instance:
     #: Re-planning: jobs of the published plan the greedy kept, which may then be dropped
     #: only for a patient of higher priority.
     kept: frozenset[int] = frozenset()
-    #: Memos of `_span_hours` and `step_group_people` per step and of `start_hours` per job
-    #: (with the job they were made for); not inputs: a replaced instance starts afresh.
+    #: Memos of `_span_hours`, `slot_spans` and `step_group_people` per step and of
+    #: `start_hours` per job (with the job they were made for); not inputs: a replaced
+    #: instance starts afresh.
     _span_hours_of: dict[StepSpec, frozenset[int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _slot_spans_of: dict[StepSpec, tuple[tuple[int, int] | None, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _group_people_of: dict[StepSpec, Mapping[int, int]] = field(
@@ -258,13 +262,30 @@ class Instance:
         each need still ends by the slot's end, within `slot_reach` (and, where a day has
         two slots, on the slot's day: staff pools' hours are counted per day). None if
         the slot's people do not stay on shift long enough."""
-        if not long_enough(self, step, slot):
+        return self.slot_spans(step)[slot]
+
+    def slot_spans(self, step: StepSpec) -> tuple[tuple[int, int] | None, ...]:
+        """`slot_span` of a staffed step in each slot."""
+        spans = self._slot_spans_of.get(step)
+        if spans is None:
+            longest = max(d.hours for d in step.staff)
+            spans = tuple(self._slot_span(slot, longest) for slot in self.slots)
+            self._slot_spans_of[step] = spans
+        return spans
+
+    def _slot_span(self, slot: Slot, longest: int) -> tuple[int, int] | None:
+        """`slot_span` of a staffed step whose longest need takes `longest` hours."""
+        if longest > slot.length:  # not `long_enough`
             return None
-        s = self.slots[slot]
-        last = min(s.start + self.slot_reach, s.end - max(d.hours for d in step.staff))
+        last = min(slot.start + self.slot_reach, slot.end - longest)
         if not self.one_slot_a_day:
-            last = min(last, (s.day + 1) * HOURS_PER_DAY - 1)
-        return s.start, last
+            last = min(last, (slot.day + 1) * HOURS_PER_DAY - 1)
+        return slot.start, last
+
+    @cached_property
+    def slot_starts(self) -> tuple[int, ...]:
+        """Start hour of each slot, in time order (to bisect)."""
+        return tuple(s.start for s in self.slots)
 
     @cached_property
     def slot_hours(self) -> frozenset[int]:
@@ -312,9 +333,14 @@ class Instance:
         """Hours of the day in some slot's span for a staffed step."""
         hours = self._span_hours_of.get(step)
         if hours is None:
-            spans = (self.slot_span(step, k) for k in range(len(self.slots)))
+            # Spans of the same hour of day and length give the same hours: each once.
+            shapes = {
+                (span[0] % HOURS_PER_DAY, span[1] - span[0])
+                for span in self.slot_spans(step)
+                if span
+            }
             hours = frozenset(
-                h % HOURS_PER_DAY for span in spans if span for h in range(span[0], span[1] + 1)
+                (first + k) % HOURS_PER_DAY for first, extra in shapes for k in range(extra + 1)
             )
             self._span_hours_of[step] = hours
         return hours
@@ -343,13 +369,13 @@ class Instance:
     def slot_of(self, step: StepSpec, hour: int) -> int | None:
         """The slot a staffed step starting at an hour takes its people from (None: the
         hour is in no slot's span for the step): the latest slot starting by then."""
-        k = bisect.bisect_right(self.slots, hour, key=lambda s: s.start) - 1
+        k = bisect.bisect_right(self.slot_starts, hour) - 1
         span = None if k < 0 else self.slot_span(step, k)
         return k if span is not None and span[0] <= hour <= span[1] else None
 
     def slot_at(self, hour: int) -> int | None:
         """The slot starting at an hour, if any."""
-        k = bisect.bisect_left(self.slots, hour, key=lambda s: s.start)
+        k = bisect.bisect_left(self.slot_starts, hour)
         return k if k < len(self.slots) and self.slots[k].start == hour else None
 
     def slots_around(self, lo: int, hi: int) -> range:
@@ -363,7 +389,7 @@ class Instance:
         slot is left for a staffed step; allowed: its hours of the day, `start_hours`)."""
         if not step.staff:
             return self.work_start(-(-(hour - self.day_start) // HOURS_PER_DAY))
-        first = bisect.bisect_left(self.slots, hour - self.slot_reach, key=lambda s: s.start)
+        first = bisect.bisect_left(self.slot_starts, hour - self.slot_reach)
         for k in range(first, len(self.slots)):
             runs = self.starts_in(step, k, hour, self.slots[k].end, allowed)
             if runs:
@@ -376,7 +402,7 @@ class Instance:
         """Latest hour up to `hour` at which a working-hours step may start."""
         if not step.staff:
             return self.work_start((hour - self.day_start) // HOURS_PER_DAY)
-        for k in reversed(range(bisect.bisect_right(self.slots, hour, key=lambda s: s.start))):
+        for k in reversed(range(bisect.bisect_right(self.slot_starts, hour))):
             runs = self.starts_in(step, k, self.slots[k].start, hour, allowed)
             if runs:
                 return runs[-1][1]
@@ -384,8 +410,8 @@ class Instance:
 
     def slots_between(self, lo: int, hi: int) -> range:
         """Indices of the slots starting in [lo, hi]."""
-        first = bisect.bisect_left(self.slots, lo, key=lambda s: s.start)
-        return range(first, bisect.bisect_right(self.slots, hi, key=lambda s: s.start))
+        first = bisect.bisect_left(self.slot_starts, lo)
+        return range(first, bisect.bisect_right(self.slot_starts, hi))
 
     def release_day(self, job: Job, manufacturing_end: int) -> int:
         """Day the batch is released: QC days after manufacturing ends, on a QP's day."""
@@ -519,8 +545,13 @@ def compile_instance(scenario: Scenario) -> Instance:
             if not p.infusion_any_day
         },
     )
+    # The jobs of a product share its steps: the memos keyed by step then find them at once.
+    steps: dict[str, tuple[StepSpec, ...]] = {}
     for patient in scenario.patients_to_plan():
-        instance.jobs.append(_job(instance, len(instance.jobs), patient))
+        code = patient.product_code
+        if code not in steps:
+            steps[code] = _steps(scenario.product(code))
+        instance.jobs.append(_job(instance, len(instance.jobs), patient, steps[code]))
     _take_done_capacity(instance)
     return instance
 
@@ -607,10 +638,9 @@ def _take_done_capacity(instance: Instance) -> None:
     instance.device_blocked = tuple(_merged(w) for w in devices)
 
 
-def _job(instance: Instance, index: int, patient: Patient) -> Job:
-    scenario = instance.scenario
-    product = scenario.product(patient.product_code)
-    steps = tuple(
+def _steps(product: Product) -> tuple[StepSpec, ...]:
+    """A product's process steps in solver units."""
+    return tuple(
         StepSpec(
             code=s.code,
             duration=s.duration_hours,
@@ -626,6 +656,11 @@ def _job(instance: Instance, index: int, patient: Patient) -> Job:
         )
         for s in product.steps
     )
+
+
+def _job(instance: Instance, index: int, patient: Patient, steps: tuple[StepSpec, ...]) -> Job:
+    scenario = instance.scenario
+    product = scenario.product(patient.product_code)
     earliest = max(0, instance.day_index(patient.earliest_apheresis))
     latest = min(instance.days - 1, instance.day_index(patient.latest_apheresis))
     cohort: tuple[str, str] | None = None
