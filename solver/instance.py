@@ -59,6 +59,17 @@ class StepSpec:
     needs_room: bool
     needs_device: bool
     staff: tuple[StaffDemand, ...]
+    #: The hash, worked out once: steps key the instance's memos, looked up for every
+    #: slot the greedy tries.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fields = (self.code, self.duration, self.min_lag, self.max_lag)
+        flags = (self.working_hours_only, self.needs_room, self.needs_device)
+        object.__setattr__(self, "_hash", hash((*fields, *flags, self.staff)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass
