@@ -109,6 +109,15 @@ class Booking:
             else:
                 used[(g, slot)] = used.get((g, slot), 0) + count
 
+    def give_back(self, step: StepSpec, slot: int) -> None:
+        """Return a booked staffed step's hours and people at a slot."""
+        inst = self.instance
+        day = inst.slots[slot].day
+        for pool, hours in step_pool_hours(step).items():
+            self.pool_hours[pool][day] -= hours
+        for g, count in step_group_people(inst, step).items():
+            self.group_people[g][slot] -= count
+
     @staticmethod
     def conflict(busy: list[tuple[int, int]], start: int, end: int) -> int | None:
         """End of the latest busy interval overlapping [start, end), else None."""
@@ -320,6 +329,52 @@ class Booking:
         if job.cohort is not None:
             self.cohort_days.setdefault(job.cohort, []).append(chain.infusion_day)
         self.chains.append(chain)
+
+    def unbook(self, chain: ChainTimes) -> None:
+        """Give back the resources of a booked chain: the booking then holds what one of
+        the other chains holds (`book` in reverse)."""
+        inst = self.instance
+        job = inst.jobs[chain.job]
+        if 0 <= chain.apheresis_day < inst.days and -1 not in job.done:
+            self.apheresis[chain.apheresis_day] -= 1
+        for i, step in enumerate(job.steps):
+            slot = inst.slot_of(step, chain.starts[i]) if step.staff else None
+            if i not in job.done and slot is not None:
+                self.give_back(step, slot)
+        if chain.room is not None and job.room_steps is not None:
+            occ = _occupancy(
+                job, list(chain.starts), job.room_steps, inst.room_changeover[chain.room]
+            )
+            if occ is not None:
+                self.rooms[chain.room].remove(occ)
+        if chain.device is not None and job.device_steps is not None:
+            co = inst.device_changeover[chain.device]
+            occ = _occupancy(job, list(chain.starts), job.device_steps, co)
+            if occ is not None:
+                self.devices[chain.device].remove(occ)
+        for d in range(max(0, chain.infusion_day), chain.infusion_day + job.product.inpatient_days):
+            if d < inst.bed_days:
+                self.beds[d] -= 1
+        if job.cohort is not None:
+            days = self.cohort_days[job.cohort]
+            days.remove(chain.infusion_day)
+            if not days:
+                del self.cohort_days[job.cohort]
+        self.chains.remove(chain)
+
+    def copy(self) -> Booking:
+        """A booking holding the same, to change independently of this one."""
+        other = Booking.__new__(Booking)
+        other.instance = self.instance
+        other.apheresis = list(self.apheresis)
+        other.beds = list(self.beds)
+        other.rooms = [list(busy) for busy in self.rooms]
+        other.devices = [list(busy) for busy in self.devices]
+        other.pool_hours = {p: list(hours) for p, hours in self.pool_hours.items()}
+        other.group_people = [list(people) for people in self.group_people]
+        other.cohort_days = {key: list(days) for key, days in self.cohort_days.items()}
+        other.chains = list(self.chains)
+        return other
 
 
 def _occupancy(
