@@ -280,18 +280,18 @@ class Instance:
         spans = self._slot_spans_of.get(step)
         if spans is None:
             longest = max(d.hours for d in step.staff)
-            spans = tuple(self._slot_span(slot, longest) for slot in self.slots)
-            self._slot_spans_of[step] = spans
+            reach, per_day = self.slot_reach, not self.one_slot_a_day
+            found: list[tuple[int, int] | None] = []
+            for slot in self.slots:
+                if longest > slot.length:  # its people go off shift first (`long_enough`)
+                    found.append(None)
+                    continue
+                last = min(slot.start + reach, slot.start + slot.length - longest)
+                if per_day:
+                    last = min(last, (slot.day + 1) * HOURS_PER_DAY - 1)
+                found.append((slot.start, last))
+            spans = self._slot_spans_of[step] = tuple(found)
         return spans
-
-    def _slot_span(self, slot: Slot, longest: int) -> tuple[int, int] | None:
-        """`slot_span` of a staffed step whose longest need takes `longest` hours."""
-        if longest > slot.length:  # not `long_enough`
-            return None
-        last = min(slot.start + self.slot_reach, slot.end - longest)
-        if not self.one_slot_a_day:
-            last = min(last, (slot.day + 1) * HOURS_PER_DAY - 1)
-        return slot.start, last
 
     @cached_property
     def slot_starts(self) -> tuple[int, ...]:
