@@ -64,9 +64,17 @@ class StepSpec:
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        fields = (self.code, self.duration, self.min_lag, self.max_lag)
-        flags = (self.working_hours_only, self.needs_room, self.needs_device)
-        object.__setattr__(self, "_hash", hash((*fields, *flags, self.staff)))
+        key = (
+            self.code,
+            self.duration,
+            self.min_lag,
+            self.max_lag,
+            self.working_hours_only,
+            self.needs_room,
+            self.needs_device,
+            self.staff,
+        )
+        object.__setattr__(self, "_hash", hash(key))
 
     def __hash__(self) -> int:
         return self._hash

@@ -91,3 +91,11 @@ def test_unbooking_a_chain_leaves_what_booking_the_others_holds() -> None:
         booking.unbook(chain)
         assert _held(booking) == _held(rebook(instance, [c for c in chains if c != chain]))
     assert _held(whole) == _held(rebook(instance, chains))  # the copies were its own
+
+
+def test_steps_compiled_apart_are_equal_and_hash_alike() -> None:
+    """Steps key the instance's memos: a step compiled again must find them."""
+    first, second = (compile_instance(generate("S", 1)) for _ in range(2))
+    for a, b in zip(first.jobs[0].steps, second.jobs[0].steps, strict=True):
+        assert a is not b and a == b and hash(a) == hash(b)
+    assert len({s for job in first.jobs for s in job.steps}) < sum(len(j.steps) for j in first.jobs)
