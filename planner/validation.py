@@ -176,6 +176,7 @@ def check_fields(obj: object, label: str) -> None:
 
 def _checked(what: str, name: str, value: object, kind: object) -> object:
     """The value, made canonical (enum member, tuple), or ValidationError naming `what`."""
+    # Messages are written only on failure: a plan checks thousands of fields.
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin in (types.UnionType, typing.Union):
         if value is None and type(None) in args:
@@ -183,18 +184,13 @@ def _checked(what: str, name: str, value: object, kind: object) -> object:
         (kind,) = [a for a in args if a is not type(None)]
         return _checked(what, name, value, kind)
     if origin is tuple:
-        check(
-            isinstance(value, tuple | list),
-            f"{what} must be a list (got {shown(value)}).",
-        )
-        assert isinstance(value, tuple | list)
+        if not isinstance(value, tuple | list):
+            raise ValidationError(f"{what} must be a list (got {shown(value)}).")
         if len(args) == 2 and args[1] is Ellipsis:
             kinds = [args[0]] * len(value)
         else:
-            check(
-                len(value) == len(args),
-                f"{what} must have {len(args)} values (got {len(value)}).",
-            )
+            if len(value) != len(args):
+                raise ValidationError(f"{what} must have {len(args)} values (got {len(value)}).")
             kinds = list(args)
         items = tuple(
             _checked(f"{what}, item {i + 1},", name, item, k)
@@ -204,10 +200,8 @@ def _checked(what: str, name: str, value: object, kind: object) -> object:
     assert isinstance(kind, type), kind
     if issubclass(kind, Enum):
         members = {str(m.value): m for m in kind}
-        check(
-            isinstance(value, str) and value in members,
-            f"{what} must be {_kind_words(kind)} (got {shown(value)}).",
-        )
+        if not (isinstance(value, str) and value in members):
+            raise ValidationError(f"{what} must be {_kind_words(kind)} (got {shown(value)}).")
         return members[str(value)]
     ok = {
         bool: lambda: isinstance(value, bool),
@@ -216,26 +210,27 @@ def _checked(what: str, name: str, value: object, kind: object) -> object:
         date: lambda: isinstance(value, date) and not isinstance(value, datetime),
         datetime: lambda: isinstance(value, datetime),
     }.get(kind, lambda: isinstance(value, kind))
-    check(ok(), f"{what} must be {_kind_words(kind)} (got {shown(value)}).")
-    if isinstance(value, datetime):
-        check(
-            value.tzinfo is None,
-            f"{what} must be a local date and time, without a time zone (got {shown(value)}).",
+    if not ok():
+        raise ValidationError(f"{what} must be {_kind_words(kind)} (got {shown(value)}).")
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        raise ValidationError(
+            f"{what} must be a local date and time, without a time zone (got {shown(value)})."
         )
     if isinstance(value, date):
-        check(
-            FIRST_DAY <= (value.date() if isinstance(value, datetime) else value) <= LAST_DAY,
-            f"{what} must fall in the years {FIRST_DAY.year}-{LAST_DAY.year} (got {shown(value)}).",
-        )
+        if not FIRST_DAY <= (value.date() if isinstance(value, datetime) else value) <= LAST_DAY:
+            raise ValidationError(
+                f"{what} must fall in the years {FIRST_DAY.year}-{LAST_DAY.year} "
+                f"(got {shown(value)})."
+            )
     elif isinstance(value, str):
         longest = MAX_TEXT if name in _LONG_TEXT_FIELDS else MAX_NAME
-        check(
-            len(value) <= longest,
-            f"{what} must be at most {longest} characters (got {len(value)}).",
-        )
-        check(
-            not any(unicodedata.category(c) in ("Cc", "Cs") for c in value),
-            f"{what} must not hold control characters such as line breaks or tabs "
-            f"(got {shown(value)}).",
-        )
+        if len(value) > longest:
+            raise ValidationError(
+                f"{what} must be at most {longest} characters (got {len(value)})."
+            )
+        if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+            raise ValidationError(
+                f"{what} must not hold control characters such as line breaks or tabs "
+                f"(got {shown(value)})."
+            )
     return value

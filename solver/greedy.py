@@ -27,6 +27,9 @@ from solver.instance import (
 )
 
 R = UnscheduledReason
+#: What a chain being placed takes: hours per (pool, day), people per (staff group, slot);
+#: a pool is a tuple, a staff group its index.
+Pending = dict[tuple[Pool | int, int], int]
 #: Hours a patient in process may wait for its next step when the earliest start fails.
 _WAIT_HOURS = 8 * HOURS_PER_DAY
 
@@ -70,9 +73,7 @@ class Booking:
 
     # Queries ------------------------------------------------------------------------------
 
-    def staff_fits(
-        self, step: StepSpec, slot: int, pending: dict[tuple[Pool | str, int], int] | None = None
-    ) -> bool:
+    def staff_fits(self, step: StepSpec, slot: int, pending: Pending | None = None) -> bool:
         """Whether a staffed step fits the pools' hours on the slot's day and the people
         of the slot.
 
@@ -87,14 +88,12 @@ class Booking:
             if taken + hours > inst.pool_hours[pool][day]:
                 return False
         for g, count in step_group_people(inst, step).items():
-            taken = self.group_people[g][slot] + pending.get((_group_key(g), slot), 0)
+            taken = self.group_people[g][slot] + pending.get((g, slot), 0)
             if taken + count > inst.staff_groups[g].people[slot]:
                 return False
         return long_enough(inst, step, slot)
 
-    def take(
-        self, step: StepSpec, slot: int, used: dict[tuple[Pool | str, int], int] | None = None
-    ) -> None:
+    def take(self, step: StepSpec, slot: int, used: Pending | None = None) -> None:
         """Book a staffed step's hours and people at a slot, or add them to `used` (what a
         chain being placed takes)."""
         inst = self.instance
@@ -108,7 +107,16 @@ class Booking:
             if used is None:
                 self.group_people[g][slot] += count
             else:
-                used[(_group_key(g), slot)] = used.get((_group_key(g), slot), 0) + count
+                used[(g, slot)] = used.get((g, slot), 0) + count
+
+    def give_back(self, step: StepSpec, slot: int) -> None:
+        """Return a booked staffed step's hours and people at a slot."""
+        inst = self.instance
+        day = inst.slots[slot].day
+        for pool, hours in step_pool_hours(step).items():
+            self.pool_hours[pool][day] -= hours
+        for g, count in step_group_people(inst, step).items():
+            self.group_people[g][slot] -= count
 
     @staticmethod
     def conflict(busy: list[tuple[int, int]], start: int, end: int) -> int | None:
@@ -249,7 +257,7 @@ class Booking:
             prev_hi, prev_lo = job.done_end
         starts = [job.done[i][0] for i in range(job.n_done)]
         allowed = inst.start_hours(job)
-        pending: dict[tuple[Pool | str, int], int] = {}
+        pending: Pending = {}
         for i in range(job.n_done, len(job.steps)):
             step = job.steps[i]
             lo = prev_lo + step.min_lag + (wait if i == job.n_done else 0)
@@ -277,7 +285,7 @@ class Booking:
         step: StepSpec,
         lo: int,
         hi: int,
-        pending: dict[tuple[Pool | str, int], int],
+        pending: Pending,
         allowed: frozenset[int] | None = None,
     ) -> int | None:
         inst = self.instance
@@ -322,10 +330,51 @@ class Booking:
             self.cohort_days.setdefault(job.cohort, []).append(chain.infusion_day)
         self.chains.append(chain)
 
+    def unbook(self, chain: ChainTimes) -> None:
+        """Give back the resources of a booked chain: the booking then holds what one of
+        the other chains holds (`book` in reverse)."""
+        inst = self.instance
+        job = inst.jobs[chain.job]
+        if 0 <= chain.apheresis_day < inst.days and -1 not in job.done:
+            self.apheresis[chain.apheresis_day] -= 1
+        for i, step in enumerate(job.steps):
+            slot = inst.slot_of(step, chain.starts[i]) if step.staff else None
+            if i not in job.done and slot is not None:
+                self.give_back(step, slot)
+        if chain.room is not None and job.room_steps is not None:
+            occ = _occupancy(
+                job, list(chain.starts), job.room_steps, inst.room_changeover[chain.room]
+            )
+            if occ is not None:
+                self.rooms[chain.room].remove(occ)
+        if chain.device is not None and job.device_steps is not None:
+            co = inst.device_changeover[chain.device]
+            occ = _occupancy(job, list(chain.starts), job.device_steps, co)
+            if occ is not None:
+                self.devices[chain.device].remove(occ)
+        for d in range(max(0, chain.infusion_day), chain.infusion_day + job.product.inpatient_days):
+            if d < inst.bed_days:
+                self.beds[d] -= 1
+        if job.cohort is not None:
+            days = self.cohort_days[job.cohort]
+            days.remove(chain.infusion_day)
+            if not days:
+                del self.cohort_days[job.cohort]
+        self.chains.remove(chain)
 
-def _group_key(group: int) -> str:
-    """A staff group's key among a chain's pending staff use (pools are tuples)."""
-    return f"group{group}"
+    def copy(self) -> Booking:
+        """A booking holding the same, to change independently of this one."""
+        other = Booking.__new__(Booking)
+        other.instance = self.instance
+        other.apheresis = list(self.apheresis)
+        other.beds = list(self.beds)
+        other.rooms = [list(busy) for busy in self.rooms]
+        other.devices = [list(busy) for busy in self.devices]
+        other.pool_hours = {p: list(hours) for p, hours in self.pool_hours.items()}
+        other.group_people = [list(people) for people in self.group_people]
+        other.cohort_days = {key: list(days) for key, days in self.cohort_days.items()}
+        other.chains = list(self.chains)
+        return other
 
 
 def _occupancy(

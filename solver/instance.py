@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
@@ -59,6 +59,25 @@ class StepSpec:
     needs_room: bool
     needs_device: bool
     staff: tuple[StaffDemand, ...]
+    #: The hash, worked out once: steps key the instance's memos, looked up for every
+    #: slot the greedy tries.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        key = (
+            self.code,
+            self.duration,
+            self.min_lag,
+            self.max_lag,
+            self.working_hours_only,
+            self.needs_room,
+            self.needs_device,
+            self.staff,
+        )
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass
@@ -129,12 +148,13 @@ class Job:
         """Whether every step in a room (device) is done."""
         return span[1] in self.done
 
-    @property
+    # Cached: a job's steps are never reassigned (a replaced job computes them afresh).
+    @cached_property
     def room_steps(self) -> tuple[int, int] | None:
         """First and last step indices needing a cleanroom."""
         return _span(self.steps, lambda s: s.needs_room)
 
-    @property
+    @cached_property
     def device_steps(self) -> tuple[int, int] | None:
         """First and last step indices needing a device."""
         return _span(self.steps, lambda s: s.needs_device)
@@ -186,9 +206,16 @@ class Instance:
     #: Re-planning: jobs of the published plan the greedy kept, which may then be dropped
     #: only for a patient of higher priority.
     kept: frozenset[int] = frozenset()
-    #: Memos of `_span_hours` per step and of `start_hours` per job (with the job they were
-    #: made for); not inputs: a replaced instance starts afresh.
+    #: Memos of `_span_hours`, `slot_spans` and `step_group_people` per step and of
+    #: `start_hours` per job (with the job they were made for); not inputs: a replaced
+    #: instance starts afresh.
     _span_hours_of: dict[StepSpec, frozenset[int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _slot_spans_of: dict[StepSpec, tuple[tuple[int, int] | None, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _group_people_of: dict[StepSpec, Mapping[int, int]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _start_hours_of: dict[int, tuple[Job, tuple[frozenset[int] | None, ...]]] = field(
@@ -254,13 +281,30 @@ class Instance:
         each need still ends by the slot's end, within `slot_reach` (and, where a day has
         two slots, on the slot's day: staff pools' hours are counted per day). None if
         the slot's people do not stay on shift long enough."""
-        if not long_enough(self, step, slot):
-            return None
-        s = self.slots[slot]
-        last = min(s.start + self.slot_reach, s.end - max(d.hours for d in step.staff))
-        if not self.one_slot_a_day:
-            last = min(last, (s.day + 1) * HOURS_PER_DAY - 1)
-        return s.start, last
+        return self.slot_spans(step)[slot]
+
+    def slot_spans(self, step: StepSpec) -> tuple[tuple[int, int] | None, ...]:
+        """`slot_span` of a staffed step in each slot."""
+        spans = self._slot_spans_of.get(step)
+        if spans is None:
+            longest = max(d.hours for d in step.staff)
+            reach, per_day = self.slot_reach, not self.one_slot_a_day
+            found: list[tuple[int, int] | None] = []
+            for slot in self.slots:
+                if longest > slot.length:  # its people go off shift first (`long_enough`)
+                    found.append(None)
+                    continue
+                last = min(slot.start + reach, slot.start + slot.length - longest)
+                if per_day:
+                    last = min(last, (slot.day + 1) * HOURS_PER_DAY - 1)
+                found.append((slot.start, last))
+            spans = self._slot_spans_of[step] = tuple(found)
+        return spans
+
+    @cached_property
+    def slot_starts(self) -> tuple[int, ...]:
+        """Start hour of each slot, in time order (to bisect)."""
+        return tuple(s.start for s in self.slots)
 
     @cached_property
     def slot_hours(self) -> frozenset[int]:
@@ -308,9 +352,14 @@ class Instance:
         """Hours of the day in some slot's span for a staffed step."""
         hours = self._span_hours_of.get(step)
         if hours is None:
-            spans = (self.slot_span(step, k) for k in range(len(self.slots)))
+            # Spans of the same hour of day and length give the same hours: each once.
+            shapes = {
+                (span[0] % HOURS_PER_DAY, span[1] - span[0])
+                for span in self.slot_spans(step)
+                if span
+            }
             hours = frozenset(
-                h % HOURS_PER_DAY for span in spans if span for h in range(span[0], span[1] + 1)
+                (first + k) % HOURS_PER_DAY for first, extra in shapes for k in range(extra + 1)
             )
             self._span_hours_of[step] = hours
         return hours
@@ -339,13 +388,13 @@ class Instance:
     def slot_of(self, step: StepSpec, hour: int) -> int | None:
         """The slot a staffed step starting at an hour takes its people from (None: the
         hour is in no slot's span for the step): the latest slot starting by then."""
-        k = bisect.bisect_right(self.slots, hour, key=lambda s: s.start) - 1
+        k = bisect.bisect_right(self.slot_starts, hour) - 1
         span = None if k < 0 else self.slot_span(step, k)
         return k if span is not None and span[0] <= hour <= span[1] else None
 
     def slot_at(self, hour: int) -> int | None:
         """The slot starting at an hour, if any."""
-        k = bisect.bisect_left(self.slots, hour, key=lambda s: s.start)
+        k = bisect.bisect_left(self.slot_starts, hour)
         return k if k < len(self.slots) and self.slots[k].start == hour else None
 
     def slots_around(self, lo: int, hi: int) -> range:
@@ -359,7 +408,7 @@ class Instance:
         slot is left for a staffed step; allowed: its hours of the day, `start_hours`)."""
         if not step.staff:
             return self.work_start(-(-(hour - self.day_start) // HOURS_PER_DAY))
-        first = bisect.bisect_left(self.slots, hour - self.slot_reach, key=lambda s: s.start)
+        first = bisect.bisect_left(self.slot_starts, hour - self.slot_reach)
         for k in range(first, len(self.slots)):
             runs = self.starts_in(step, k, hour, self.slots[k].end, allowed)
             if runs:
@@ -372,7 +421,7 @@ class Instance:
         """Latest hour up to `hour` at which a working-hours step may start."""
         if not step.staff:
             return self.work_start((hour - self.day_start) // HOURS_PER_DAY)
-        for k in reversed(range(bisect.bisect_right(self.slots, hour, key=lambda s: s.start))):
+        for k in reversed(range(bisect.bisect_right(self.slot_starts, hour))):
             runs = self.starts_in(step, k, self.slots[k].start, hour, allowed)
             if runs:
                 return runs[-1][1]
@@ -380,8 +429,8 @@ class Instance:
 
     def slots_between(self, lo: int, hi: int) -> range:
         """Indices of the slots starting in [lo, hi]."""
-        first = bisect.bisect_left(self.slots, lo, key=lambda s: s.start)
-        return range(first, bisect.bisect_right(self.slots, hi, key=lambda s: s.start))
+        first = bisect.bisect_left(self.slot_starts, lo)
+        return range(first, bisect.bisect_right(self.slot_starts, hi))
 
     def release_day(self, job: Job, manufacturing_end: int) -> int:
         """Day the batch is released: QC days after manufacturing ends, on a QP's day."""
@@ -515,8 +564,13 @@ def compile_instance(scenario: Scenario) -> Instance:
             if not p.infusion_any_day
         },
     )
+    # The jobs of a product share its steps: the memos keyed by step then find them at once.
+    steps: dict[str, tuple[StepSpec, ...]] = {}
     for patient in scenario.patients_to_plan():
-        instance.jobs.append(_job(instance, len(instance.jobs), patient))
+        code = patient.product_code
+        if code not in steps:
+            steps[code] = _steps(scenario.product(code))
+        instance.jobs.append(_job(instance, len(instance.jobs), patient, steps[code]))
     _take_done_capacity(instance)
     return instance
 
@@ -533,7 +587,8 @@ def _beds_left(scenario: Scenario, bed_days: int) -> tuple[int, ...]:
     return tuple(beds)
 
 
-def step_pool_hours(step: StepSpec) -> dict[Pool, int]:
+@cache
+def step_pool_hours(step: StepSpec) -> Mapping[Pool, int]:
     """Staff-hours a step takes from each pool, including its role's overall pool."""
     hours: dict[Pool, int] = {}
     for demand in step.staff:
@@ -602,10 +657,9 @@ def _take_done_capacity(instance: Instance) -> None:
     instance.device_blocked = tuple(_merged(w) for w in devices)
 
 
-def _job(instance: Instance, index: int, patient: Patient) -> Job:
-    scenario = instance.scenario
-    product = scenario.product(patient.product_code)
-    steps = tuple(
+def _steps(product: Product) -> tuple[StepSpec, ...]:
+    """A product's process steps in solver units."""
+    return tuple(
         StepSpec(
             code=s.code,
             duration=s.duration_hours,
@@ -621,6 +675,11 @@ def _job(instance: Instance, index: int, patient: Patient) -> Job:
         )
         for s in product.steps
     )
+
+
+def _job(instance: Instance, index: int, patient: Patient, steps: tuple[StepSpec, ...]) -> Job:
+    scenario = instance.scenario
+    product = scenario.product(patient.product_code)
     earliest = max(0, instance.day_index(patient.earliest_apheresis))
     latest = min(instance.days - 1, instance.day_index(patient.latest_apheresis))
     cohort: tuple[str, str] | None = None
@@ -713,13 +772,18 @@ def long_enough(instance: Instance, step: StepSpec, slot: int) -> bool:
     return all(d.hours <= instance.slots[slot].length for d in step.staff)
 
 
-def step_group_people(instance: Instance, step: StepSpec) -> dict[int, int]:
+def step_group_people(instance: Instance, step: StepSpec) -> Mapping[int, int]:
     """People a step needs from each staff group it counts against (by group index)."""
-    people: dict[int, int] = {}
-    for g, group in enumerate(instance.staff_groups):
-        count = sum(d.count for d in step.staff if group.covers(*d.pool))
-        if count:
-            people[g] = count
+    # Memoised per instance: its groups' roles and products never change once compiled
+    # (only their people do); an instance with other groups is a replaced, fresh one.
+    people = instance._group_people_of.get(step)
+    if people is None:
+        people = {}
+        for g, group in enumerate(instance.staff_groups):
+            count = sum(d.count for d in step.staff if group.covers(*d.pool))
+            if count:
+                people[g] = count
+        instance._group_people_of[step] = people
     return people
 
 

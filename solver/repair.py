@@ -51,6 +51,8 @@ def reinsert(
     fixed = keep | {
         job.index for job in instance.jobs if job.in_process or job.fixed_infusion is not None
     }
+    # What `current` holds; each trial changes a copy, kept when the trial is.
+    booked = rebook(instance, current)
     for _ in range(_PASSES):
         improved = False
         planned = {c.job for c in current}
@@ -58,25 +60,28 @@ def reinsert(
         for job in missing:
             if stop is not None and stop():
                 return Repair(current, tuple(added), tuple(moved))
-            found = rebook(instance, current).insert(job)
+            booking = booked.copy()
+            found = booking.insert(job)
             if isinstance(found, ChainTimes):
                 trial = [*current, found]
                 trial_value = objective(instance, trial)
                 if trial_value > value:
-                    current, value, improved = trial, trial_value, True
+                    current, value, improved, booked = trial, trial_value, True, booking
                     added.append(job.code)
         for chain in _costliest(instance, current, fixed):
             if stop is not None and stop():
                 return Repair(current, tuple(added), tuple(moved))
             job = instance.jobs[chain.job]
             others = [c for c in current if c.job != chain.job]
-            found = rebook(instance, others).insert(job)
+            booking = booked.copy()
+            booking.unbook(chain)
+            found = booking.insert(job)
             if not isinstance(found, ChainTimes) or found == chain:
                 continue
             trial = [*others, found]
             trial_value = objective(instance, trial)
             if trial_value > value:
-                current, value, improved = trial, trial_value, True
+                current, value, improved, booked = trial, trial_value, True, booking
                 if job.code not in moved:
                     moved.append(job.code)
         if not improved:

@@ -46,12 +46,11 @@ from solver.instance import (
     HOURS_PER_DAY,
     Instance,
     Job,
-    Pool,
 )
 from solver.staffing import Preferred
 
 if TYPE_CHECKING:
-    from solver.greedy import Booking
+    from solver.greedy import Booking, Pending
     from solver.model import ChainModel
 
 
@@ -142,7 +141,7 @@ def fits(booking: Booking, job: Job, chain: ChainTimes) -> bool:
     prev_lo = prev_hi = apheresis_end(inst, job, day)
     if job.done_end is not None:
         prev_hi, prev_lo = job.done_end
-    pending: dict[tuple[Pool | str, int], int] = {}
+    pending: Pending = {}
     allowed = inst.start_hours(job)
     for i in range(job.n_done, len(job.steps)):
         step, start = job.steps[i], chain.starts[i]

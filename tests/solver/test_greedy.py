@@ -6,7 +6,16 @@ import itertools
 from dataclasses import replace
 
 from data.generator import generate
-from solver.greedy import ORDERS, atc_order, book_in_order, edd_order, greedy, priority_order
+from solver.greedy import (
+    ORDERS,
+    Booking,
+    atc_order,
+    book_in_order,
+    edd_order,
+    greedy,
+    priority_order,
+    rebook,
+)
 from solver.instance import compile_instance
 
 
@@ -66,3 +75,27 @@ def test_each_order_reports_the_best_booking_so_far_and_a_stop_ends_the_orders()
     first = greedy(compile_instance(tiny_scenario(6)), on_order=heard.append, stop=lambda: True)
     assert len(heard) == 1 and first.order == next(iter(ORDERS))
     assert len(first.booking.chains) > 0
+
+
+def _held(booking: Booking) -> dict[str, object]:
+    """What a booking holds (its instance aside)."""
+    return {k: v for k, v in vars(booking).items() if k != "instance"}
+
+
+def test_unbooking_a_chain_leaves_what_booking_the_others_holds() -> None:
+    instance = compile_instance(generate("M", 1))
+    chains = book_in_order(instance, ORDERS["fcfs"](instance), "fcfs").booking.chains
+    whole = rebook(instance, chains)
+    for chain in chains[::7]:
+        booking = whole.copy()
+        booking.unbook(chain)
+        assert _held(booking) == _held(rebook(instance, [c for c in chains if c != chain]))
+    assert _held(whole) == _held(rebook(instance, chains))  # the copies were its own
+
+
+def test_steps_compiled_apart_are_equal_and_hash_alike() -> None:
+    """Steps key the instance's memos: a step compiled again must find them."""
+    first, second = (compile_instance(generate("S", 1)) for _ in range(2))
+    for a, b in zip(first.jobs[0].steps, second.jobs[0].steps, strict=True):
+        assert a is not b and a == b and hash(a) == hash(b)
+    assert len({s for job in first.jobs for s in job.steps}) < sum(len(j.steps) for j in first.jobs)

@@ -10,7 +10,7 @@ import pytest
 from planner import Plan, ResourceType, Role, Scenario, SolveSettings, StaffMember
 from planner.checks import check_plan
 from solver import solve
-from solver.instance import compile_instance
+from solver.instance import compile_instance, step_group_people
 from solver.staff_groups import staff_groups, staff_slots
 from solver.staffing import assign_staff
 from tests.factories import patient, product, tiny_scenario
@@ -48,6 +48,19 @@ def test_groups_count_a_person_trained_on_two_products_once() -> None:
     assert groups[frozenset({"A", "B", "C"})].people[monday] == 2
     assert groups[None].people[monday] == 2
     assert 5 not in {slot.day for slot in instance.slots}  # Saturday: nobody rostered
+
+
+def test_group_people_are_not_shared_with_an_instance_of_other_groups() -> None:
+    """The memo of a step's group people is the instance's own: an instance replaced with
+    other staff groups (as solver/lns.py makes) counts the step against its groups."""
+    instance = compile_instance(_two_products_one_person())
+    step = next(s for s in instance.jobs[0].steps if s.staff)
+    assert step_group_people(instance, step)
+    others = tuple(
+        g for g in instance.staff_groups if not any(g.covers(*d.pool) for d in step.staff)
+    )
+    assert not step_group_people(replace(instance, staff_groups=others), step)
+    assert step_group_people(instance, step)
 
 
 def test_group_sets_stop_growing_past_the_exact_limit() -> None:
