@@ -210,12 +210,12 @@ def _keep_in_process(
 
 #: Share of the budget the full model gets, by patients (the first limit at least the
 #: centre's): all of it up to 60, then half (LNS improves its plan with the rest), and
-#: none above 200 (LNS alone). Measured at 3 units with the hint reaching CP-SAT
-#: (docs/benchmarks.md): M (120 patients) on half schedules all 120 (weight 1556, the
-#: bound) where LNS alone scheduled 113; M-over (160) on half then LNS 131 (1694), on the
-#: whole budget 123 (1630, the greedy plan), LNS alone 130 (1692); S (20) is proved
-#: optimal within 0.4 units.
-FULL_MODEL_SHARES = ((60, 1.0), (200, 0.5))
+#: none above 140 (LNS alone). Measured at 3 units on 2026-12-07 (docs/benchmarks.md):
+#: M (120 patients) on half schedules 119 (weight 1552 of a proved 1556) in 52 s, on LNS
+#: alone 115 (1518), on the whole budget 117 (1516) in 79 s; M-over (160) on LNS alone
+#: 134 (1724) in 45 s, on half 131 (1702) in 127 s; S (20) is proved optimal within 0.4
+#: units.
+FULL_MODEL_SHARES = ((60, 1.0), (140, 0.5))
 #: Budget below which LNS is not started (a sub-solve needs a few hundredths).
 MIN_LNS_BUDGET = 0.05
 
