@@ -93,30 +93,21 @@ class Booking:
                 return False
         return long_enough(inst, step, slot)
 
-    def take(self, step: StepSpec, slot: int, used: Pending | None = None) -> None:
-        """Book a staffed step's hours and people at a slot, or add them to `used` (what a
-        chain being placed takes)."""
+    def take(self, step: StepSpec, slot: int, used: Pending | None = None, sign: int = 1) -> None:
+        """Book a staffed step's hours and people at a slot (give them back: sign -1), or
+        add them to `used` (what a chain being placed takes)."""
         inst = self.instance
         day = inst.slots[slot].day
         for pool, hours in step_pool_hours(step).items():
             if used is None:
-                self.pool_hours[pool][day] += hours
+                self.pool_hours[pool][day] += sign * hours
             else:
                 used[(pool, day)] = used.get((pool, day), 0) + hours
         for g, count in step_group_people(inst, step).items():
             if used is None:
-                self.group_people[g][slot] += count
+                self.group_people[g][slot] += sign * count
             else:
                 used[(g, slot)] = used.get((g, slot), 0) + count
-
-    def give_back(self, step: StepSpec, slot: int) -> None:
-        """Return a booked staffed step's hours and people at a slot."""
-        inst = self.instance
-        day = inst.slots[slot].day
-        for pool, hours in step_pool_hours(step).items():
-            self.pool_hours[pool][day] -= hours
-        for g, count in step_group_people(inst, step).items():
-            self.group_people[g][slot] -= count
 
     @staticmethod
     def conflict(busy: list[tuple[int, int]], start: int, end: int) -> int | None:
@@ -303,64 +294,49 @@ class Booking:
 
     def book(self, chain: ChainTimes) -> None:
         """Take the resources of a chain."""
+        self._hold(chain, 1)
+        self.chains.append(chain)
+
+    def unbook(self, chain: ChainTimes) -> None:
+        """Give back the resources of a booked chain: the booking then holds what the
+        other chains hold."""
+        self._hold(chain, -1)
+        self.chains.remove(chain)
+
+    def _hold(self, chain: ChainTimes, sign: int) -> None:
+        """Take (sign 1) or give back (-1) what a chain holds."""
         inst = self.instance
         job = inst.jobs[chain.job]
         # Steps done took their capacity when the instance was compiled.
         if 0 <= chain.apheresis_day < inst.days and -1 not in job.done:
-            self.apheresis[chain.apheresis_day] += 1
+            self.apheresis[chain.apheresis_day] += sign
         for i, step in enumerate(job.steps):
             slot = inst.slot_of(step, chain.starts[i]) if step.staff else None
             if i not in job.done and slot is not None:
-                self.take(step, slot)
+                self.take(step, slot, sign=sign)
+        stays = []
         if chain.room is not None and job.room_steps is not None:
-            occ = _occupancy(
-                job, list(chain.starts), job.room_steps, inst.room_changeover[chain.room]
-            )
-            if occ is not None:
-                bisect.insort(self.rooms[chain.room], occ)
+            co = inst.room_changeover[chain.room]
+            stays.append((self.rooms[chain.room], job.room_steps, co))
         if chain.device is not None and job.device_steps is not None:
             co = inst.device_changeover[chain.device]
-            occ = _occupancy(job, list(chain.starts), job.device_steps, co)
-            if occ is not None:
-                bisect.insort(self.devices[chain.device], occ)
+            stays.append((self.devices[chain.device], job.device_steps, co))
+        for busy, span, co in stays:
+            occ = _occupancy(job, list(chain.starts), span, co)
+            if occ is not None and sign > 0:
+                bisect.insort(busy, occ)
+            elif occ is not None:
+                busy.remove(occ)
         for d in range(max(0, chain.infusion_day), chain.infusion_day + job.product.inpatient_days):
             if d < inst.bed_days:
-                self.beds[d] += 1
-        if job.cohort is not None:
+                self.beds[d] += sign
+        if job.cohort is not None and sign > 0:
             self.cohort_days.setdefault(job.cohort, []).append(chain.infusion_day)
-        self.chains.append(chain)
-
-    def unbook(self, chain: ChainTimes) -> None:
-        """Give back the resources of a booked chain: the booking then holds what one of
-        the other chains holds (`book` in reverse)."""
-        inst = self.instance
-        job = inst.jobs[chain.job]
-        if 0 <= chain.apheresis_day < inst.days and -1 not in job.done:
-            self.apheresis[chain.apheresis_day] -= 1
-        for i, step in enumerate(job.steps):
-            slot = inst.slot_of(step, chain.starts[i]) if step.staff else None
-            if i not in job.done and slot is not None:
-                self.give_back(step, slot)
-        if chain.room is not None and job.room_steps is not None:
-            occ = _occupancy(
-                job, list(chain.starts), job.room_steps, inst.room_changeover[chain.room]
-            )
-            if occ is not None:
-                self.rooms[chain.room].remove(occ)
-        if chain.device is not None and job.device_steps is not None:
-            co = inst.device_changeover[chain.device]
-            occ = _occupancy(job, list(chain.starts), job.device_steps, co)
-            if occ is not None:
-                self.devices[chain.device].remove(occ)
-        for d in range(max(0, chain.infusion_day), chain.infusion_day + job.product.inpatient_days):
-            if d < inst.bed_days:
-                self.beds[d] -= 1
-        if job.cohort is not None:
+        elif job.cohort is not None:
             days = self.cohort_days[job.cohort]
             days.remove(chain.infusion_day)
             if not days:
                 del self.cohort_days[job.cohort]
-        self.chains.remove(chain)
 
     def copy(self) -> Booking:
         """A booking holding the same, to change independently of this one."""

@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import cache, cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from planner import Patient, PatientStatus, Product, Role, Scenario, Storage, Window
@@ -587,7 +587,7 @@ def _beds_left(scenario: Scenario, bed_days: int) -> tuple[int, ...]:
     return tuple(beds)
 
 
-@cache
+@lru_cache(maxsize=4096)
 def step_pool_hours(step: StepSpec) -> Mapping[Pool, int]:
     """Staff-hours a step takes from each pool, including its role's overall pool."""
     hours: dict[Pool, int] = {}
