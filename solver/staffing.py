@@ -181,12 +181,15 @@ def assign_staff(
         by_week[_week(need.start.date())].append(need)
     named: list[Assignment] = []
     gaps: list[StaffGap] = []
+    # People on a need that runs past Sunday midnight are busy into the next week.
+    carried: dict[int, list[_Need]] = {}
     for week in sorted(by_week):
-        week_named, week_gaps = _assign_week(
+        week_named, week_gaps, carried = _assign_week(
             by_week[week],
             staff,
             shifts,
             days,
+            carried,
             seed=seed,
             budget=budget_per_week,
             prefer=prefer or {},
@@ -201,12 +204,15 @@ def _assign_week(
     staff: list[StaffMember],
     shifts: dict[str, list[tuple[datetime, datetime]]],
     days: Mapping[str, Mapping[date, list[tuple[datetime, datetime]]]],
+    carried: Mapping[int, list[_Need]],
     *,
     seed: int,
     budget: float,
     prefer: Preferred,
-) -> tuple[list[Assignment], list[StaffGap]]:
-    week = _Week(needs, staff, days, prefer)
+) -> tuple[list[Assignment], list[StaffGap], dict[int, list[_Need]]]:
+    """Name a week's needs; also who is still busy after its Sunday midnight, and on what
+    (`carried` is that of the week before)."""
+    week = _Week(needs, staff, days, prefer, carried)
     teams = week.greedy()
     if week.short(teams) or week.kept(teams) < week.most_kept:
         teams = week.improve(teams, set(range(len(needs))), seed, budget)
@@ -246,10 +252,14 @@ def _assign_week(
             reason = _why_none(need, staff, shifts)
         else:
             reason = "the qualified people on shift are taken: " + ", ".join(
-                _doing(staff[p], taken[p], need) for p in week.candidates[i]
+                _doing(staff[p], [*week.carried.get(p, []), *taken[p]], need)
+                for p in week.candidates[i]
             )
         gaps.append(StaffGap(need.row, missing, reason))
-    return named, gaps
+    monday = needs[0].start.date() + timedelta(days=7 - needs[0].start.weekday())
+    after = datetime.combine(monday, datetime.min.time())
+    onward = {p: [n for n in held if n.end > after] for p, held in taken.items()}
+    return named, gaps, {p: held for p, held in onward.items() if held}
 
 
 #: Objective weights of a week's naming: naming every need comes first, then keeping the
@@ -270,9 +280,12 @@ class _Week:
         staff: list[StaffMember],
         days: Mapping[str, Mapping[date, list[tuple[datetime, datetime]]]],
         prefer: Preferred,
+        carried: Mapping[int, list[_Need]] | None = None,
     ) -> None:
         self.needs = needs
         self.staff = staff
+        #: Needs of the week before that each person is still on.
+        self.carried = carried or {}
         qualified: dict[tuple[Role, str | None], list[int]] = {}
         for need in needs:
             key = (need.role, need.product)
@@ -326,7 +339,9 @@ class _Week:
         wanted = Counter(p for cands in self.candidates for p in cands)
         hours: dict[int, int] = defaultdict(int)
         weekend: dict[int, int] = defaultdict(int)
-        busy: dict[int, list[_Need]] = defaultdict(list)
+        busy: dict[int, list[_Need]] = defaultdict(
+            list, {p: list(held) for p, held in self.carried.items()}
+        )
         teams: list[list[int]] = []
         for i, need in enumerate(self.needs):
             length = _hours(need.start, need.end)
@@ -378,6 +393,10 @@ class _Week:
         lo = min(needs[i].start for i in free)
         hi = max(needs[i].end for i in free)
         busy: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
+        for p, on in self.carried.items():
+            for need in on:
+                at, length = _hours(origin, need.start), _hours(need.start, need.end)
+                busy[p].append(model.new_fixed_size_interval_var(at, length, ""))
         for i, need in enumerate(needs):
             hours, begin = _hours(need.start, need.end), _hours(origin, need.start)
             on_weekend = need.start.weekday() >= 5

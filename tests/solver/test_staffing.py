@@ -248,3 +248,37 @@ def test_a_lopsided_weekend_is_evened_out(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(staffing._Week, "greedy", everything_to_the_first)
     result = assign_staff(_centre(OP1, OP2), [_need("P1", SATURDAY), _need("P2", SUNDAY)])
     assert sorted(a.resource_code for a in result.named) == ["OP1", "OP2"]
+
+
+@pytest.mark.parametrize("quick_naming", [True, False])
+def test_a_need_past_sunday_midnight_keeps_its_person_busy_next_week(
+    monkeypatch: pytest.MonkeyPatch, quick_naming: bool
+) -> None:
+    """Weeks are named one by one: a Sunday-night need running into Monday still holds its
+    person when Monday's needs are named (by the greedy, or by the model it falls to)."""
+    from solver import staffing
+
+    if not quick_naming:
+        monkeypatch.setattr(staffing._Week, "greedy", lambda self: [[] for _ in self.needs])
+    sunday = date(2027, 1, 10)
+    night = ShiftCode("N", "Night", 21, 12)
+    scenario = replace(
+        _centre(OP1, roster=(RosterEntry("OP1", sunday, "N"),)),
+        shift_codes=(*tiny_scenario().shift_codes, night),
+    )
+    late = Assignment(
+        "P1",
+        "CART",
+        "seed",
+        ResourceType.STAFF_POOL,
+        "operator:CART",
+        datetime(2027, 1, 10, 23),
+        datetime(2027, 1, 11, 3),
+    )
+    early = replace(
+        late, patient_code="P2", start=datetime(2027, 1, 11, 2), end=datetime(2027, 1, 11, 4)
+    )
+    staffing_ = assign_staff(scenario, [late, early])
+    assert [a.patient_code for a in staffing_.named] == ["P1"]
+    (gap,) = staffing_.gaps
+    assert gap.row == early and "OP1 (on P1 seed)" in gap.reason, gap.reason
