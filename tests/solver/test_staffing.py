@@ -266,17 +266,11 @@ def test_a_need_past_sunday_midnight_keeps_its_person_busy_next_week(
         _centre(OP1, roster=(RosterEntry("OP1", sunday, "N"),)),
         shift_codes=(*tiny_scenario().shift_codes, night),
     )
-    late = Assignment(
-        "P1",
-        "CART",
-        "seed",
-        ResourceType.STAFF_POOL,
-        "operator:CART",
-        datetime(2027, 1, 10, 23),
-        datetime(2027, 1, 11, 3),
+    late = replace(
+        _need("P1", sunday), start=datetime(2027, 1, 10, 23), end=datetime(2027, 1, 11, 3)
     )
     early = replace(
-        late, patient_code="P2", start=datetime(2027, 1, 11, 2), end=datetime(2027, 1, 11, 4)
+        _need("P2", sunday), start=datetime(2027, 1, 11, 2), end=datetime(2027, 1, 11, 4)
     )
     staffing_ = assign_staff(scenario, [late, early])
     assert [a.patient_code for a in staffing_.named] == ["P1"]
