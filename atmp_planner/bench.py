@@ -154,6 +154,7 @@ def measure(run: Run) -> dict[str, object]:
         p.code: 0 if p.needed_infusion is None else max(0, (after - p.needed_infusion).days)
         for p in scenario.patients
     }
+    late = sum(weights[s.patient_code] * s.lateness_days for s in plan.schedules)
     info = plan.solver
     time_level = info.levels[-1] if info.levels else None
     return {
@@ -186,14 +187,10 @@ def measure(run: Run) -> dict[str, object]:
         "seconds_to_first_cp_sat": round(cp_sat[0], 3) if cp_sat else None,
         "seconds_to_last_improvement": round(cp_sat[-1], 3) if cp_sat else None,
         "seconds": round(seconds, 3),
-        "weighted_lateness_days": sum(
-            weights[s.patient_code] * s.lateness_days for s in plan.schedules
-        ),
+        "weighted_lateness_days": late,
         # Unscheduled patients too, each as if infused the day after the horizon: a lower
         # bound of their lateness, so a method does not gain by leaving patients out.
-        "weighted_lateness_all_days": sum(
-            weights[s.patient_code] * s.lateness_days for s in plan.schedules
-        )
+        "weighted_lateness_all_days": late
         + sum(weights[u.patient_code] * late_after[u.patient_code] for u in plan.unscheduled),
         "vein_to_vein_median": plan.kpis.median_vein_to_vein_days,
         "vein_to_vein_p90": plan.kpis.p90_vein_to_vein_days,

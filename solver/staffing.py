@@ -34,6 +34,20 @@ class _Need:
     end: datetime
     count: int
 
+    @property
+    def hours(self) -> int:
+        """Its length in whole hours."""
+        return _hours(self.start, self.end)
+
+    @property
+    def on_weekend(self) -> bool:
+        """Whether it starts on a Saturday or Sunday."""
+        return self.start.weekday() >= 5
+
+    def meets(self, other: _Need) -> bool:
+        """Whether the two needs overlap in time."""
+        return self.start < other.end and other.start < self.end
+
 
 @dataclass(frozen=True)
 class StaffGap:
@@ -221,9 +235,9 @@ def _assign_week(
         # the budget. On L-over's FCFS plan (49 weeks) the whole-week model took 116 s and
         # left 16 needs unnamed; this takes 8 s, names all, and the weekly peaks sum to
         # 586 h (600 h before, 670 h from the greedy alone).
-        weekend = {i for i, n in enumerate(needs) if n.start.weekday() >= 5}
+        weekend = {i for i, n in enumerate(needs) if n.on_weekend}
         # Someone works the longest weekend need: a peak of that length is the least.
-        longest = max((_hours(needs[i].start, needs[i].end) for i in weekend), default=0)
+        longest = max((needs[i].hours for i in weekend), default=0)
         if week.peak(teams) > longest:
             teams = week.improve(teams, weekend, seed, budget * _PEAK_SHARE)
     named = [
@@ -280,12 +294,12 @@ class _Week:
         staff: list[StaffMember],
         days: Mapping[str, Mapping[date, list[tuple[datetime, datetime]]]],
         prefer: Preferred,
-        carried: Mapping[int, list[_Need]] | None = None,
+        carried: Mapping[int, list[_Need]],
     ) -> None:
         self.needs = needs
         self.staff = staff
         #: Needs of the week before that each person is still on.
-        self.carried = carried or {}
+        self.carried = carried
         qualified: dict[tuple[Role, str | None], list[int]] = {}
         for need in needs:
             key = (need.role, need.product)
@@ -344,13 +358,12 @@ class _Week:
         )
         teams: list[list[int]] = []
         for i, need in enumerate(self.needs):
-            length = _hours(need.start, need.end)
-            on_weekend = need.start.weekday() >= 5
+            length, on_weekend = need.hours, need.on_weekend
             free = [
                 p
                 for p in self.candidates[i]
                 if hours[p] + length <= self.staff[p].contracted_hours_per_week
-                and not any(b.start < need.end and need.start < b.end for b in busy[p])
+                and not any(b.meets(need) for b in busy[p])
             ]
             free.sort(
                 key=lambda p: (
@@ -395,11 +408,10 @@ class _Week:
         busy: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
         for p, on in self.carried.items():
             for need in on:
-                at, length = _hours(origin, need.start), _hours(need.start, need.end)
-                busy[p].append(model.new_fixed_size_interval_var(at, length, ""))
+                at = _hours(origin, need.start)
+                busy[p].append(model.new_fixed_size_interval_var(at, need.hours, ""))
         for i, need in enumerate(needs):
-            hours, begin = _hours(need.start, need.end), _hours(origin, need.start)
-            on_weekend = need.start.weekday() >= 5
+            hours, begin, on_weekend = need.hours, _hours(origin, need.start), need.on_weekend
             if i not in free:
                 for p in start[i]:
                     worked[p] += hours
@@ -463,9 +475,9 @@ class _Week:
         """The most weekend hours anyone works in a naming."""
         weekend: dict[int, int] = defaultdict(int)
         for need, team in zip(self.needs, teams, strict=True):
-            if need.start.weekday() >= 5:
+            if need.on_weekend:
                 for p in team:
-                    weekend[p] += _hours(need.start, need.end)
+                    weekend[p] += need.hours
         return max(weekend.values(), default=0)
 
 
@@ -473,9 +485,9 @@ def _doing(person: StaffMember, busy: list[_Need], need: _Need) -> str:
     """What keeps a qualified person from a need: another step then, or their weekly hours."""
     if any(b is need for b in busy):
         return f"{person.code} (already on it)"
-    clash = [b for b in busy if b.start < need.end and need.start < b.end]
+    clash = [b for b in busy if b.meets(need)]
     if clash:
         b = clash[0].row
         return f"{person.code} (on {b.patient_code} {b.step_code})"
-    worked = sum(_hours(b.start, b.end) for b in busy)
+    worked = sum(b.hours for b in busy)
     return f"{person.code} (at {worked} of {person.contracted_hours_per_week:g} h this week)"
