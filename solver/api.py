@@ -304,7 +304,7 @@ def _cp_sat(
 ) -> tuple[list[ChainTimes] | None, str, float, float]:
     """Run CP-SAT on the full model from the greedy hint; returns its chains (None if
     none), status, bound and the budget spent (deterministic time, or seconds)."""
-    chain_model = ChainModel(instance)
+    chain_model = ChainModel(instance, group_holders=True)
     if settings.use_greedy_hint:
         chain_model.hint(hint)
     chain_model.require(in_process(instance))
@@ -323,5 +323,5 @@ def _cp_sat(
 def model_size(scenario: Scenario) -> tuple[int, int]:
     """Variables and constraints of the whole centre's CP-SAT model (as the full model
     solves it; large centres are solved by sub-models of it)."""
-    proto = ChainModel(compile_instance(scenario)).model.Proto()
+    proto = ChainModel(compile_instance(scenario), group_holders=True).model.Proto()
     return len(proto.variables), len(proto.constraints)

@@ -110,8 +110,13 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
 class ChainModel:
     """Builds the model; `add_*` methods are the constraint families."""
 
-    def __init__(self, instance: Instance) -> None:
+    def __init__(self, instance: Instance, *, group_holders: bool = False) -> None:
+        """group_holders adds the redundant cumulatives of interchangeable cleanrooms and
+        devices (`_holder_groups`): on the whole centre they proved M's first level
+        (120 of 120 against 119 unproved, docs/benchmarks.md); on LNS sub-models they cost
+        more than they gave (L-over 773 against 778 scheduled)."""
         self.instance = instance
+        self.group_holders = group_holders
         self.model = cp_model.CpModel()
         self.jobs: list[JobVars] = []
         #: Escalation gates: (previous cohort's last infusion, this cohort's first, keys).
@@ -425,6 +430,7 @@ class ChainModel:
         """
         m = self.model
         per_holder: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
+        stays: list[tuple[frozenset[int], LinearExpr, cp_model.IntVar, LinearExpr, JobVars]] = []
         for jv, span, fixed, options, uses in items:
             if span is None:
                 continue
@@ -434,7 +440,9 @@ class ChainModel:
                 m.add(uses[fixed] == jv.present)
                 continue
             start, length, end = self._stay(jv, span, tag)
-            for k in (fixed,) if fixed is not None else options:
+            held = (fixed,) if fixed is not None else options
+            stays.append((frozenset(held), start, length, end, jv))
+            for k in held:
                 name = f"{jv.job.code}.{tag}{k}"
                 uses[k] = m.new_bool_var(name)
                 per_holder[k].append(
@@ -447,6 +455,35 @@ class ChainModel:
             for n, (s, e) in enumerate(blocked[k]):
                 intervals.append(m.new_fixed_size_interval_var(s, e - s, f"down.{tag}{k}.{n}"))
             m.add_no_overlap(intervals)
+        if self.group_holders:
+            self._holder_groups(tag, changeover, blocked, stays)
+
+    def _holder_groups(
+        self,
+        tag: str,
+        changeover: tuple[int, ...],
+        blocked: tuple[tuple[tuple[int, int], ...], ...],
+        stays: list[tuple[frozenset[int], LinearExpr, cp_model.IntVar, LinearExpr, JobVars]],
+    ) -> None:
+        """Redundant: the stays that can only use holders of a set S never exceed |S| at
+        once (with S's shortest changeover). Implied by the no-overlaps, it lets CP-SAT
+        reason about interchangeable holders together, as the per-holder choice hides."""
+        m = self.model
+        for n, group in enumerate(sorted({s[0] for s in stays if len(s[0]) > 1}, key=sorted)):
+            co = min(changeover[k] for k in group)
+            intervals = [
+                m.new_optional_interval_var(
+                    start, length + co, end + co, jv.present, f"{jv.job.code}.{tag}g{n}"
+                )
+                for held, start, length, end, jv in stays
+                if held <= group
+            ]
+            intervals += [
+                m.new_fixed_size_interval_var(s, e - s, f"down.{tag}g{n}.{k}.{i}")
+                for k in sorted(group)
+                for i, (s, e) in enumerate(blocked[k])
+            ]
+            m.add_cumulative(intervals, [1] * len(intervals), len(group))
 
     def add_staff_capacity(self) -> None:
         """Staffed steps' hours per day stay within each pool's rostered hours (pooled).
