@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 
 from ortools.sat.python import cp_model
 
@@ -60,7 +62,8 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
 @cache
 def versions() -> str:
-    """The versions that made a plan, recorded with it so it can be reproduced."""
+    """The versions that made a plan, recorded with it so it can be reproduced: the
+    package's, its planning code's digest (`source_digest`) and OR-Tools'."""
 
     def version(name: str) -> str:
         try:
@@ -68,7 +71,21 @@ def versions() -> str:
         except metadata.PackageNotFoundError:
             return "unknown"
 
-    return f"atmp-planner {version('atmp-planner')}, ortools {version('ortools')}"
+    here = Path(__file__).resolve().parent
+    digest = source_digest(here.parent / package for package in ("planner", "solver"))
+    return f"atmp-planner {version('atmp-planner')}, source {digest}, ortools {version('ortools')}"
+
+
+def source_digest(packages: Iterable[Path]) -> str:
+    """The first 12 hex digits of the SHA-256 of the packages' Python sources (names and
+    bytes, in name order). The package version does not move with every change to the
+    planning code; this does, so a plan made by other code says so on `reproduce`."""
+    sha = hashlib.sha256()
+    for package in packages:
+        for path in sorted(package.rglob("*.py")):
+            sha.update(path.relative_to(package.parent).as_posix().encode() + b"\0")
+            sha.update(path.read_bytes() + b"\0")
+    return sha.hexdigest()[:12]
 
 
 def _parameters(settings: SolveSettings) -> cp_model.SatParameters:

@@ -146,13 +146,15 @@ def test_reproduce_names_the_versions_that_differ(
 ) -> None:
     """A plan recorded under other versions: not identical (exit 1), saying which differ and
     that the plan itself is the same."""
-    _sql(tiny_url, "UPDATE plan SET solver_versions = 'atmp-planner 0.0.9, ortools 9.8.3296'")
+    recorded = "atmp-planner 0.0.9, source 000000000000, ortools 9.8.3296"
+    _sql(tiny_url, f"UPDATE plan SET solver_versions = '{recorded}'")
     capsys.readouterr()
     assert main(["--db", tiny_url, "reproduce", "1"]) == 1
     out = capsys.readouterr().out
     assert "NOT byte-identical" in out
     assert "Versions differ: atmp-planner 0.0.9 recorded, " in out
     assert "ortools 9.8.3296 recorded, " in out
+    assert "source 000000000000 recorded, " in out
     assert "First difference: none in the plan itself." in out
 
 

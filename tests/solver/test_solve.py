@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import random
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import solver
 from planner import (
     ApheresisCapacity,
     Cleanroom,
@@ -22,6 +25,7 @@ from planner import (
 from planner.checks import check_plan
 from planner.kpis import format_plan
 from solver import solve
+from solver.api import source_digest, versions
 from solver.greedy import greedy
 from solver.instance import compile_instance
 from tests.factories import patient, tiny_scenario
@@ -60,6 +64,25 @@ def test_created_is_the_real_moment_and_versions_are_recorded() -> None:
     plan = solve(crowded(1), SolveSettings(deterministic_time=0.2))
     assert before <= plan.created <= datetime.now(UTC)
     assert plan.solver.versions.startswith("atmp-planner ") and "ortools 9." in plan.solver.versions
+
+
+def test_the_versions_name_the_planning_codes_digest(tmp_path: Path) -> None:
+    """The recorded versions carry a digest of planner/ and solver/ sources: a copy of
+    them gives the same digest, cached bytecode does not count, and a changed line moves it
+    (the package version alone would not)."""
+    here = Path(solver.__file__).resolve().parent.parent
+    copies = []
+    for name in ("planner", "solver"):
+        copies.append(tmp_path / name)
+        shutil.copytree(here / name, copies[-1], ignore=shutil.ignore_patterns("__pycache__"))
+    digest = source_digest(copies)
+    assert f"source {digest}, " in versions()
+    (copies[1] / "__pycache__").mkdir()
+    (copies[1] / "__pycache__" / "api.cpython-311.pyc").write_bytes(b"cached")
+    assert source_digest(copies) == digest
+    greedy_py = copies[1] / "greedy.py"
+    greedy_py.write_text(greedy_py.read_text() + "\n# a changed line\n")
+    assert source_digest(copies) != digest
 
 
 def test_a_kept_greedy_plan_reports_engine_and_cp_sat_apart() -> None:
