@@ -13,7 +13,7 @@ import platform
 import queue
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +25,10 @@ from planner.load import bottleneck
 SIZES = ("S", "M", "M-over", "L", "L-over", "XL")
 QUICK_SIZES = ("S", "M")
 METHODS = ("fcfs", "edd", "planner-fast", "planner-default")
+#: Also offered, not run by default: CP-SAT alone on the planner's model (solver/alone.py)
+#: for as long as planner-default took on the same instance in the same run.
+ALONE = "cp-sat-alone"
+ALL_METHODS = (*METHODS, ALONE)
 QUICK_METHODS = ("fcfs", "edd", "planner-fast")
 FAST_TIME = 0.5
 
@@ -76,6 +80,8 @@ class Run:
     seed: int
     method: str
     fast_time: float = FAST_TIME
+    #: cp-sat-alone's wall-clock budget (planner-default's seconds on the instance).
+    seconds: float | None = None
 
 
 def settings_of(run: Run) -> SolveSettings:
@@ -139,6 +145,12 @@ def measure(run: Run) -> dict[str, object]:
     started = time.monotonic()
     if run.method in ("fcfs", "edd"):
         plan = _greedy_plan(scenario, run.method)
+    elif run.method == ALONE:
+        from solver.alone import solve_alone
+
+        if run.seconds is None:
+            raise ValueError(f"{ALONE} needs planner-default's seconds on the instance")
+        plan = solve_alone(scenario, run.seconds, seed=run.seed, workers=os.cpu_count() or 1)
     else:
         plan = solve(scenario, settings_of(run), on_progress=reports.append)
     seconds = time.monotonic() - started
@@ -243,10 +255,25 @@ def run_all(
     timeout_s: float | None = None,
     on_row: Callable[[dict[str, object]], None] | None = None,
 ) -> list[dict[str, object]]:
-    """Measure runs one after another (never two at once: timings stay comparable)."""
-    rows = []
+    """Measure runs one after another (never two at once: timings stay comparable).
+
+    A cp-sat-alone run without seconds gets the seconds planner-default took on its
+    instance earlier in the same runs; with none to take, it is a row with an error."""
+    rows: list[dict[str, object]] = []
     for run in runs:
-        row = run_isolated(run, timeout_s)
+        if run.method == ALONE and run.seconds is None:
+            mine = (run.instance, run.seed, "planner-default")
+            took = [
+                r["seconds"]
+                for r in rows
+                if (r["instance"], r["seed"], r["method"]) == mine and r["seconds"] is not None
+            ]
+            if took:
+                run = replace(run, seconds=float(took[-1]))  # type: ignore[arg-type]
+        if run.method == ALONE and run.seconds is None:
+            row = _failed(run, f"{ALONE} runs after planner-default on the same instance")
+        else:
+            row = run_isolated(run, timeout_s)
         rows.append(row)
         if on_row is not None:
             on_row(row)

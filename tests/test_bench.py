@@ -150,3 +150,29 @@ def test_rows_of_earlier_runs_are_printed_again_without_running(quick, capsys) -
     assert main(["bench", "--rows", str(folder / "rows.json"), "--json", str(again)]) == 0
     assert json.loads(again.read_text())["rows"] == record["rows"]
     assert "planner-fast" in capsys.readouterr().out
+
+
+def test_cp_sat_alone_gets_planner_defaults_seconds_on_its_instance(monkeypatch) -> None:
+    """cp-sat-alone runs for the seconds planner-default took on the same instance and seed
+    earlier in the run; without such a row it is an error row and nothing is run."""
+    ran: list[bench.Run] = []
+
+    def fake(run: bench.Run, timeout_s: float | None = None) -> dict[str, object]:
+        ran.append(run)
+        row = dict.fromkeys(bench.COLUMNS)
+        seconds = {("S", "planner-default"): 12.5, ("M", "planner-default"): 40.0}
+        row.update(instance=run.instance, seed=run.seed, method=run.method)
+        row.update(seconds=seconds.get((run.instance, run.method), 1.0))
+        return row
+
+    monkeypatch.setattr(bench, "run_isolated", fake)
+    runs = [
+        bench.Run("S", 1, "planner-default"),
+        bench.Run("M", 1, "planner-default"),
+        bench.Run("S", 1, bench.ALONE),
+        bench.Run("S", 2, bench.ALONE),
+    ]
+    rows = bench.run_all(runs)
+    assert [(r.instance, r.method, r.seconds) for r in ran[2:]] == [("S", bench.ALONE, 12.5)]
+    assert rows[3]["error"] is not None and "after planner-default" in str(rows[3]["error"])
+    assert len(ran) == 3
