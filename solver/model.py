@@ -24,6 +24,8 @@ from solver.instance import (
 )
 
 LinearExpr = cp_model.LinearExprT
+#: A job's stay on a cleanroom (device): the holders it may use, start, length, end.
+Stay = tuple[frozenset[int], LinearExpr, cp_model.IntVar, LinearExpr, "JobVars"]
 
 
 @dataclass
@@ -112,9 +114,9 @@ class ChainModel:
 
     def __init__(self, instance: Instance, *, group_holders: bool = False) -> None:
         """group_holders adds the redundant cumulatives of interchangeable cleanrooms and
-        devices (`_holder_groups`): on the whole centre they proved M's first level
-        (120 of 120 against 119 unproved, docs/benchmarks.md); on LNS sub-models they cost
-        more than they gave (L-over 773 against 778 scheduled)."""
+        devices (`_holder_groups`). On the whole centre the same budget took a quarter
+        less wall time and proved M's first level (120 of 120; docs/benchmarks.md); on
+        LNS sub-models they cost more than they gave (L-over 773 against 778 scheduled)."""
         self.instance = instance
         self.group_holders = group_holders
         self.model = cp_model.CpModel()
@@ -430,7 +432,7 @@ class ChainModel:
         """
         m = self.model
         per_holder: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
-        stays: list[tuple[frozenset[int], LinearExpr, cp_model.IntVar, LinearExpr, JobVars]] = []
+        stays: list[Stay] = []
         for jv, span, fixed, options, uses in items:
             if span is None:
                 continue
@@ -463,7 +465,7 @@ class ChainModel:
         tag: str,
         changeover: tuple[int, ...],
         blocked: tuple[tuple[tuple[int, int], ...], ...],
-        stays: list[tuple[frozenset[int], LinearExpr, cp_model.IntVar, LinearExpr, JobVars]],
+        stays: list[Stay],
     ) -> None:
         """Redundant: the stays that can only use holders of a set S never exceed |S| at
         once (with S's shortest changeover). Implied by the no-overlaps, it lets CP-SAT
