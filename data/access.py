@@ -310,6 +310,23 @@ def postgres_script(prefix: str, schema: str) -> str:
     return "\n".join(lines)
 
 
+def regrant_after_upgrade(session: Session) -> str | None:
+    """Where group roles are in use (their prefix recorded), grant them again on every
+    table, the ones an upgrade just made included; the prefix, or None where there are
+    none. Run by the login that upgraded, who owns the tables and so may grant."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    prefix = session.scalar(
+        select(AccessSettingRow.value).where(AccessSettingRow.name == POSTGRES_GROUPS)
+    )
+    if prefix is None:
+        return None
+    schema = str(session.scalar(text("SELECT current_schema()")))
+    for statement in postgres_statements(prefix, schema):
+        session.execute(text(statement))
+    return str(prefix)
+
+
 def setup_postgres(session: Session, prefix: str) -> list[Change]:
     """Run postgres_statements here, make this login director and record the prefix:
     from then on roles are group memberships. The changes to record."""

@@ -234,6 +234,17 @@ def downgrade(engine_or_url: Engine | str, revision: str = "base") -> None:
     _run(engine_or_url, "downgrade", revision)
 
 
+def _regrant(engine: Engine) -> None:
+    """After an upgrade of a shared database: the group roles' privileges on the new
+    tables too (else only `users setup-postgres` run again would give them)."""
+    from sqlalchemy.orm import Session
+
+    from data.access import regrant_after_upgrade
+
+    with Session(engine) as session, session.begin():
+        regrant_after_upgrade(session)
+
+
 def _check_sqlite_file(path: Path, create: bool) -> None:
     """Refuse a path that is no database file, and a missing or empty one unless create."""
     try:
@@ -317,6 +328,8 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             revision = _check_schema(connection, where, create)
         if revision != SCHEMA_HEAD:
             upgrade(engine)
+            if revision is not None and engine.dialect.name == "postgresql":
+                _regrant(engine)
     except exc.DBAPIError as error:
         engine.dispose()
         raise DatabaseError(describe_error(engine, error)) from error
