@@ -64,17 +64,26 @@ class StepSpec:
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        key = (
-            self.code,
-            self.duration,
-            self.min_lag,
-            self.max_lag,
-            self.working_hours_only,
-            self.needs_room,
-            self.needs_device,
-            self.staff,
+        object.__setattr__(self, "_hash", self._key_hash())
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # Unpickled in another process (string hashes differ there): hashed afresh.
+        self.__dict__.update(state)
+        object.__setattr__(self, "_hash", self._key_hash())
+
+    def _key_hash(self) -> int:
+        return hash(
+            (
+                self.code,
+                self.duration,
+                self.min_lag,
+                self.max_lag,
+                self.working_hours_only,
+                self.needs_room,
+                self.needs_device,
+                self.staff,
+            )
         )
-        object.__setattr__(self, "_hash", hash(key))
 
     def __hash__(self) -> int:
         return self._hash

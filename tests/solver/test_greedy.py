@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
+import pickle
+import subprocess
+import sys
 from dataclasses import replace
 
 from data.generator import generate
@@ -99,3 +103,21 @@ def test_steps_compiled_apart_are_equal_and_hash_alike() -> None:
     for a, b in zip(first.jobs[0].steps, second.jobs[0].steps, strict=True):
         assert a is not b and a == b and hash(a) == hash(b)
     assert len({s for job in first.jobs for s in job.steps}) < sum(len(j.steps) for j in first.jobs)
+
+
+def test_a_step_pickled_in_another_process_hashes_as_one_made_here() -> None:
+    """Instances may travel to other processes (replications on all cores): a step
+    unpickled here must find the memos keyed by an equal step made here, although string
+    hashes differ between processes."""
+    code = (
+        "import pickle, sys; from data.generator import generate; "
+        "from solver.instance import compile_instance; "
+        "sys.stdout.buffer.write(pickle.dumps(compile_instance(generate('S', 1)).jobs[0].steps))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=True)
+    theirs = pickle.loads(done.stdout)
+    mine = compile_instance(generate("S", 1)).jobs[0].steps
+    assert theirs == mine
+    assert [hash(s) for s in theirs] == [hash(s) for s in mine]
+    assert {s: i for i, s in enumerate(mine)}[theirs[0]] == 0
