@@ -18,6 +18,7 @@ from planner.plan import CP_SAT_LNS, CP_SAT_NOT_RUN
 from planner.replan import Replan
 from planner.sanity import never_feasible
 from solver import stability
+from solver.bound import relaxation_bound
 from solver.chain import ChainTimes, objective, objective_levels, trivial_bound
 from solver.extract import build_plan, explain
 from solver.greedy import Failure, GreedyResult, greedy
@@ -152,6 +153,12 @@ def solve(
             engine += "+reinsert"
             notes.append(str(repair.describe()))
     value = float(objective(instance, chains))
+    if not stopped and bound > value:
+        report("bound", value, len(chains))
+        relaxed = relaxation_bound(instance)
+        # Below a plan in hand it would be wrong (it is not, in every test): not used.
+        if relaxed is not None and relaxed >= value:
+            bound = min(bound, float(relaxed))
     bound = max(bound, value)
     info = SolverInfo(
         status="OPTIMAL" if value >= bound else "FEASIBLE",

@@ -69,8 +69,23 @@ def infusion_window(
     from the end of its shelf-life step.
     """
     product = job.product
+    first = earliest_infusion(
+        instance, job, apheresis_day, job.step_end(len(starts) - 1, starts[-1])
+    )
+    last = instance.days - 1
+    if product.storage is Storage.FRESH:
+        k = shelf_step(job)
+        shelf_day = (job.step_end(k, starts[k]) - 1) // HOURS_PER_DAY
+        last = min(last, shelf_day + product.fresh_shelf_days)
+    return first, last
+
+
+def earliest_infusion(instance: Instance, job: Job, apheresis_day: int, end: int) -> int:
+    """Earliest infusion day (clinical days aside) of a chain with apheresis on a day and
+    manufacturing ending at an hour."""
+    product = job.product
     ld = product.ld_days_before_infusion
-    end_day = (job.step_end(len(starts) - 1, starts[-1]) - 1) // HOURS_PER_DAY
+    end_day = (end - 1) // HOURS_PER_DAY
     release = instance.release_of(job, end_day + product.qc_release_days)
     first = max(release, end_day + 1, ld)
     if ld > 0:
@@ -81,12 +96,7 @@ def infusion_window(
     if product.storage is Storage.CRYO:
         # Lymphodepletion starts once the batch exists.
         first = max(first, end_day + 1 + ld)
-    last = instance.days - 1
-    if product.storage is Storage.FRESH:
-        k = shelf_step(job)
-        shelf_day = (job.step_end(k, starts[k]) - 1) // HOURS_PER_DAY
-        last = min(last, shelf_day + product.fresh_shelf_days)
-    return first, last
+    return first
 
 
 def shelf_step(job: Job) -> int:

@@ -153,6 +153,13 @@ class Job:
             return None
         return self.done[min(last, self.n_done - 1)][1]
 
+    def min_stay_hours(self, span: tuple[int, int]) -> int:
+        """Fewest hours a room (device) stay over the span's steps can last: their
+        durations and the minimum lags between them."""
+        first, last = span
+        steps = self.steps[first : last + 1]
+        return sum(s.duration for s in steps) + sum(s.min_lag for s in steps[1:])
+
     def held_done(self, span: tuple[int, int]) -> bool:
         """Whether every step in a room (device) is done."""
         return span[1] in self.done
