@@ -155,7 +155,7 @@ def solve(
     value = float(objective(instance, chains))
     if not stopped and bound > value:
         report("bound", value, len(chains))
-        relaxed = relaxation_bound(instance)
+        relaxed = relaxation_bound(instance, cancel)
         # Below a plan in hand it would be wrong (it is not, in every test): not used.
         if relaxed is not None and relaxed >= value:
             bound = min(bound, float(relaxed))

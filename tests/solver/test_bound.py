@@ -89,3 +89,18 @@ def test_the_bound_holds_when_re_planning_with_patients_in_process() -> None:
     assert bound is not None
     assert bound >= plan.solver.objective
     assert plan.solver.bound <= bound
+
+
+def test_the_relaxation_stops_when_asked() -> None:
+    """A stop request while the relaxation is built gives no bound; calls to stop that
+    return False change nothing."""
+    instance = compile_instance(_small(1, 20))
+    calls: list[int] = []
+
+    def stop_after_three() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    assert relaxation_bound(instance, stop_after_three) is None
+    assert len(calls) == 4
+    assert relaxation_bound(instance, lambda: False) == relaxation_bound(instance)
