@@ -445,33 +445,45 @@ def write_json(path: Path, rows: list[dict[str, object]], command: str) -> Path:
     return path
 
 
+def bound_ratio(row: dict[str, object]) -> float | None:
+    """The time level found over its proven bound (None without a positive bound)."""
+    found, bound = row.get("time_level"), row.get("time_bound")
+    if not isinstance(found, int | float) or not isinstance(bound, int | float) or bound <= 0:
+        return None
+    return float(found) / float(bound)
+
+
 def plot(path: Path, rows: list[dict[str, object]]) -> Path:
-    """Time, scheduled share and weighted lateness against patients, a marker per run."""
+    """Time, scheduled share, weighted lateness and the time level against its proven
+    bound, against patients: a marker per run."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     good = [r for r in rows if r.get("error") is None]
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    fig, axes = plt.subplots(1, 4, figsize=(21, 5))
     markers = {"fcfs": "o", "edd": "s", "planner-fast": "^", "planner-default": "D"}
     methods = list(dict.fromkeys(str(r["method"]) for r in good))
 
     def value(row: dict[str, object], key: str) -> float:
         if key == "share":
             return float(row["scheduled"]) / float(row["patients"])  # type: ignore[arg-type]
+        if key == "bound_ratio":
+            return bound_ratio(row) or math.nan
         return float(row[key])  # type: ignore[arg-type]
 
     panels = (
         ("seconds", "seconds (wall, log)"),
         ("share", "scheduled share of patients"),
         ("weighted_lateness_days", "weighted lateness: sum of weight x days late (symlog)"),
+        ("bound_ratio", "time level / proven bound (1 = optimal)"),
     )
     for ax, (key, label) in zip(axes, panels, strict=True):
         for k, method in enumerate(methods):
             # Methods side by side around each instance's patient count.
             nudge = 1 + 0.05 * (k - (len(methods) - 1) / 2)
-            mine = [r for r in good if r["method"] == method]
+            mine = [r for r in good if r["method"] == method and not math.isnan(value(r, key))]
             ax.scatter(
                 [float(r["patients"]) * nudge for r in mine],  # type: ignore[arg-type]
                 [value(r, key) for r in mine],
@@ -482,7 +494,10 @@ def plot(path: Path, rows: list[dict[str, object]]) -> Path:
             )
         for name in dict.fromkeys(str(r["instance"]) for r in good):
             first = next(r for r in good if r["instance"] == name)
-            top = max(value(r, key) for r in good if r["instance"] == name)
+            values = [value(r, key) for r in good if r["instance"] == name]
+            if all(math.isnan(v) for v in values):
+                continue
+            top = max(v for v in values if not math.isnan(v))
             ax.annotate(
                 name,
                 (float(first["patients"]), top),  # type: ignore[arg-type]
@@ -491,6 +506,12 @@ def plot(path: Path, rows: list[dict[str, object]]) -> Path:
                 ha="center",
                 fontsize=8,
             )
+        ax.set_ylabel(label)
+        if all(math.isnan(value(r, key)) for r in good):
+            ax.text(0.5, 0.5, "no run proved a bound", transform=ax.transAxes, ha="center")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
         ax.set_xscale("log")
         ax.margins(y=0.12)
         if key == "seconds":
@@ -498,8 +519,9 @@ def plot(path: Path, rows: list[dict[str, object]]) -> Path:
         elif key == "weighted_lateness_days":
             ax.set_yscale("symlog", linthresh=10)
             ax.set_ylim(bottom=0, top=3 * max([value(r, key) for r in good] + [10.0]))
+        elif key == "bound_ratio":
+            ax.axhline(1.0, color="grey", linewidth=0.8)
         ax.set_xlabel("patients (log)")
-        ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend()
     fig.suptitle("atmp-planner bench: generated centres (one marker per instance and method)")

@@ -176,3 +176,11 @@ def test_cp_sat_alone_gets_planner_defaults_seconds_on_its_instance(monkeypatch)
     assert [(r.instance, r.method, r.seconds) for r in ran[2:]] == [("S", bench.ALONE, 12.5)]
     assert rows[3]["error"] is not None and "after planner-default" in str(rows[3]["error"])
     assert len(ran) == 3
+
+
+def test_the_bound_ratio_is_the_time_level_over_a_positive_bound() -> None:
+    """The plot's fourth panel: found over proven bound; no point without a bound."""
+    assert bench.bound_ratio({"time_level": 13209, "time_bound": 11024}) == 13209 / 11024
+    assert bench.bound_ratio({"time_level": 188, "time_bound": 188}) == 1.0
+    assert bench.bound_ratio({"time_level": 13875, "time_bound": 0}) is None
+    assert bench.bound_ratio({"time_level": 8251, "time_bound": None}) is None
