@@ -156,7 +156,7 @@ def solve(
     if not stopped and bound > value:
         report("bound", value, len(chains))
         relaxed = relaxation_bound(instance, cancel)
-        # Below a plan in hand it would be wrong (it is not, in every test): not used.
+        # Below a plan in hand it would be a bug (no test finds one): then it is not used.
         if relaxed is not None and relaxed >= value:
             bound = min(bound, float(relaxed))
     bound = max(bound, value)

@@ -42,16 +42,19 @@ class _Start:
 
 @dataclass(frozen=True)
 class _Stay:
-    """A job's stay in the relaxation: holders it may use, kind, least length (hours)."""
+    """A job's stay in the relaxation: holders it may use, kind, the step it starts at,
+    least length (hours)."""
 
     holders: frozenset[int]
     devices: bool
+    first: int
     length: int
 
 
 @dataclass(frozen=True)
 class _Choice:
-    """One job's options: its stay (None: it holds nothing the relaxation counts)."""
+    """One job's options: the stays counted against holders (none: only its cost counts)
+    and the days they may start on."""
 
     job: Job
     stays: tuple[_Stay, ...]
@@ -130,10 +133,8 @@ def _choice(instance: Instance, job: Job) -> _Choice | None:
     if job.n_done == n:
         cost = _cost(instance, job, job.step_end(n - 1, 0))
         return None if cost is None else _Choice(job, (), (_Start(0, 0, 0, cost),))
-    stays = _stays(instance, job)
-    first = min((s for s in _spans(job) if s[0] not in job.done), default=(job.n_done, 0))[0]
-    if not stays:
-        first = job.n_done
+    stays = _stays(job)
+    first = stays[0].first if stays else job.n_done
     lo, hi = bounds[first]
     allowed = instance.start_hours(job)[first]
     step = job.steps[first]
@@ -163,14 +164,12 @@ def _choice(instance: Instance, job: Job) -> _Choice | None:
     return _Choice(job, stays, tuple(starts))
 
 
-def _spans(job: Job) -> list[tuple[int, int]]:
-    return [s for s in (job.room_steps, job.device_steps) if s is not None]
-
-
-def _stays(instance: Instance, job: Job) -> tuple[_Stay, ...]:
+def _stays(job: Job) -> tuple[_Stay, ...]:
     """The job's stays counted against holders: those not begun that start at its first
     held step (a later stay's start is not tied to the day the relaxation picks)."""
-    spans = [s for s in _spans(job) if s[0] not in job.done]
+    spans = [
+        s for s in (job.room_steps, job.device_steps) if s is not None and s[0] not in job.done
+    ]
     if not spans:
         return ()
     first = min(s[0] for s in spans)
@@ -181,7 +180,7 @@ def _stays(instance: Instance, job: Job) -> tuple[_Stay, ...]:
     ):
         if span is None or span[0] != first or not holders:
             continue
-        stays.append(_Stay(frozenset(holders), devices, job.min_stay_hours(span)))
+        stays.append(_Stay(frozenset(holders), devices, first, job.min_stay_hours(span)))
     return tuple(stays)
 
 
