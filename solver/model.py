@@ -443,7 +443,8 @@ class ChainModel:
                 continue
             start, length, end = self._stay(jv, span, tag)
             held = (fixed,) if fixed is not None else options
-            stays.append((frozenset(held), start, length, end, jv))
+            if self.group_holders:
+                stays.append((frozenset(held), start, length, end, jv))
             for k in held:
                 name = f"{jv.job.code}.{tag}{k}"
                 uses[k] = m.new_bool_var(name)
