@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
-from planner import Plan, Scenario, SolveProgress, SolverInfo, SolveSettings
+from planner import Plan, Scenario, SolveProgress, SolveSettings
 from planner.checks import check_plan
 from planner.load import bottleneck
 
@@ -106,8 +106,8 @@ def _peak_rss_mb() -> float:
 
 def _greedy_plan(scenario: Scenario, method: str) -> Plan:
     """Book every patient once in referral (fcfs) or needed-infusion (edd) order."""
-    from solver.api import versions
-    from solver.chain import ChainTimes, objective, objective_levels, trivial_bound
+    from solver.api import info_of
+    from solver.chain import ChainTimes, trivial_bound
     from solver.extract import build_plan
     from solver.greedy import ORDERS, book_in_order
     from solver.instance import compile_instance
@@ -116,18 +116,13 @@ def _greedy_plan(scenario: Scenario, method: str) -> Plan:
     instance = compile_instance(scenario)
     booking = book_in_order(instance, ORDERS[method](instance), method).booking
     chains: list[ChainTimes] = booking.chains
-    value = float(objective(instance, chains))
-    bound = max(value, float(trivial_bound(instance)))
-    info = SolverInfo(
-        status="FEASIBLE",
+    info = info_of(
+        instance,
+        chains,
         engine=f"greedy-{method}",
-        objective=value,
-        bound=bound,
-        wall_time_s=round(time.monotonic() - started, 3),
+        bound=float(trivial_bound(instance)),
+        started=started,
         settings=SolveSettings(),
-        greedy_objective=value,
-        versions=versions(),
-        levels=objective_levels(instance, chains, bound),
     )
     return build_plan(instance, chains, info, datetime.now(UTC))
 

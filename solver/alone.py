@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 
 from ortools.sat.python import cp_model
 
-from planner import Plan, Scenario, SolverInfo, SolveSettings
+from planner import Plan, Scenario, SolveSettings
 from planner.plan import MAX_SEED
-from solver.api import versions
-from solver.chain import ChainTimes, objective, objective_levels, trivial_bound
+from solver.api import info_of
+from solver.chain import ChainTimes, trivial_bound
 from solver.extract import build_plan
 from solver.instance import compile_instance
 from solver.model import ChainModel
@@ -40,24 +40,21 @@ def solve_alone(scenario: Scenario, seconds: float, *, seed: int = 0, workers: i
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chains = chain_model.chains(solver.value)
         bound = min(bound, float(solver.best_objective_bound))
-    value = float(objective(instance, chains))
-    bound = max(bound, value)
-    info = SolverInfo(
-        status="OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
+    settings = SolveSettings(
+        deterministic=False,
+        time_limit_s=seconds,
+        seed=seed % MAX_SEED,
+        workers=workers,
+        use_greedy_hint=False,
+    )
+    info = info_of(
+        instance,
+        chains,
         engine="cp-sat-alone",
-        objective=value,
         bound=bound,
-        wall_time_s=round(time.monotonic() - started, 3),
-        settings=SolveSettings(
-            deterministic=False,
-            time_limit_s=seconds,
-            seed=seed % MAX_SEED,
-            workers=workers,
-            use_greedy_hint=False,
-        ),
-        greedy_objective=value,
+        started=started,
+        settings=settings,
+        status="OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
         cp_sat_status=solver.status_name(status),
-        versions=versions(),
-        levels=objective_levels(instance, chains, bound),
     )
     return build_plan(instance, chains, info, datetime.now(UTC))

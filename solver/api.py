@@ -77,6 +77,35 @@ def versions() -> str:
     return f"atmp-planner {version('atmp-planner')}, source {digest}, ortools {version('ortools')}"
 
 
+def info_of(
+    instance: Instance,
+    chains: list[ChainTimes],
+    *,
+    engine: str,
+    bound: float,
+    started: float,
+    settings: SolveSettings,
+    status: str = "FEASIBLE",
+    cp_sat_status: str = CP_SAT_NOT_RUN,
+) -> SolverInfo:
+    """What made chains found without `solve`'s search (a booking, CP-SAT alone): their
+    objective as the greedy one, the bound raised to it, the time since `started`."""
+    value = float(objective(instance, chains))
+    bound = max(bound, value)
+    return SolverInfo(
+        status=status,
+        engine=engine,
+        objective=value,
+        bound=bound,
+        wall_time_s=round(time.monotonic() - started, 3),
+        settings=settings,
+        greedy_objective=value,
+        cp_sat_status=cp_sat_status,
+        versions=versions(),
+        levels=objective_levels(instance, chains, bound),
+    )
+
+
 def source_digest(packages: Iterable[Path]) -> str:
     """The first 12 hex digits of the SHA-256 of the packages' Python sources (names and
     bytes, in name order). The package version does not move with every change to the

@@ -42,12 +42,12 @@ class _Start:
 
 @dataclass(frozen=True)
 class _Stay:
-    """A job's stay in the relaxation: holders it may use, kind, the step it starts at,
-    least length (hours)."""
+    """A job's stay in the relaxation: holders it may use, kind, the index of the step it
+    starts at, least length (hours)."""
 
     holders: frozenset[int]
     devices: bool
-    first: int
+    step: int
     length: int
 
 
@@ -134,7 +134,7 @@ def _choice(instance: Instance, job: Job) -> _Choice | None:
         cost = _cost(instance, job, job.step_end(n - 1, 0))
         return None if cost is None else _Choice(job, (), (_Start(0, 0, 0, cost),))
     stays = _stays(job)
-    first = stays[0].first if stays else job.n_done
+    first = stays[0].step if stays else job.n_done
     lo, hi = bounds[first]
     allowed = instance.start_hours(job)[first]
     step = job.steps[first]
