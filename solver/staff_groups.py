@@ -135,4 +135,16 @@ def staff_groups(
                 for slot in members
             )
             groups.append(StaffGroup(role, chosen, people))
-    return tuple(groups)
+    return tuple(g for g in groups if not any(_implies(h, g) for h in groups))
+
+
+def _implies(h: StaffGroup, g: StaffGroup) -> bool:
+    """Whether keeping within group h keeps within g: h counts every need g counts (and
+    maybe more) against no more people in any slot. Where everyone is trained on every
+    product, the whole role's group implies all the others (M: 7 of 8 operator groups)."""
+    if h is g or h.role is not g.role:
+        return False
+    if g.products is None:
+        return False
+    covers = h.products is None or g.products < h.products
+    return covers and all(a <= b for a, b in zip(h.people, g.people, strict=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import replace
 
@@ -42,12 +43,44 @@ def test_groups_count_a_person_trained_on_two_products_once() -> None:
     groups = {g.products: g for g in instance.staff_groups}
     monday = instance.slot_at(8)  # the working day's start on the horizon's first day
     assert monday == 0
-    assert groups[frozenset({"A"})].people[monday] == 1
-    assert groups[frozenset({"B"})].people[monday] == 1
     assert groups[frozenset({"A", "B"})].people[monday] == 1
-    assert groups[frozenset({"A", "B", "C"})].people[monday] == 2
+    assert groups[frozenset({"C"})].people[monday] == 1
     assert groups[None].people[monday] == 2
     assert 5 not in {slot.day for slot in instance.slots}  # Saturday: nobody rostered
+
+
+def test_groups_implied_by_another_are_left_out() -> None:
+    """A set of products whose people are no fewer than those of a wider set's (or of the
+    whole role's) in every slot needs no group of its own: A alone and B alone (OP1's,
+    as A+B's), and A+B+C, A+C, B+C (both people, as the whole role's). Every set of
+    products still keeps within some group that counts its needs on no more people."""
+    scenario = _two_products_one_person()
+    instance = compile_instance(scenario)
+    operator = [g for g in instance.staff_groups if g.role is Role.OPERATOR]
+    assert {g.products for g in operator} == {frozenset({"A", "B"}), frozenset({"C"}), None}
+    _, members = staff_slots(scenario, instance.days)
+    trained = {s.code: set(s.trained_products) for s in scenario.staff}
+    for n in range(1, 4):
+        for chosen in itertools.combinations("ABC", n):
+            people = [sum(1 for code in slot if trained[code] & set(chosen)) for slot in members]
+            assert any(
+                (g.products is None or set(chosen) <= g.products)
+                and all(a <= b for a, b in zip(g.people, people, strict=True))
+                for g in operator
+            ), chosen
+
+
+def test_where_everyone_is_trained_on_everything_one_group_per_role_is_left() -> None:
+    """The generated centres train every operator on every product: of the eight operator
+    groups, the whole role's implies the rest."""
+    from data.generator import generate
+
+    instance = compile_instance(generate("S", 1))
+    assert sorted(g.tag for g in instance.staff_groups) == [
+        "operator:*",
+        "qc_analyst:*",
+        "qp:*",
+    ]
 
 
 def test_group_people_are_not_shared_with_an_instance_of_other_groups() -> None:
