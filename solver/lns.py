@@ -12,7 +12,9 @@ repeats exactly.
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
@@ -25,6 +27,7 @@ from solver.hints import complete_hint
 from solver.instance import HOURS_PER_DAY, Instance, Job
 from solver.model import ChainModel
 from solver.params import run_search, search_parameters
+from solver.stability import fits
 
 #: Patients freed per step at first; the size adapts to how the sub-solves end.
 START_SIZE = 40
@@ -135,8 +138,10 @@ class _Neighbourhoods:
         self.free_jobs = [j for j in instance.jobs if j.index not in fixed and j.blocked is None]
         self.kinds = ("window", "holder", "late")
 
-    def pick(self, step: int, chains: dict[int, ChainTimes], size: int) -> tuple[str, list[Job]]:
-        """The kind of neighbourhood and the jobs to free (at most `size`)."""
+    def pick(
+        self, step: int, chains: dict[int, ChainTimes], size: int, taken: set[int]
+    ) -> tuple[str, list[Job]]:
+        """The kind of neighbourhood and the jobs to free (at most `size`, none in `taken`)."""
         kind = self.kinds[step % len(self.kinds)]
         inst, rng = self.instance, self.rng
         late = [c for c in chains.values() if c.lateness(inst) > 0]
@@ -168,7 +173,7 @@ class _Neighbourhoods:
             first, last = span(job)
             return 0 if first <= centre <= last else min(abs(first - centre), abs(last - centre))
 
-        candidates = [j for j in self.free_jobs if uses(j)]
+        candidates = [j for j in self.free_jobs if j.index not in taken and uses(j)]
         # Nearest to the centre day first; ties by a seeded shuffle, not by patient code.
         rng.shuffle(candidates)
         candidates.sort(key=distance)
@@ -194,7 +199,11 @@ def improve(
 ) -> LnsResult:
     """Improve a feasible plan within a budget; never returns a worse one.
 
-    The budget is deterministic time (wall seconds in the settings' wall-clock mode).
+    The budget is deterministic time (wall seconds in the settings' wall-clock mode),
+    summed over sub-solves. Up to `settings.workers` sub-solves run at once, one thread
+    each, on disjoint groups of patients; their results are taken in the order they were
+    started, and each next group is chosen once the oldest result is in, so the plan
+    depends on the number of workers, never on the machine's cores or timing.
     Jobs in `fixed` keep their chains (patients with steps done: their steps are facts).
     on_improve is called with each better plan and its objective; cancel is polled between
     steps and during each sub-solve.
@@ -206,62 +215,129 @@ def improve(
     steps: list[LnsStep] = []
     hoods = _Neighbourhoods(instance, settings.seed, fixed or set())
     size, used, step = START_SIZE, 0.0, 0
-    while used + STEP_OVERHEAD < budget and hoods.free_jobs:
-        if cancel is not None and cancel():
-            break
-        kind, freed = hoods.pick(step, best, min(size, len(hoods.free_jobs)))
-        step += 1
-        if not freed:
-            used += STEP_OVERHEAD
-            continue
-        freed_ids = {j.index for j in freed}
-        kept = [c for j, c in sorted(best.items()) if j not in freed_ids]
-        first = max(0, min(j.earliest_day for j in freed))
-        reach = _reach(instance, freed, best)
-        stay = max(j.product.inpatient_days for j in freed)
-        sub = left_over(instance, rebook(instance, kept), freed, (first, reach + stay))
-        start = [replace(best[j.index], job=k) for k, j in enumerate(freed) if j.index in best]
-        found, status, spent = _sub_solve(
-            sub,
-            start,
-            replace(settings, seed=(settings.seed + step) % MAX_SEED),
-            reach,
-            min(step_budget, budget - used - STEP_OVERHEAD),
-            cancel,
-        )
-        used += spent + STEP_OVERHEAD
-        improved = False
-        if found is not None:
-            candidate = kept + [replace(c, job=freed[c.job].index) for c in found]
-            new_value = objective(instance, candidate)
-            if new_value > value:
-                best = {c.job: c for c in candidate}
-                value, improved = new_value, True
-                if on_improve is not None:
-                    on_improve(sorted(best.values(), key=lambda c: c.job), value)
-        steps.append(LnsStep(kind, len(freed), status, improved, value))
-        # Grow the neighbourhood while sub-solves are proved optimal, shrink it otherwise.
-        if status == "OPTIMAL":
-            size = min(MAX_SIZE, size + max(1, size // 5))
-        else:
-            size = max(MIN_SIZE, size - max(1, size // 10))
+    # Sub-solves under way, oldest first: the neighbourhood, its result, the plan's
+    # version it started from and the budget it holds.
+    running: deque[tuple[_Hood, Future[_Found], int, float]] = deque()
+    version = 0
+    with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+        while True:
+            while (
+                len(running) < settings.workers
+                and used + sum(r[3] for r in running) + STEP_OVERHEAD < budget
+                and hoods.free_jobs
+                and not (cancel is not None and cancel())
+            ):
+                taken = {j.index for r in running for j in r[0].freed}
+                step += 1
+                used += STEP_OVERHEAD
+                hood = _hood(instance, hoods, best, step, size, taken)
+                if hood is None:
+                    if running:
+                        break
+                    continue
+                share = min(step_budget, budget - used - sum(r[3] for r in running))
+                seed = (settings.seed + step) % MAX_SEED
+                future = pool.submit(_sub_solve, hood, replace(settings, seed=seed), share, cancel)
+                running.append((hood, future, version, share))
+            if not running:
+                break
+            hood, future, began, _share = running.popleft()
+            found, status, spent = future.result()
+            used += spent
+            improved = False
+            if found is not None:
+                new = [replace(c, job=hood.freed[c.job].index) for c in found]
+                candidate = _merged(instance, best, began != version, hood.freed, new)
+                better = value if candidate is None else objective(instance, candidate)
+                if candidate is not None and better > value:
+                    best = {c.job: c for c in candidate}
+                    value, improved = better, True
+                    version += 1
+                    if on_improve is not None:
+                        on_improve(sorted(best.values(), key=lambda c: c.job), value)
+            steps.append(LnsStep(hood.kind, len(hood.freed), status, improved, value))
+            # Grow the neighbourhood while sub-solves are proved optimal, shrink it otherwise.
+            if status == "OPTIMAL":
+                size = min(MAX_SIZE, size + max(1, size // 5))
+            else:
+                size = max(MIN_SIZE, size - max(1, size // 10))
     return LnsResult(sorted(best.values(), key=lambda c: c.job), value, steps, used)
 
 
+@dataclass(frozen=True)
+class _Hood:
+    """A neighbourhood: its kind, the jobs freed, their sub-instance (what all others hold
+    taken away), their current chains in it, and the last infusion day they may take."""
+
+    kind: str
+    freed: list[Job]
+    sub: Instance
+    start: list[ChainTimes]
+    reach: int
+
+
+#: A sub-solve's chains (None if it found none), status and the budget it spent.
+_Found = tuple[list[ChainTimes] | None, str, float]
+
+
+def _hood(
+    instance: Instance,
+    hoods: _Neighbourhoods,
+    best: dict[int, ChainTimes],
+    step: int,
+    size: int,
+    taken: set[int],
+) -> _Hood | None:
+    """Step `step`'s neighbourhood, none of its jobs in `taken`; None if it frees no one."""
+    kind, freed = hoods.pick(step - 1, best, size, taken)
+    if not freed:
+        return None
+    ids = {j.index for j in freed}
+    kept = [c for j, c in sorted(best.items()) if j not in ids]
+    first = max(0, min(j.earliest_day for j in freed))
+    reach = _reach(instance, freed, best)
+    stay = max(j.product.inpatient_days for j in freed)
+    sub = left_over(instance, rebook(instance, kept), freed, (first, reach + stay))
+    start = [replace(best[j.index], job=k) for k, j in enumerate(freed) if j.index in best]
+    return _Hood(kind, freed, sub, start, reach)
+
+
+def _merged(
+    instance: Instance,
+    best: dict[int, ChainTimes],
+    changed: bool,
+    freed: Sequence[Job],
+    new: list[ChainTimes],
+) -> list[ChainTimes] | None:
+    """The plan with the freed jobs' new chains, or None if they no longer fit.
+
+    A sub-solve re-planned its jobs around the plan it started from; if another result
+    has `changed` the plan since, its chains are booked again one by one against the
+    plan as it now is (as a published chain is kept: stability.fits).
+    """
+    ids = {j.index for j in freed}
+    kept = [c for j, c in sorted(best.items()) if j not in ids]
+    if not changed:
+        return kept + new
+    booking = rebook(instance, kept)
+    for chain in new:
+        if not fits(booking, instance.jobs[chain.job], chain):
+            return None
+        booking.book(chain)
+    return kept + new
+
+
 def _sub_solve(
-    sub: Instance,
-    start: list[ChainTimes],
+    hood: _Hood,
     settings: SolveSettings,
-    reach: int,
     budget: float,
     cancel: Callable[[], bool] | None,
-) -> tuple[list[ChainTimes] | None, str, float]:
-    """Re-plan the freed jobs from their current chains, infused by day `reach`; their
-    chains, status and the budget spent."""
-    chain_model = ChainModel(sub)
+) -> _Found:
+    """Re-plan the neighbourhood's jobs from their current chains, infused by its reach."""
+    chain_model = ChainModel(hood.sub)
     for jv in chain_model.jobs:
-        chain_model.model.add(jv.infusion <= reach)
-    chain_model.hint(start)
+        chain_model.model.add(jv.infusion <= hood.reach)
+    chain_model.hint(hood.start)
     complete_hint(chain_model.model, settings.seed)
     solver = cp_model.CpSolver()
     solver.parameters.copy_from(search_parameters(settings, budget, portfolio=False))

@@ -17,9 +17,9 @@ def search_parameters(
     """Parameters for one search: `budget` is deterministic time, or seconds in wall-clock
     mode. Both modes run the same search; only what bounds it differs.
 
-    portfolio=False (LNS sub-models) runs one worker's default search when the settings
-    ask for one worker: on M-over sub-models it improved 4 of 7 steps where the
-    interleaved portfolio improved 1 (docs/benchmarks.md).
+    portfolio=False (LNS sub-models) runs one worker's default search: on M-over
+    sub-models it improved 4 of 7 steps where the interleaved portfolio improved 1
+    (docs/benchmarks.md). LNS runs `settings.workers` sub-solves at once instead.
     """
     params = cp_model.SatParameters()
     params.random_seed = settings.seed
@@ -34,7 +34,7 @@ def search_parameters(
     # Interleaved search runs CP-SAT's LNS portfolio; with one worker its tasks run one at
     # a time on one thread (batch size 1). In wall-clock mode too, so both modes search
     # alike (without it one worker runs a single default search and no LNS).
-    if not portfolio and settings.workers == 1:
+    if not portfolio:
         params.num_workers = 1
         return params
     params.interleave_search = True
@@ -42,8 +42,11 @@ def search_parameters(
     # the demo while the core and LP workers found every better plan (docs/benchmarks.md).
     params.ignore_subsolvers.append("fixed")
     params.num_workers = max(2, settings.workers)
-    if settings.workers == 1:
-        params.interleave_batch_size = 1
+    # One task at a time, whatever the workers: CP-SAT gives a full-problem subsolver a
+    # whole deterministic unit per task and counts it only when the batch ends, so two at
+    # once overran the budget (M: 3 units' wall time, 101 s, for 1.5). LNS (solver/lns.py)
+    # is what runs `workers` sub-solves at once.
+    params.interleave_batch_size = 1
     return params
 
 

@@ -127,3 +127,72 @@ def test_mid_sized_centres_share_the_budget_between_full_model_and_lns(monkeypat
     # LNS follows unless the full model proved its plan optimal.
     assert bool(ran) == (plan.solver.cp_sat_status != "OPTIMAL")
     assert check_plan(scenario, plan) == []
+
+
+def test_lns_with_two_workers_repeats_and_passes_the_checker(monkeypatch) -> None:
+    """Two sub-solves at once give the same plan run after run, never worse than the
+    start, and the merged plan passes the independent checker."""
+    import solver.api as api
+
+    monkeypatch.setattr(api, "FULL_MODEL_SHARES", ())
+    scenario = generate("S", 2)
+    settings = SolveSettings(deterministic_time=0.6, workers=2, seed=5)
+    first, second = solve(scenario, settings), solve(scenario, settings)
+    assert first.assignments == second.assignments
+    assert first.solver.objective == second.solver.objective >= first.solver.greedy_objective
+    assert check_plan(scenario, first) == []
+
+
+def test_lns_never_frees_a_patient_twice_at_once() -> None:
+    """A neighbourhood chosen while others run frees none of their patients."""
+    from solver.lns import START_SIZE, _hood, _Neighbourhoods
+
+    instance, start = _start()
+    best = {c.job: c for c in start}
+    hoods = _Neighbourhoods(instance, 7, set())
+    for step in range(1, 13, 3):
+        taken: set[int] = set()
+        for n in range(step, step + 3):
+            hood = _hood(instance, hoods, best, n, START_SIZE // 4, taken)
+            assert hood is not None
+            freed = {j.index for j in hood.freed}
+            assert freed and not freed & taken
+            taken |= freed
+
+
+def test_a_later_result_is_kept_only_if_it_still_fits() -> None:
+    """Once another result has changed the plan a sub-solve started from, its result is
+    booked again against the plan as it now is: a chain onto a cleanroom now held is
+    refused, and taken when it is free."""
+    from dataclasses import replace
+
+    from solver.greedy import rebook
+    from solver.lns import _merged
+    from solver.stability import fits
+
+    instance, start = _start()
+    best = {c.job: c for c in start}
+
+    def swaps():  # type: ignore[no-untyped-def]
+        """(holder chain, other patient, the holder's chain given to the other) that
+        fits once the holder's patient is gone."""
+        for holder in start:
+            for other in instance.jobs:
+                if holder.room is None or other.index in (holder.job,) or other.index in best:
+                    continue
+                if other.product.code != instance.jobs[holder.job].product.code:
+                    continue
+                moved = replace(holder, job=other.index)
+                rest = [c for c in start if c.job != holder.job]
+                if fits(rebook(instance, rest), other, moved):
+                    yield holder, other, moved
+
+    holder, other, moved = next(swaps())
+    # Unchanged since the sub-solve began, a result is taken as it is.
+    assert _merged(instance, best, False, [other], [moved]) is not None
+    # Changed: the cleanroom is held by the holder's patient, so the chain is refused ...
+    assert _merged(instance, best, True, [other], [moved]) is None
+    # ... and taken once that patient is out of the plan.
+    without = {j: c for j, c in best.items() if j != holder.job}
+    merged = _merged(instance, without, True, [other], [moved])
+    assert merged is not None and moved in merged and len(merged) == len(start)
