@@ -190,9 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--workers",
             type=_whole("--workers", 1, MAX_WORKERS),
-            default=1,
-            help=f"search workers, 1 to {MAX_WORKERS}; more than 1 interleaves them, "
-            "still deterministic",
+            default=SolveSettings().workers,
+            help=f"search workers, 1 to {MAX_WORKERS} (default {SolveSettings().workers}): "
+            "neighbourhood searches run at once on as many threads; the plan depends on "
+            "this number, never on the machine's cores",
         )
         p.add_argument(
             "--wall-clock",
