@@ -6,7 +6,8 @@ others hold away from the centre's capacity (as `solver.slot` does for one refer
 and re-optimises the freed patients with CP-SAT from their current chains. A step is
 kept only if the whole plan's objective (`solver.chain.objective`) improves. Sub-solves
 have deterministic budgets and the neighbourhoods come from a seeded generator, so a run
-repeats exactly.
+repeats exactly. Several steps (the settings' workers) run at once on disjoint patients,
+in an order fixed by the seed, not by which thread finishes first.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ortools.sat.python import cp_model
 
@@ -215,19 +217,17 @@ def improve(
     steps: list[LnsStep] = []
     hoods = _Neighbourhoods(instance, settings.seed, fixed or set())
     size, used, step = START_SIZE, 0.0, 0
-    # Sub-solves under way, oldest first: the neighbourhood, its result, the plan's
-    # version it started from and the budget it holds.
-    running: deque[tuple[_Hood, Future[_Found], int, float]] = deque()
+    running: deque[_Running] = deque()  # oldest first
     version = 0
     with ThreadPoolExecutor(max_workers=settings.workers) as pool:
         while True:
             while (
                 len(running) < settings.workers
-                and used + sum(r[3] for r in running) + STEP_OVERHEAD < budget
+                and used + sum(r.share for r in running) + STEP_OVERHEAD < budget
                 and hoods.free_jobs
                 and not (cancel is not None and cancel())
             ):
-                taken = {j.index for r in running for j in r[0].freed}
+                taken = {j.index for r in running for j in r.hood.freed}
                 step += 1
                 used += STEP_OVERHEAD
                 hood = _hood(instance, hoods, best, step, size, taken)
@@ -235,10 +235,10 @@ def improve(
                     if running:
                         break
                     continue
-                share = min(step_budget, budget - used - sum(r[3] for r in running))
+                share = min(step_budget, budget - used - sum(r.share for r in running))
                 seed = (settings.seed + step) % MAX_SEED
                 future = pool.submit(_sub_solve, hood, replace(settings, seed=seed), share, cancel)
-                running.append((hood, future, version, share))
+                running.append(_Running(hood, future, version, share))
             if not running:
                 break
             hood, future, began, _share = running.popleft()
@@ -278,6 +278,16 @@ class _Hood:
 
 #: A sub-solve's chains (None if it found none), status and the budget it spent.
 _Found = tuple[list[ChainTimes] | None, str, float]
+
+
+class _Running(NamedTuple):
+    """A sub-solve under way: its neighbourhood, its result to come, the version of the
+    plan it started from (one more per improvement) and the budget it may spend."""
+
+    hood: _Hood
+    future: Future[_Found]
+    version: int
+    share: float
 
 
 def _hood(

@@ -20,6 +20,16 @@ def test_wall_clock_mode_runs_the_deterministic_search() -> None:
         assert det.max_deterministic_time == 2.0 and wall.max_time_in_seconds == 2.0
 
 
+def test_the_full_model_runs_one_task_at_a_time_and_sub_solves_one_worker() -> None:
+    """Whatever the workers, the full model's interleaved tasks run one at a time (two at
+    once overran the budget) and each LNS sub-solve is one worker (LNS runs several)."""
+    for workers in (1, 2, 4):
+        settings = SolveSettings(workers=workers)
+        assert search_parameters(settings, 2.0).interleave_batch_size == 1
+        sub = search_parameters(settings, 0.25, portfolio=False)
+        assert sub.num_workers == 1 and not sub.interleave_search
+
+
 def test_wall_clock_solve_is_never_worse_than_greedy() -> None:
     """A short wall-clock solve returns a checked plan at least as good as its greedy start."""
     scenario = crowded(2, n=10)
