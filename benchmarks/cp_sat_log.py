@@ -43,7 +43,7 @@ def main() -> None:
     base = greedy(instance)
     print(f"compile + greedy: {time.monotonic() - started:.1f} s, greedy {base.objective:,}")
     started = time.monotonic()
-    chain_model = ChainModel(instance)
+    chain_model = ChainModel(instance, group_holders=True)
     chain_model.hint(base.booking.chains)
     chain_model.require(in_process(instance))
     complete_hint(chain_model.model, SolveSettings().seed)
