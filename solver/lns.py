@@ -118,6 +118,16 @@ def left_over(
     )
 
 
+def _days(
+    instance: Instance, jobs: Sequence[Job], chains: dict[int, ChainTimes]
+) -> tuple[int, int]:
+    """First and last day freed jobs may use: from their earliest apheresis to their
+    reach plus the longest in-patient stay."""
+    first = max(0, min(j.earliest_day for j in jobs))
+    last = _reach(instance, jobs, chains) + max(j.product.inpatient_days for j in jobs)
+    return first, last
+
+
 def _reach(instance: Instance, jobs: Sequence[Job], chains: dict[int, ChainTimes]) -> int:
     """Last infusion day the freed jobs may take: their current one, or for an unscheduled
     job some weeks past its last apheresis day (a heuristic limit of the neighbourhood)."""
@@ -141,16 +151,28 @@ class _Neighbourhoods:
         self.kinds = ("window", "holder", "late")
 
     def pick(
-        self, step: int, chains: dict[int, ChainTimes], size: int, taken: set[int]
+        self,
+        step: int,
+        chains: dict[int, ChainTimes],
+        size: int,
+        apart: Sequence[tuple[int, int]] = (),
     ) -> tuple[str, list[Job]]:
-        """The kind of neighbourhood and the jobs to free (at most `size`, none in `taken`)."""
+        """The kind of neighbourhood and the jobs to free (at most `size`), all of whose
+        days (`_days`) lie on one side of each (first, last) range in `apart`."""
         kind = self.kinds[step % len(self.kinds)]
         inst, rng = self.instance, self.rng
-        late = [c for c in chains.values() if c.lateness(inst) > 0]
+
+        def outside(day: int) -> bool:
+            return not any(a <= day <= b for a, b in apart)
+
+        late = [c for c in chains.values() if c.lateness(inst) > 0 and outside(c.infusion_day)]
         if kind == "late" and late:
             centre = rng.choice(sorted(late, key=lambda c: c.job)).infusion_day
         else:
-            centre = rng.randrange(inst.days)
+            free = [d for d in range(inst.days) if outside(d)]
+            if not free:
+                return kind, []
+            centre = free[rng.randrange(len(free))]
         holder: tuple[str, int] | None = None
         if kind == "holder":
             holder = self._holder(rng)
@@ -175,7 +197,11 @@ class _Neighbourhoods:
             first, last = span(job)
             return 0 if first <= centre <= last else min(abs(first - centre), abs(last - centre))
 
-        candidates = [j for j in self.free_jobs if j.index not in taken and uses(j)]
+        def clear(job: Job) -> bool:
+            first, last = _days(inst, [job], chains)
+            return all(last < a if centre < a else first > b for a, b in apart)
+
+        candidates = [j for j in self.free_jobs if uses(j) and clear(j)]
         # Nearest to the centre day first; ties by a seeded shuffle, not by patient code.
         rng.shuffle(candidates)
         candidates.sort(key=distance)
@@ -227,10 +253,9 @@ def improve(
                 and hoods.free_jobs
                 and not (cancel is not None and cancel())
             ):
-                taken = {j.index for r in running for j in r.hood.freed}
                 step += 1
                 used += STEP_OVERHEAD
-                hood = _hood(instance, hoods, best, step, size, taken)
+                hood = _hood(instance, hoods, best, step, size, [r.hood.days for r in running])
                 if hood is None:
                     if running:
                         break
@@ -274,6 +299,8 @@ class _Hood:
     sub: Instance
     start: list[ChainTimes]
     reach: int
+    #: First and last day the freed jobs may use (`_days`).
+    days: tuple[int, int]
 
 
 #: A sub-solve's chains (None if it found none), status and the budget it spent.
@@ -296,20 +323,20 @@ def _hood(
     best: dict[int, ChainTimes],
     step: int,
     size: int,
-    taken: set[int],
+    apart: Sequence[tuple[int, int]],
 ) -> _Hood | None:
-    """Step `step`'s neighbourhood, none of its jobs in `taken`; None if it frees no one."""
-    kind, freed = hoods.pick(step - 1, best, size, taken)
+    """Step `step`'s neighbourhood, its days apart from each range in `apart` (those of
+    the sub-solves running, so that their results cannot collide); None if it frees no
+    one."""
+    kind, freed = hoods.pick(step - 1, best, size, apart)
     if not freed:
         return None
     ids = {j.index for j in freed}
     kept = [c for j, c in sorted(best.items()) if j not in ids]
-    first = max(0, min(j.earliest_day for j in freed))
-    reach = _reach(instance, freed, best)
-    stay = max(j.product.inpatient_days for j in freed)
-    sub = left_over(instance, rebook(instance, kept), freed, (first, reach + stay))
+    days = _days(instance, freed, best)
+    sub = left_over(instance, rebook(instance, kept), freed, days)
     start = [replace(best[j.index], job=k) for k, j in enumerate(freed) if j.index in best]
-    return _Hood(kind, freed, sub, start, reach)
+    return _Hood(kind, freed, sub, start, _reach(instance, freed, best), days)
 
 
 def _merged(

@@ -143,21 +143,34 @@ def test_lns_with_two_workers_repeats_and_passes_the_checker(monkeypatch) -> Non
     assert check_plan(scenario, first) == []
 
 
-def test_lns_never_frees_a_patient_twice_at_once() -> None:
-    """A neighbourhood chosen while others run frees none of their patients."""
+def test_neighbourhoods_chosen_while_others_run_are_apart_in_time() -> None:
+    """A neighbourhood chosen while others run frees none of their patients and may use
+    none of their days, so the results of sub-solves running at once cannot collide."""
     from solver.lns import START_SIZE, _hood, _Neighbourhoods
 
-    instance, start = _start()
-    best = {c.job: c for c in start}
+    instance = compile_instance(generate("M", 1))  # half a year: room for two apart
+    best = {c.job: c for c in greedy(instance).booking.chains}
     hoods = _Neighbourhoods(instance, 7, set())
-    for step in range(1, 13, 3):
-        taken: set[int] = set()
-        for n in range(step, step + 3):
-            hood = _hood(instance, hoods, best, n, START_SIZE // 4, taken)
-            assert hood is not None
-            freed = {j.index for j in hood.freed}
-            assert freed and not freed & taken
-            taken |= freed
+    pairs = 0
+    for step in range(1, 40, 2):
+        first = _hood(instance, hoods, best, step, START_SIZE // 4, [])
+        if first is None:  # a device no patient uses
+            continue
+        second = _hood(instance, hoods, best, step + 1, START_SIZE // 4, [first.days])
+        if second is None:
+            continue
+        pairs += 1
+        assert not {j.index for j in first.freed} & {j.index for j in second.freed}
+        assert second.days[1] < first.days[0] or second.days[0] > first.days[1]
+        # What the freed patients may use lies within their days.
+        for hood in (first, second):
+            assert all(
+                hood.days[0] <= best[j.index].apheresis_day
+                and best[j.index].infusion_day <= hood.reach <= hood.days[1]
+                for j in hood.freed
+                if j.index in best
+            )
+    assert pairs >= 5
 
 
 def test_a_later_result_is_kept_only_if_it_still_fits() -> None:
