@@ -157,8 +157,8 @@ class _Neighbourhoods:
         size: int,
         apart: Sequence[tuple[int, int]] = (),
     ) -> tuple[str, list[Job]]:
-        """The kind of neighbourhood and the jobs to free (at most `size`), all of whose
-        days (`_days`) lie on one side of each (first, last) range in `apart`."""
+        """The kind of neighbourhood and the jobs to free (at most `size`), each of whose
+        days (`_days` of the job alone) lie on one side of each (first, last) in `apart`."""
         kind = self.kinds[step % len(self.kinds)]
         inst, rng = self.instance, self.rng
 
@@ -325,9 +325,10 @@ def _hood(
     size: int,
     apart: Sequence[tuple[int, int]],
 ) -> _Hood | None:
-    """Step `step`'s neighbourhood, its days apart from each range in `apart` (those of
-    the sub-solves running, so that their results cannot collide); None if it frees no
-    one."""
+    """Step `step`'s neighbourhood, each of its jobs' days apart from each range in
+    `apart` (those of the sub-solves running), so that their results seldom collide (the
+    group's days can still reach into a range where its jobs' ward stays differ; `_merged`
+    books such a result again); None if it frees no one."""
     kind, freed = hoods.pick(step - 1, best, size, apart)
     if not freed:
         return None
