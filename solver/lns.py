@@ -118,14 +118,11 @@ def left_over(
     )
 
 
-def _days(
-    instance: Instance, jobs: Sequence[Job], chains: dict[int, ChainTimes]
-) -> tuple[int, int]:
+def _days(jobs: Sequence[Job], reach: int) -> tuple[int, int]:
     """First and last day freed jobs may use: from their earliest apheresis to their
-    reach plus the longest in-patient stay."""
+    reach (`_reach`) plus the longest in-patient stay."""
     first = max(0, min(j.earliest_day for j in jobs))
-    last = _reach(instance, jobs, chains) + max(j.product.inpatient_days for j in jobs)
-    return first, last
+    return first, reach + max(j.product.inpatient_days for j in jobs)
 
 
 def _reach(instance: Instance, jobs: Sequence[Job], chains: dict[int, ChainTimes]) -> int:
@@ -198,10 +195,10 @@ class _Neighbourhoods:
             return 0 if first <= centre <= last else min(abs(first - centre), abs(last - centre))
 
         def clear(job: Job) -> bool:
-            first, last = _days(inst, [job], chains)
+            first, last = _days([job], _reach(inst, [job], chains))
             return all(last < a if centre < a else first > b for a, b in apart)
 
-        candidates = [j for j in self.free_jobs if uses(j) and clear(j)]
+        candidates = [j for j in self.free_jobs if uses(j) and (not apart or clear(j))]
         # Nearest to the centre day first; ties by a seeded shuffle, not by patient code.
         rng.shuffle(candidates)
         candidates.sort(key=distance)
@@ -334,10 +331,11 @@ def _hood(
         return None
     ids = {j.index for j in freed}
     kept = [c for j, c in sorted(best.items()) if j not in ids]
-    days = _days(instance, freed, best)
+    reach = _reach(instance, freed, best)
+    days = _days(freed, reach)
     sub = left_over(instance, rebook(instance, kept), freed, days)
     start = [replace(best[j.index], job=k) for k, j in enumerate(freed) if j.index in best]
-    return _Hood(kind, freed, sub, start, _reach(instance, freed, best), days)
+    return _Hood(kind, freed, sub, start, reach, days)
 
 
 def _merged(
