@@ -123,8 +123,9 @@ class SolveSettings:
     deterministic: bool = True
     deterministic_time: float = 3.0
     time_limit_s: float = 60.0
-    #: Sub-solves of the large-neighbourhood search run at once (threads); the plan
-    #: depends on this number, not on the machine's cores.
+    #: Sub-solves of the large-neighbourhood search run at once (threads), and the size
+    #: of the full model's interleaved portfolio (at least 2, one task at a time); the
+    #: plan depends on this number, not on the machine's cores.
     workers: int = 2
     seed: int = 0
     use_greedy_hint: bool = True

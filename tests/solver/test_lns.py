@@ -193,7 +193,7 @@ def test_a_later_result_is_kept_only_if_it_still_fits() -> None:
         fits once the holder's patient is gone."""
         for holder in start:
             for other in instance.jobs:
-                if holder.room is None or other.index in (holder.job,) or other.index in best:
+                if holder.room is None or other.index in best:  # the holder's too
                     continue
                 if other.product.code != instance.jobs[holder.job].product.code:
                     continue
