@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 from ortools.sat.python import cp_model
 
@@ -26,7 +27,7 @@ from solver.hints import complete_hint
 from solver.instance import Instance, compile_instance
 from solver.lns import improve
 from solver.model import ChainModel
-from solver.params import run_search, search_parameters
+from solver.params import Search, run_search, search_parameters
 from solver.repair import reinsert
 from solver.slot import with_competition_named
 from solver.staffing import Preferred, assign_staff
@@ -261,14 +262,22 @@ def _keep_in_process(
             )
 
 
-#: Share of the budget the full model gets, by patients (the first limit at least the
-#: centre's): all of it up to 60, then half (LNS improves its plan with the rest), and
-#: none above 140 (LNS alone). Measured at 3 units on 2026-12-07 (docs/benchmarks.md):
-#: M (120 patients) on half schedules 119 (weight 1552 of a proved 1556) in 52 s, on LNS
-#: alone 115 (1518), on the whole budget 117 (1516) in 79 s; M-over (160) on LNS alone
-#: 134 (1724) in 45 s, on half 131 (1702) in 127 s; S (20) is proved optimal within 0.4
-#: units.
-FULL_MODEL_SHARES = ((60, 1.0), (140, 0.5))
+class FullModel(NamedTuple):
+    """How centres of up to `patients` patients use the full model: the `share` of the
+    budget it gets (LNS improves its plan with the rest) and the search it runs."""
+
+    patients: int
+    share: float
+    search: Search
+
+
+#: By patients (the first that holds): a third of the budget on `core` up to 60, half on
+#: the portfolio up to 140, none above (LNS alone). Measured at 3 units (docs/benchmarks.md):
+#: on the demo (60) a third on `core` proved the first level at seeds 0-2 in 25-29 s with
+#: a plan as good as the whole budget's portfolio (31-41 s); S (20) is proved optimal
+#: within 0.4 units either way. M (120) on half the portfolio schedules 117-119, on `core`
+#: 115-116; M-over (160) on LNS alone 134 (1724) in 45 s, on half 131 (1702) in 127 s.
+FULL_MODEL = (FullModel(60, 1 / 3, "core"), FullModel(140, 0.5, "portfolio"))
 #: Budget below which LNS is not started (a sub-solve needs a few hundredths).
 MIN_LNS_BUDGET = 0.05
 
@@ -289,10 +298,11 @@ def _search(
     chains, value = base.booking.chains, base.objective
     engine, bound = f"greedy-{base.order}", float(trivial_bound(instance))
     status, notes, spent = CP_SAT_NOT_RUN, [], 0.0
-    share = next((f for n, f in FULL_MODEL_SHARES if len(instance.jobs) <= n), 0.0)
-    if share > 0:
+    full = next((f for f in FULL_MODEL if len(instance.jobs) <= f.patients), None)
+    if full is not None:
+        budget = total * full.share
         cp_chains, status, cp_bound, spent = _cp_sat(
-            instance, settings, total * share, chains, started, on_progress, cancel
+            instance, settings, budget, full.search, chains, started, on_progress, cancel
         )
         cp_value = None if cp_chains is None else objective(instance, cp_chains)
         if cp_chains is not None:
@@ -350,6 +360,7 @@ def _cp_sat(
     instance: Instance,
     settings: SolveSettings,
     budget: float,
+    search: Search,
     hint: list[ChainTimes],
     started: float,
     on_progress: ProgressHook | None,
@@ -364,7 +375,7 @@ def _cp_sat(
     if settings.use_greedy_hint:
         complete_hint(chain_model.model, settings.seed)
     solver = cp_model.CpSolver()
-    solver.parameters.copy_from(search_parameters(settings, budget))
+    solver.parameters.copy_from(search_parameters(settings, budget, search))
     callback = _Progress(chain_model, started, on_progress)
     status, spent = run_search(solver, chain_model.model, settings, cancel, callback)
     name = solver.status_name(status)

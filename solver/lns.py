@@ -376,7 +376,7 @@ def _sub_solve(
     chain_model.hint(hood.start)
     complete_hint(chain_model.model, settings.seed)
     solver = cp_model.CpSolver()
-    solver.parameters.copy_from(search_parameters(settings, budget, portfolio=False))
+    solver.parameters.copy_from(search_parameters(settings, budget, "one-worker"))
     status, spent = run_search(solver, chain_model.model, settings, cancel)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, solver.status_name(status), spent

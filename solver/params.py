@@ -5,21 +5,29 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Literal
 
 from ortools.sat.python import cp_model
 
 from planner import SolveSettings
 
+#: What one CP-SAT search runs: CP-SAT's interleaved portfolio ("portfolio"); the same
+#: with `core` as its only full-problem subsolver, beside CP-SAT's own LNS ("core"); or
+#: one worker's default search ("one-worker", LNS sub-models).
+Search = Literal["portfolio", "core", "one-worker"]
+
 
 def search_parameters(
-    settings: SolveSettings, budget: float, *, portfolio: bool = True
+    settings: SolveSettings, budget: float, search: Search = "portfolio"
 ) -> cp_model.SatParameters:
     """Parameters for one search: `budget` is deterministic time, or seconds in wall-clock
     mode. Both modes run the same search; only what bounds it differs.
 
-    portfolio=False (LNS sub-models) runs one worker's default search: on M-over
-    sub-models it improved 4 of 7 steps where the interleaved portfolio improved 1
-    (docs/benchmarks.md). LNS runs `settings.workers` sub-solves at once instead.
+    "one-worker" (LNS sub-models): on M-over sub-models it improved 4 of 7 steps where
+    the interleaved portfolio improved 1 (docs/benchmarks.md); LNS runs
+    `settings.workers` sub-solves at once instead. "core" (the full model of small
+    centres): on the demo `core` found the plans and proved the first level, while the
+    other full-problem subsolvers took half the wall time (docs/benchmarks.md).
     """
     params = cp_model.SatParameters()
     params.random_seed = settings.seed
@@ -34,13 +42,15 @@ def search_parameters(
     # Interleaved search runs CP-SAT's LNS portfolio, its tasks one at a time on one thread
     # (batch size 1, below). In wall-clock mode too, so both modes search alike (without
     # it one worker runs a single default search and no LNS).
-    if not portfolio:
+    if search == "one-worker":
         params.num_workers = 1
         return params
     params.interleave_search = True
     # The fixed-strategy worker took a third of the budget (and half the wall time) on
     # the demo while the core and LP workers found every better plan (docs/benchmarks.md).
     params.ignore_subsolvers.append("fixed")
+    if search == "core":
+        params.subsolvers.append("core")
     params.num_workers = max(2, settings.workers)
     # One task at a time, whatever the workers: CP-SAT gives a full-problem subsolver a
     # whole deterministic unit per task and counts it only when the batch ends, so two at

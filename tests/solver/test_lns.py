@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from data.generator import generate
 from planner import SolveSettings
 from planner.checks import check_plan
@@ -58,7 +60,7 @@ def test_large_centres_plan_by_lns_and_pass_the_checker(monkeypatch) -> None:
     """Above the full-model size, solve runs LNS alone; its plan passes the checker."""
     import solver.api as api
 
-    monkeypatch.setattr(api, "FULL_MODEL_SHARES", ())
+    monkeypatch.setattr(api, "FULL_MODEL", ())
     scenario = generate("S", 1)
     plan = solve(scenario, SolveSettings(deterministic_time=0.3))
     assert plan.solver.cp_sat_status == "LNS"
@@ -86,7 +88,7 @@ def test_solve_by_lns_honours_cancel(monkeypatch) -> None:
     """A solve by LNS alone, cancelled at its first improvement, stops with a checked plan."""
     import solver.api as api
 
-    monkeypatch.setattr(api, "FULL_MODEL_SHARES", ())
+    monkeypatch.setattr(api, "FULL_MODEL", ())
     scenario = generate("S", 1)
     seen: list[str] = []
     plan = solve(
@@ -104,14 +106,16 @@ def test_mid_sized_centres_share_the_budget_between_full_model_and_lns(monkeypat
     """Between the limits the full model gets its share, then LNS the rest: both run."""
     import solver.api as api
 
-    monkeypatch.setattr(api, "FULL_MODEL_SHARES", ((5, 1.0), (100, 0.5)))
+    monkeypatch.setattr(
+        api, "FULL_MODEL", (api.FullModel(5, 1.0, "core"), api.FullModel(100, 0.5, "portfolio"))
+    )
     scenario = generate("S", 1)
-    shares: list[float] = []
+    shares: list[tuple[float, str]] = []
     full = api._cp_sat
 
-    def spy(instance, settings, budget, *args):  # type: ignore[no-untyped-def]
-        shares.append(budget / settings.deterministic_time)
-        return full(instance, settings, budget, *args)
+    def spy(instance, settings, budget, search, *args):  # type: ignore[no-untyped-def]
+        shares.append((budget / settings.deterministic_time, search))
+        return full(instance, settings, budget, search, *args)
 
     monkeypatch.setattr(api, "_cp_sat", spy)
     ran: list[float] = []
@@ -123,9 +127,29 @@ def test_mid_sized_centres_share_the_budget_between_full_model_and_lns(monkeypat
 
     monkeypatch.setattr(api, "improve", lns_spy)
     plan = solve(scenario, SolveSettings(deterministic_time=0.2))
-    assert shares == [0.5]
+    assert shares == [(0.5, "portfolio")]
     # LNS follows unless the full model proved its plan optimal.
     assert bool(ran) == (plan.solver.cp_sat_status != "OPTIMAL")
+    assert check_plan(scenario, plan) == []
+
+
+def test_small_centres_give_a_third_to_the_full_model_on_core(monkeypatch) -> None:
+    """Up to 60 patients the full model runs the `core` search on a third of the budget;
+    LNS gets the rest unless the plan was proved optimal."""
+    import solver.api as api
+
+    scenario = generate("S", 1)
+    calls: list[tuple[float, str]] = []
+    full = api._cp_sat
+
+    def spy(instance, settings, budget, search, *args):  # type: ignore[no-untyped-def]
+        calls.append((budget / settings.deterministic_time, search))
+        return full(instance, settings, budget, search, *args)
+
+    monkeypatch.setattr(api, "_cp_sat", spy)
+    plan = solve(scenario, SolveSettings(deterministic_time=0.3))
+    assert calls == [(pytest.approx(1 / 3), "core")]
+    assert plan.solver.objective >= plan.solver.greedy_objective
     assert check_plan(scenario, plan) == []
 
 
@@ -134,7 +158,7 @@ def test_lns_with_two_workers_repeats_and_passes_the_checker(monkeypatch) -> Non
     start, and the merged plan passes the independent checker."""
     import solver.api as api
 
-    monkeypatch.setattr(api, "FULL_MODEL_SHARES", ())
+    monkeypatch.setattr(api, "FULL_MODEL", ())
     scenario = generate("S", 2)
     settings = SolveSettings(deterministic_time=0.6, workers=2, seed=5)
     first, second = solve(scenario, settings), solve(scenario, settings)

@@ -26,8 +26,19 @@ def test_the_full_model_runs_one_task_at_a_time_and_sub_solves_one_worker() -> N
     for workers in (1, 2, 4):
         settings = SolveSettings(workers=workers)
         assert search_parameters(settings, 2.0).interleave_batch_size == 1
-        sub = search_parameters(settings, 0.25, portfolio=False)
+        sub = search_parameters(settings, 0.25, "one-worker")
         assert sub.num_workers == 1 and not sub.interleave_search
+
+
+def test_the_core_search_is_the_portfolio_with_core_as_its_only_full_problem_subsolver() -> None:
+    """The small centres' full-model search: interleaved as the portfolio, same budget
+    and workers, with `core` as its only full-problem subsolver."""
+    settings = SolveSettings(seed=7)
+    core = search_parameters(settings, 1.0, "core")
+    portfolio = search_parameters(settings, 1.0)
+    assert list(core.subsolvers) == ["core"] and not portfolio.subsolvers
+    core.subsolvers.clear()
+    assert str(core) == str(portfolio)
 
 
 def test_wall_clock_solve_is_never_worse_than_greedy() -> None:
