@@ -24,9 +24,9 @@ from ortools.sat.python import cp_model
 from planner import SolveSettings
 from planner.plan import MAX_SEED
 from solver.chain import ChainTimes, objective
-from solver.greedy import Booking, min_chain_days, rebook
+from solver.greedy import left_over, min_chain_days, rebook
 from solver.hints import complete_hint
-from solver.instance import HOURS_PER_DAY, Instance, Job
+from solver.instance import Instance, Job
 from solver.model import ChainModel
 from solver.params import run_search, search_parameters
 from solver.stability import fits
@@ -62,60 +62,6 @@ class LnsResult:
     value: int
     steps: list[LnsStep]
     used: float
-
-
-def left_over(
-    instance: Instance,
-    booking: Booking,
-    jobs: Sequence[Job],
-    days: tuple[int, int] | None = None,
-) -> Instance:
-    """The instance holding only `jobs` (re-indexed from 0), with what the booking holds
-    taken away from the centre's capacity.
-
-    With `days` (first, last), the jobs are known to use nothing outside those days
-    (the caller caps their infusion): capacity outside them is left whole and the stays
-    outside them dropped, so the sub-model carries no blocks no job can meet.
-    """
-    first, last = days if days is not None else (0, instance.bed_days)
-    cohort_used = dict(instance.cohort_used)
-    stagger = {key: list(days) for key, days in instance.stagger_blocked.items()}
-    for key, taken in booking.cohort_days.items():
-        cohort_used[key] = cohort_used.get(key, 0) + len(taken)
-        stagger.setdefault(key, []).extend(taken)
-
-    def less(
-        capacity: tuple[int, ...], used: list[int], day_of: Sequence[int] | None = None
-    ) -> tuple[int, ...]:
-        """Capacity per day (or per slot, whose days are day_of) less what is used."""
-        top = max(capacity, default=0)
-        return tuple(
-            max(0, c - u) if first <= (d if day_of is None else day_of[d]) <= last else top
-            for d, (c, u) in enumerate(zip(capacity, used + [0] * len(capacity), strict=False))
-        )
-
-    lo, hi = first * HOURS_PER_DAY, (last + 1) * HOURS_PER_DAY
-    slot_days = [slot.day for slot in instance.slots]
-
-    def busy(stays: list[list[tuple[int, int]]]) -> tuple[tuple[tuple[int, int], ...], ...]:
-        # What the others hold becomes blocked time, as steps already done are.
-        return tuple(tuple((s, e) for s, e in held if e > lo and s < hi) for held in stays)
-
-    return replace(
-        instance,
-        jobs=[replace(job, index=k) for k, job in enumerate(jobs)],
-        apheresis_slots=less(instance.apheresis_slots, booking.apheresis),
-        beds=less(instance.beds, booking.beds),
-        room_blocked=busy(booking.rooms),
-        device_blocked=busy(booking.devices),
-        pool_hours={p: less(c, booking.pool_hours[p]) for p, c in instance.pool_hours.items()},
-        staff_groups=tuple(
-            replace(g, people=less(g.people, booking.group_people[i], slot_days))
-            for i, g in enumerate(instance.staff_groups)
-        ),
-        cohort_used=cohort_used,
-        stagger_blocked={key: tuple(sorted(taken)) for key, taken in stagger.items()},
-    )
 
 
 def _days(jobs: Sequence[Job], reach: int) -> tuple[int, int]:

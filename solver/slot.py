@@ -14,7 +14,7 @@ from solver import stability
 from solver.chain import ChainTimes
 from solver.explain import binding_families, describe, holders
 from solver.extract import CAPACITY_REASONS, explain
-from solver.greedy import Booking, rebook
+from solver.greedy import Booking, left_over, rebook
 from solver.instance import Instance, Job, compile_instance
 from solver.model import ChainModel
 
@@ -63,7 +63,7 @@ def chains_from_plan(instance: Instance, plan: Plan) -> list[ChainTimes]:
 def fits_alone(instance: Instance, job: Job) -> bool:
     """Whether the job's whole chain fits the centre with no other patient planned (found by
     CP-SAT within the job's own window; steps already done keep their capacity)."""
-    chain, _ = _earliest_by_model(_left_over(instance, Booking(instance), job), None)
+    chain, _ = _earliest_by_model(_rest(instance, Booking(instance), job), None)
     return chain is not None
 
 
@@ -123,7 +123,7 @@ def competition(instance: Instance, booking: Booking, job: Job, by_day: int | No
     them."""
 
     def probe(free: frozenset[str]) -> ChainTimes | None:
-        return _earliest_by_model(_left_over(instance, booking, job, free), None, by_day)[0]
+        return _earliest_by_model(_rest(instance, booking, job, free, by_day), None, by_day)[0]
 
     found = binding_families(probe)
     if found is None:
@@ -169,7 +169,7 @@ def earliest_slot(
     booking = rebook(instance, chains)
     job = next(j for j in instance.jobs if j.code == code)
     # Taken before the greedy's trial booking of the referral changes the booking.
-    rest = _left_over(instance, booking, job)
+    rest = _rest(instance, booking, job)
     greedy_found = booking.insert(job)
     hint = greedy_found if isinstance(greedy_found, ChainTimes) else None
     by_model, proved = _earliest_by_model(rest, hint)
@@ -193,45 +193,17 @@ def earliest_slot(
     )
 
 
-def _less(capacity: tuple[int, ...], used: list[int]) -> tuple[int, ...]:
-    return (
-        tuple(max(0, c - u) for c, u in zip(capacity, used, strict=False)) + capacity[len(used) :]
-    )
-
-
-def _left_over(
-    instance: Instance, booking: Booking, job: Job, free: frozenset[str] = frozenset()
+def _rest(
+    instance: Instance,
+    booking: Booking,
+    job: Job,
+    free: frozenset[str] = frozenset(),
+    by_day: int | None = None,
 ) -> Instance:
-    """The instance holding only `job`, with what the booking holds taken away, except the
-    resource families named in `free` (see solver.explain.FAMILIES), left whole."""
-    empty = Booking(instance) if free else booking
-
-    def held(family: str) -> Booking:
-        return empty if family in free else booking
-
-    cohort_used = dict(instance.cohort_used)
-    for key, days in held("cohort").cohort_days.items():
-        cohort_used[key] = cohort_used.get(key, 0) + len(days)
-    staff = held("staff")
-    return replace(
-        instance,
-        jobs=[replace(job, index=0)],
-        apheresis_slots=_less(instance.apheresis_slots, held("apheresis").apheresis),
-        beds=_less(instance.beds, held("beds").beds),
-        # What the plan holds becomes blocked time, as steps already done are.
-        room_blocked=tuple(tuple(busy) for busy in held("rooms").rooms),
-        device_blocked=tuple(tuple(busy) for busy in held("devices").devices),
-        pool_hours={p: _less(c, staff.pool_hours[p]) for p, c in instance.pool_hours.items()},
-        staff_groups=tuple(
-            replace(g, people=_less(g.people, staff.group_people[i]))
-            for i, g in enumerate(instance.staff_groups)
-        ),
-        cohort_used=cohort_used,
-        stagger_blocked={
-            key: tuple(held("cohort").cohort_held(key))
-            for key in {*instance.stagger_blocked, *held("cohort").cohort_days}
-        },
-    )
+    """The instance holding only `job`, with what the booking holds taken away (but the
+    families in `free`), over the days the job may use (infused by `by_day` if given)."""
+    last = (instance.days - 1 if by_day is None else by_day) + job.product.inpatient_days
+    return left_over(instance, booking, [job], (max(0, job.earliest_day), last), free)
 
 
 def _one_worker(budget: float) -> cp_model.CpSolver:
