@@ -20,7 +20,7 @@ from planner.replan import Replan
 from planner.sanity import never_feasible
 from solver import stability
 from solver.bound import relaxation_bound
-from solver.chain import ChainTimes, objective, objective_levels, trivial_bound
+from solver.chain import ChainTimes, objective, objective_levels, scheduled_scale, trivial_bound
 from solver.extract import build_plan, explain
 from solver.greedy import Failure, GreedyResult, greedy
 from solver.hints import complete_hint
@@ -40,23 +40,30 @@ class _Progress(cp_model.CpSolverSolutionCallback):
     """Reports each improving solution and keeps the best chains seen."""
 
     def __init__(
-        self, chain_model: ChainModel, started: float, on_progress: ProgressHook | None
+        self,
+        chain_model: ChainModel,
+        started: float,
+        on_progress: ProgressHook | None,
+        bound_scale: int = 1,
     ) -> None:
         super().__init__()
         self.chain_model = chain_model
         self.started = started
         self.on_progress = on_progress
+        #: What one unit of the search's bound is worth in the plan's objective.
+        self.bound_scale = bound_scale
         self.best: list[ChainTimes] | None = None
 
     def on_solution_callback(self) -> None:
         self.best = self.chain_model.chains(self.value)
         if self.on_progress is not None:
+            # The plan's objective, whatever the search maximises (the first level alone).
             self.on_progress(
                 SolveProgress(
                     phase="cp-sat",
                     elapsed_s=time.monotonic() - self.started,
-                    objective=self.objective_value,
-                    bound=self.best_objective_bound,
+                    objective=float(objective(self.chain_model.instance, self.best)),
+                    bound=self.best_objective_bound * self.bound_scale,
                     scheduled=len(self.best),
                 )
             )
@@ -264,20 +271,27 @@ def _keep_in_process(
 
 class FullModel(NamedTuple):
     """How centres of up to `patients` patients use the full model: the `share` of the
-    budget it gets (LNS improves its plan with the rest) and the search it runs."""
+    budget it gets (LNS improves its plan with the rest), the search it runs and whether
+    it maximises the priority weight planned alone (the objective's first level)."""
 
     patients: int
     share: float
     search: Search
+    first_level: bool = False
 
 
-#: By patients (the first that holds): a third of the budget on `core` up to 60, half on
-#: the portfolio up to 140, none above (LNS alone). Measured at 3 units (docs/benchmarks.md):
-#: on the demo (60) a third on `core` proved the first level at seeds 0-2 in 25-29 s with
-#: a plan as good as the whole budget's portfolio (31-41 s); S (20) is proved optimal
-#: within 0.4 units either way. M (120) on half the portfolio schedules 117-119, on `core`
-#: 115-116; M-over (160) on LNS alone 134 (1724) in 45 s, on half 131 (1702) in 127 s.
-FULL_MODEL = (FullModel(60, 1 / 3, "core"), FullModel(140, 0.5, "portfolio"))
+#: By patients (the first that holds): a third of the budget on `core` up to 60; a third
+#: on the first level alone up to 140; none above (LNS alone). Measured at 3 units
+#: (docs/benchmarks.md): on the demo (60) `core` proved the first level at seeds 0-2 in
+#: 25-29 s with a plan as good as the whole budget's portfolio (31-41 s); the first level
+#: alone then LNS was faster (24-26 s) but later (2,301-3,088 days against 2,055-2,196).
+#: On M (120) the first level alone proved 120 of 120 patients (1,556) in 0.27 units,
+#: where half the budget on the whole objective reached 117 (1,526); on M-over (160) it
+#: took 31 s for 1 unit and planned less weight than LNS alone (1,668 against 1,704).
+FULL_MODEL = (
+    FullModel(60, 1 / 3, "core"),
+    FullModel(140, 1 / 3, "portfolio", first_level=True),
+)
 #: Budget below which LNS is not started (a sub-solve needs a few hundredths).
 MIN_LNS_BUDGET = 0.05
 
@@ -300,9 +314,8 @@ def _search(
     status, notes, spent = CP_SAT_NOT_RUN, [], 0.0
     full = next((f for f in FULL_MODEL if len(instance.jobs) <= f.patients), None)
     if full is not None:
-        budget = total * full.share
         cp_chains, status, cp_bound, spent = _cp_sat(
-            instance, settings, budget, full.search, chains, started, on_progress, cancel
+            instance, settings, total * full.share, full, chains, started, on_progress, cancel
         )
         cp_value = None if cp_chains is None else objective(instance, cp_chains)
         if cp_chains is not None:
@@ -360,28 +373,37 @@ def _cp_sat(
     instance: Instance,
     settings: SolveSettings,
     budget: float,
-    search: Search,
+    full: FullModel,
     hint: list[ChainTimes],
     started: float,
     on_progress: ProgressHook | None,
     cancel: CancelHook | None,
 ) -> tuple[list[ChainTimes] | None, str, float, float]:
     """Run CP-SAT on the full model from the greedy hint; returns its chains (None if
-    none), status, bound and the budget spent (deterministic time, or seconds)."""
+    none), status, bound on the whole objective and the budget spent (deterministic
+    time, or seconds)."""
     chain_model = ChainModel(instance, group_holders=True)
+    # Every level below the first costs, so a bound on the weight bounds the objective.
+    bound_scale = scheduled_scale(instance) if full.first_level else 1
+    if full.first_level:
+        chain_model.model.clear_objective()
+        chain_model.model.maximize(chain_model.scheduled_weight())
     if settings.use_greedy_hint:
         chain_model.hint(hint)
     chain_model.require(in_process(instance))
     if settings.use_greedy_hint:
         complete_hint(chain_model.model, settings.seed)
     solver = cp_model.CpSolver()
-    solver.parameters.copy_from(search_parameters(settings, budget, search))
-    callback = _Progress(chain_model, started, on_progress)
+    solver.parameters.copy_from(search_parameters(settings, budget, full.search))
+    callback = _Progress(chain_model, started, on_progress, bound_scale)
     status, spent = run_search(solver, chain_model.model, settings, cancel, callback)
     name = solver.status_name(status)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return chain_model.chains(solver.value), name, float(solver.best_objective_bound), spent
-    return None, name, 0.0, spent
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, name, 0.0, spent
+    if full.first_level:
+        name = "FEASIBLE"  # a proved first level is not a proved plan
+    bound = float(solver.best_objective_bound * bound_scale)
+    return chain_model.chains(solver.value), name, bound, spent
 
 
 def model_size(scenario: Scenario) -> tuple[int, int]:

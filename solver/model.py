@@ -601,9 +601,16 @@ class ChainModel:
         possible apheresis to infusion)."""
         scale = scheduled_scale(self.instance)
         self.model.maximize(
-            sum(jv.job.weight * scale * jv.present for jv in self.jobs)
+            self.scheduled_weight(scale)
             - stability.stability_penalty(self)
             - sum(jv.job.lateness_weight * jv.lateness + jv.wait for jv in self.jobs)
+        )
+
+    def scheduled_weight(self, scale: int = 1) -> cp_model.LinearExpr:
+        """Priority weight of the patients planned (times `scale`): the objective's first
+        level."""
+        return cp_model.LinearExpr.weighted_sum(
+            [jv.present for jv in self.jobs], [jv.job.weight * scale for jv in self.jobs]
         )
 
     # Hints and extraction -----------------------------------------------------------------

@@ -8,7 +8,7 @@ from data.generator import generate
 from planner import SolveSettings
 from planner.checks import check_plan
 from solver import solve
-from solver.chain import objective
+from solver.chain import objective, scheduled_scale
 from solver.greedy import greedy
 from solver.instance import compile_instance
 from solver.lns import improve
@@ -113,9 +113,9 @@ def test_mid_sized_centres_share_the_budget_between_full_model_and_lns(monkeypat
     shares: list[tuple[float, str]] = []
     full = api._cp_sat
 
-    def spy(instance, settings, budget, search, *args):  # type: ignore[no-untyped-def]
-        shares.append((budget / settings.deterministic_time, search))
-        return full(instance, settings, budget, search, *args)
+    def spy(instance, settings, budget, how, *args):  # type: ignore[no-untyped-def]
+        shares.append((budget / settings.deterministic_time, how.search))
+        return full(instance, settings, budget, how, *args)
 
     monkeypatch.setattr(api, "_cp_sat", spy)
     ran: list[float] = []
@@ -142,14 +142,51 @@ def test_small_centres_give_a_third_to_the_full_model_on_core(monkeypatch) -> No
     calls: list[tuple[float, str]] = []
     full = api._cp_sat
 
-    def spy(instance, settings, budget, search, *args):  # type: ignore[no-untyped-def]
-        calls.append((budget / settings.deterministic_time, search))
-        return full(instance, settings, budget, search, *args)
+    def spy(instance, settings, budget, how, *args):  # type: ignore[no-untyped-def]
+        calls.append((budget / settings.deterministic_time, how.search))
+        return full(instance, settings, budget, how, *args)
 
     monkeypatch.setattr(api, "_cp_sat", spy)
     plan = solve(scenario, SolveSettings(deterministic_time=0.3))
     assert calls == [(pytest.approx(1 / 3), "core")]
     assert plan.solver.objective >= plan.solver.greedy_objective
+    assert check_plan(scenario, plan) == []
+
+
+def test_the_first_level_alone_is_proved_then_lns_improves_the_rest(monkeypatch) -> None:
+    """Where the full model maximises the priority weight alone, its proof carries to the
+    plan's first level, the plan is not called optimal for that, LNS still runs on the
+    lower levels, and the plan passes the checker."""
+    import solver.api as api
+
+    monkeypatch.setattr(api, "FULL_MODEL", (api.FullModel(100, 1 / 3, "portfolio", True),))
+    scenario = generate("S", 1)
+    ran: list[float] = []
+    lns = api.improve
+
+    def lns_spy(instance, chains, budget, **kwargs):  # type: ignore[no-untyped-def]
+        ran.append(budget)
+        return lns(instance, chains, budget, **kwargs)
+
+    monkeypatch.setattr(api, "improve", lns_spy)
+    found: list[tuple[str, float]] = []
+    full = api._cp_sat
+
+    def spy(*args):  # type: ignore[no-untyped-def]
+        result = full(*args)
+        found.append((result[1], result[2]))
+        return result
+
+    monkeypatch.setattr(api, "_cp_sat", spy)
+    plan = solve(scenario, SolveSettings(deterministic_time=1.5))
+    instance = compile_instance(scenario)
+    start = sum(instance.jobs[c.job].weight for c in greedy(instance).booking.chains)
+    first = plan.solver.levels[0]
+    # The search's own bound (not the relaxation's) proves the first level, in objective units.
+    assert found == [("FEASIBLE", first.value * scheduled_scale(instance))]
+    assert first.value == first.bound and first.value >= start
+    assert plan.solver.cp_sat_status == "FEASIBLE" and plan.solver.status == "FEASIBLE"
+    assert len(ran) == 1 and 0 < ran[0] < 1.5
     assert check_plan(scenario, plan) == []
 
 
