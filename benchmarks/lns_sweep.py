@@ -20,7 +20,7 @@ from planner import SolveSettings
 from solver import lns
 from solver.greedy import greedy
 from solver.instance import compile_instance
-from solver.params import search_parameters
+from solver.params import Search, search_parameters
 
 #: Name -> extra parameters; "portfolio" is the interleaved search of the full model.
 VARIANTS = {
@@ -50,14 +50,14 @@ def main() -> None:
     for name in args.variants:
 
         def parameters(
-            settings: SolveSettings, budget: float, *, portfolio: bool = True, extra: str = ""
+            settings: SolveSettings, budget: float, search: Search, extra: str
         ) -> cp_model.SatParameters:
-            params = search_parameters(settings, budget, portfolio=portfolio)
+            params = search_parameters(settings, budget, search)
             params.merge_text_format(extra)
             return params
 
-        lns.search_parameters = lambda s, b, portfolio=True, e=VARIANTS[name]: parameters(  # type: ignore[misc]
-            s, b, portfolio=portfolio, extra=e
+        lns.search_parameters = lambda s, b, search="portfolio", e=VARIANTS[name]: parameters(  # type: ignore[misc]
+            s, b, search, e
         )
         began = time.monotonic()
         result = lns.improve(instance, start, args.budget, settings=SolveSettings(seed=args.seed))
