@@ -518,7 +518,7 @@ def left_over(
     outside them dropped, so the sub-model carries no blocks no job can meet.
     """
     first, last = days if days is not None else (0, instance.bed_days)
-    empty = Booking(instance)
+    empty = Booking(instance) if free else booking
 
     def held(family: str) -> Booking:
         return empty if family in free else booking
