@@ -212,7 +212,7 @@ def solve(
     )
     report("extract", value, len(chains))
     plan = build_plan(instance, chains, info, datetime.now(UTC), tuple(notes))
-    plan = with_competition_named(instance, plan, chains)
+    plan = with_competition_named(instance, plan, chains, settings.workers)
     if replan is not None:
         extra = stability.notes(instance, replan, prepared, plan, chains)
         plan = replace(plan, notes=plan.notes + extra)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 
 from ortools.sat.python import cp_model
 
-from planner import Patient, Plan, ResourceType, Scenario, Unscheduled, UnscheduledReason
+from planner import (
+    Patient,
+    PatientSchedule,
+    Plan,
+    ResourceType,
+    Scenario,
+    Unscheduled,
+    UnscheduledReason,
+)
 from planner.replan import Replan
 from planner.slot import Referral, SlotMoves, SlotOffer
 from solver import stability
@@ -67,51 +76,62 @@ def fits_alone(instance: Instance, job: Job) -> bool:
     return chain is not None
 
 
-def with_competition_named(instance: Instance, plan: Plan, chains: list[ChainTimes]) -> Plan:
+def with_competition_named(
+    instance: Instance, plan: Plan, chains: list[ChainTimes], workers: int = 1
+) -> Plan:
     """The plan (made of these chains) with each patient left out for lack of a resource
     that the centre could have planned alone re-labelled not_chosen: the resource went to
-    others. Saying 'no staff' there would send a director to hire staff the centre has."""
+    others. Saying 'no staff' there would send a director to hire staff the centre has.
+
+    Patients are explained `workers` at a time (each by small CP-SAT solves, which run
+    beside one another); the plan is the same for any number of workers."""
     jobs = {job.code: job for job in instance.jobs}
-    relabelled = []
-    booking: Booking | None = None
-    for item in plan.unscheduled:
+    booking = rebook(instance, chains)
+
+    def relabel(item: Unscheduled) -> Unscheduled:
         job = jobs.get(item.patient_code)
-        if job is not None and item.reason in CAPACITY_REASONS and fits_alone(instance, job):
-            booking = booking or rebook(instance, chains)
-            item = Unscheduled(
-                item.patient_code,
-                UnscheduledReason.NOT_CHOSEN,
-                f"The centre could plan {job.code} (priority {job.patient.priority}, referred "
-                f"{job.patient.referral_date}) on its own but not next to the patients "
-                f"planned. {competition(instance, booking, job)}",
-            )
-        relabelled.append(item)
-    notes = plan.notes + _late(instance, plan, chains)
-    return replace(plan, unscheduled=tuple(relabelled), notes=notes)
+        if job is None or item.reason not in CAPACITY_REASONS or not fits_alone(instance, job):
+            return item
+        return Unscheduled(
+            item.patient_code,
+            UnscheduledReason.NOT_CHOSEN,
+            f"The centre could plan {job.code} (priority {job.patient.priority}, referred "
+            f"{job.patient.referral_date}) on its own but not next to the patients "
+            f"planned. {competition(instance, booking, job)}",
+        )
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        relabelled = tuple(pool.map(relabel, plan.unscheduled))
+        notes = plan.notes + _late(instance, plan, chains, pool)
+    return replace(plan, unscheduled=relabelled, notes=notes)
 
 
 #: Late patients whose lateness is explained in a plan's notes, latest first.
 _LATE_NOTES = 10
 
 
-def _late(instance: Instance, plan: Plan, chains: list[ChainTimes]) -> tuple[str, ...]:
+def _late(
+    instance: Instance, plan: Plan, chains: list[ChainTimes], pool: Executor
+) -> tuple[str, ...]:
     """For the latest patients: what would let each be infused on time, and who holds it."""
     jobs = {job.code: job for job in instance.jobs}
     late = sorted(
         (s for s in plan.schedules if s.lateness_days > 0 and s.patient_code in jobs),
         key=lambda s: (-s.lateness_days, s.patient_code),
     )
-    notes = []
-    for schedule in late[:_LATE_NOTES]:
+
+    def note(schedule: PatientSchedule) -> str | None:
         job = jobs[schedule.patient_code]
         if job.needed_day is None:
-            continue
+            return None
         others = rebook(instance, [c for c in chains if c.job != job.index])
         why = competition(instance, others, job, by_day=job.needed_day)
-        notes.append(
+        return (
             f"{job.code} is {schedule.lateness_days} days late (needed by "
             f"{instance.to_date(job.needed_day)}). On time: {why[0].lower()}{why[1:]}"
         )
+
+    notes = [n for n in pool.map(note, late[:_LATE_NOTES]) if n is not None]
     if len(late) > _LATE_NOTES:
         notes.append(f"... and {len(late) - _LATE_NOTES} more late patients.")
     return tuple(notes)

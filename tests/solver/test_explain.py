@@ -76,3 +76,25 @@ def test_unavoidable_lateness_is_said_to_be_so() -> None:
     plan = solve(tiny_scenario(days=40, patients=(rushed,)), FAST)
     (note,) = [n for n in plan.notes if " days late " in n]
     assert "it does not fit even with every other patient removed" in note
+
+
+def test_explanations_are_the_same_for_any_number_of_workers(monkeypatch) -> None:
+    """The demo's left-out and late patients, explained one at a time or three at a time
+    (their CP-SAT probes side by side), give the same reasons and notes."""
+    import solver.api as api
+    from data.demo import build_demo_scenario
+
+    seen = []
+    real = api.with_competition_named
+
+    def spy(instance, plan, chains, workers=1):  # type: ignore[no-untyped-def]
+        seen.append((instance, plan, chains))
+        return real(instance, plan, chains, workers)
+
+    monkeypatch.setattr(api, "with_competition_named", spy)
+    solve(build_demo_scenario(), SolveSettings(deterministic_time=0.3))
+    ((instance, plan, chains),) = seen
+    one = real(instance, plan, chains, 1)
+    assert any(u.reason is UnscheduledReason.NOT_CHOSEN for u in one.unscheduled)
+    assert any(" days late (needed by " in note for note in one.notes)
+    assert real(instance, plan, chains, 3) == one
