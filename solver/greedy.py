@@ -524,7 +524,7 @@ def left_over(
         return empty if family in free else booking
 
     cohort_used = dict(instance.cohort_used)
-    stagger = {key: list(days) for key, days in instance.stagger_blocked.items()}
+    stagger = {key: list(held_days) for key, held_days in instance.stagger_blocked.items()}
     for key, taken in held("cohort").cohort_days.items():
         cohort_used[key] = cohort_used.get(key, 0) + len(taken)
         stagger.setdefault(key, []).extend(taken)
@@ -544,7 +544,7 @@ def left_over(
 
     def busy(stays: list[list[tuple[int, int]]]) -> tuple[tuple[tuple[int, int], ...], ...]:
         # What the others hold becomes blocked time, as steps already done are.
-        return tuple(tuple((s, e) for s, e in held if e > lo and s < hi) for held in stays)
+        return tuple(tuple((s, e) for s, e in one if e > lo and s < hi) for one in stays)
 
     staff = held("staff")
     return replace(
