@@ -102,6 +102,31 @@ def test_solve_by_lns_honours_cancel(monkeypatch) -> None:
     assert check_plan(scenario, plan) == []
 
 
+def _watch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[list[tuple[float, str, str, float]], list[float]]:
+    """Record each full-model search of the solves that follow (its share of the budget,
+    search, status and bound) and each LNS budget."""
+    import solver.api as api
+
+    searches: list[tuple[float, str, str, float]] = []
+    budgets: list[float] = []
+    full, lns = api._cp_sat, api.improve
+
+    def full_spy(instance, settings, budget, how, *args):  # type: ignore[no-untyped-def]
+        result = full(instance, settings, budget, how, *args)
+        searches.append((budget / settings.deterministic_time, how.search, result[1], result[2]))
+        return result
+
+    def lns_spy(instance, chains, budget, **kwargs):  # type: ignore[no-untyped-def]
+        budgets.append(budget)
+        return lns(instance, chains, budget, **kwargs)
+
+    monkeypatch.setattr(api, "_cp_sat", full_spy)
+    monkeypatch.setattr(api, "improve", lns_spy)
+    return searches, budgets
+
+
 def test_mid_sized_centres_share_the_budget_between_full_model_and_lns(monkeypatch) -> None:
     """Between the limits the full model gets its share, then LNS the rest: both run."""
     import solver.api as api
@@ -110,24 +135,9 @@ def test_mid_sized_centres_share_the_budget_between_full_model_and_lns(monkeypat
         api, "FULL_MODEL", (api.FullModel(5, 1.0, "core"), api.FullModel(100, 0.5, "portfolio"))
     )
     scenario = generate("S", 1)
-    shares: list[tuple[float, str]] = []
-    full = api._cp_sat
-
-    def spy(instance, settings, budget, how, *args):  # type: ignore[no-untyped-def]
-        shares.append((budget / settings.deterministic_time, how.search))
-        return full(instance, settings, budget, how, *args)
-
-    monkeypatch.setattr(api, "_cp_sat", spy)
-    ran: list[float] = []
-    lns = api.improve
-
-    def lns_spy(instance, chains, budget, **kwargs):  # type: ignore[no-untyped-def]
-        ran.append(budget)
-        return lns(instance, chains, budget, **kwargs)
-
-    monkeypatch.setattr(api, "improve", lns_spy)
+    searches, ran = _watch(monkeypatch)
     plan = solve(scenario, SolveSettings(deterministic_time=0.2))
-    assert shares == [(0.5, "portfolio")]
+    assert [(share, search) for share, search, *_ in searches] == [(0.5, "portfolio")]
     # LNS follows unless the full model proved its plan optimal.
     assert bool(ran) == (plan.solver.cp_sat_status != "OPTIMAL")
     assert check_plan(scenario, plan) == []
@@ -136,19 +146,10 @@ def test_mid_sized_centres_share_the_budget_between_full_model_and_lns(monkeypat
 def test_small_centres_give_a_third_to_the_full_model_on_core(monkeypatch) -> None:
     """Up to 60 patients the full model runs the `core` search on a third of the budget;
     LNS gets the rest unless the plan was proved optimal."""
-    import solver.api as api
-
     scenario = generate("S", 1)
-    calls: list[tuple[float, str]] = []
-    full = api._cp_sat
-
-    def spy(instance, settings, budget, how, *args):  # type: ignore[no-untyped-def]
-        calls.append((budget / settings.deterministic_time, how.search))
-        return full(instance, settings, budget, how, *args)
-
-    monkeypatch.setattr(api, "_cp_sat", spy)
+    searches, _ = _watch(monkeypatch)
     plan = solve(scenario, SolveSettings(deterministic_time=0.3))
-    assert calls == [(pytest.approx(1 / 3), "core")]
+    assert [(share, search) for share, search, *_ in searches] == [(pytest.approx(1 / 3), "core")]
     assert plan.solver.objective >= plan.solver.greedy_objective
     assert check_plan(scenario, plan) == []
 
@@ -161,29 +162,15 @@ def test_the_first_level_alone_is_proved_then_lns_improves_the_rest(monkeypatch)
 
     monkeypatch.setattr(api, "FULL_MODEL", (api.FullModel(100, 1 / 3, "portfolio", True),))
     scenario = generate("S", 1)
-    ran: list[float] = []
-    lns = api.improve
-
-    def lns_spy(instance, chains, budget, **kwargs):  # type: ignore[no-untyped-def]
-        ran.append(budget)
-        return lns(instance, chains, budget, **kwargs)
-
-    monkeypatch.setattr(api, "improve", lns_spy)
-    found: list[tuple[str, float]] = []
-    full = api._cp_sat
-
-    def spy(*args):  # type: ignore[no-untyped-def]
-        result = full(*args)
-        found.append((result[1], result[2]))
-        return result
-
-    monkeypatch.setattr(api, "_cp_sat", spy)
+    searches, ran = _watch(monkeypatch)
     plan = solve(scenario, SolveSettings(deterministic_time=1.5))
     instance = compile_instance(scenario)
     start = sum(instance.jobs[c.job].weight for c in greedy(instance).booking.chains)
     first = plan.solver.levels[0]
     # The search's own bound (not the relaxation's) proves the first level, in objective units.
-    assert found == [("FEASIBLE", first.value * scheduled_scale(instance))]
+    assert [(status, bound) for *_, status, bound in searches] == [
+        ("FEASIBLE", first.value * scheduled_scale(instance))
+    ]
     assert first.value == first.bound and first.value >= start
     assert plan.solver.cp_sat_status == "FEASIBLE" and plan.solver.status == "FEASIBLE"
     assert len(ran) == 1 and 0 < ran[0] < 1.5
