@@ -282,9 +282,10 @@ class FullModel(NamedTuple):
 
 #: By patients (the first that holds): a third of the budget on `core` up to 60; a third
 #: on the first level alone up to 140; none above (LNS alone). Measured at 3 units
-#: (docs/benchmarks.md): on the demo (60) `core` proved the first level at seeds 0-2 in
-#: 25-29 s with a plan as good as the whole budget's portfolio (31-41 s); the first level
-#: alone then LNS was faster (24-26 s) but later (2,301-3,088 days against 2,055-2,196).
+#: (docs/benchmarks.md): on the demo (60) `core` proved the first level at seeds 0-4 in
+#: 27-31 s against 38-44 s on the whole budget's portfolio, its time level better at three
+#: seeds, worse at two; the first level alone then LNS was faster (24-26 s) but later
+#: (2,301-3,088 days against 2,055-2,196 at seeds 0-2).
 #: On M (120) the first level alone proved 120 of 120 patients (1,556) in 0.27 units,
 #: where half the budget on the whole objective reached 117 (1,526); on M-over (160) it
 #: took 31 s for 1 unit and planned less weight than LNS alone (1,668 against 1,704).
