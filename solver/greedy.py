@@ -502,6 +502,13 @@ def greedy(
     return best
 
 
+def days_used(jobs: Sequence[Job], reach: int) -> tuple[int, int]:
+    """First and last day jobs infused by day `reach` may use: from their earliest
+    apheresis to `reach` plus the longest in-patient stay (`left_over`'s days)."""
+    first = max(0, min(j.earliest_day for j in jobs))
+    return first, reach + max(j.product.inpatient_days for j in jobs)
+
+
 def left_over(
     instance: Instance,
     booking: Booking,

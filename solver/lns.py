@@ -24,7 +24,7 @@ from ortools.sat.python import cp_model
 from planner import SolveSettings
 from planner.plan import MAX_SEED
 from solver.chain import ChainTimes, objective
-from solver.greedy import left_over, min_chain_days, rebook
+from solver.greedy import days_used, left_over, min_chain_days, rebook
 from solver.hints import complete_hint
 from solver.instance import Instance, Job
 from solver.model import ChainModel
@@ -64,13 +64,6 @@ class LnsResult:
     used: float
 
 
-def _days(jobs: Sequence[Job], reach: int) -> tuple[int, int]:
-    """First and last day freed jobs may use: from their earliest apheresis to their
-    reach (`_reach`) plus the longest in-patient stay."""
-    first = max(0, min(j.earliest_day for j in jobs))
-    return first, reach + max(j.product.inpatient_days for j in jobs)
-
-
 def _reach(instance: Instance, jobs: Sequence[Job], chains: dict[int, ChainTimes]) -> int:
     """Last infusion day the freed jobs may take: their current one, or for an unscheduled
     job some weeks past its last apheresis day (a heuristic limit of the neighbourhood)."""
@@ -101,7 +94,7 @@ class _Neighbourhoods:
         apart: Sequence[tuple[int, int]] = (),
     ) -> tuple[str, list[Job]]:
         """The kind of neighbourhood and the jobs to free (at most `size`), each of whose
-        days (`_days` of the job alone) lie on one side of each (first, last) in `apart`."""
+        days (`days_used` of the job alone) lie on one side of each (first, last) in `apart`."""
         kind = self.kinds[step % len(self.kinds)]
         inst, rng = self.instance, self.rng
 
@@ -141,7 +134,7 @@ class _Neighbourhoods:
             return 0 if first <= centre <= last else min(abs(first - centre), abs(last - centre))
 
         def clear(job: Job) -> bool:
-            first, last = _days([job], _reach(inst, [job], chains))
+            first, last = days_used([job], _reach(inst, [job], chains))
             return all(last < a if centre < a else first > b for a, b in apart)
 
         candidates = [j for j in self.free_jobs if uses(j) and (not apart or clear(j))]
@@ -242,7 +235,7 @@ class _Hood:
     sub: Instance
     start: list[ChainTimes]
     reach: int
-    #: First and last day the freed jobs may use (`_days`).
+    #: First and last day the freed jobs may use (`days_used`).
     days: tuple[int, int]
 
 
@@ -278,7 +271,7 @@ def _hood(
     ids = {j.index for j in freed}
     kept = [c for j, c in sorted(best.items()) if j not in ids]
     reach = _reach(instance, freed, best)
-    days = _days(freed, reach)
+    days = days_used(freed, reach)
     sub = left_over(instance, rebook(instance, kept), freed, days)
     start = [replace(best[j.index], job=k) for k, j in enumerate(freed) if j.index in best]
     return _Hood(kind, freed, sub, start, reach, days)

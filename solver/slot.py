@@ -23,7 +23,7 @@ from solver import stability
 from solver.chain import ChainTimes
 from solver.explain import binding_families, describe, holders
 from solver.extract import CAPACITY_REASONS, explain
-from solver.greedy import Booking, left_over, rebook
+from solver.greedy import Booking, days_used, left_over, rebook
 from solver.instance import Instance, Job, compile_instance
 from solver.model import ChainModel
 
@@ -222,8 +222,8 @@ def _rest(
 ) -> Instance:
     """The instance holding only `job`, with what the booking holds taken away (but the
     families in `free`), over the days the job may use (infused by `by_day` if given)."""
-    last = (instance.days - 1 if by_day is None else by_day) + job.product.inpatient_days
-    return left_over(instance, booking, [job], (max(0, job.earliest_day), last), free)
+    reach = instance.days - 1 if by_day is None else by_day
+    return left_over(instance, booking, [job], days_used([job], reach), free)
 
 
 def _one_worker(budget: float) -> cp_model.CpSolver:

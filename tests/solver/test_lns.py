@@ -194,7 +194,8 @@ def test_lns_with_two_workers_repeats_and_passes_the_checker(monkeypatch) -> Non
 def test_neighbourhoods_chosen_while_others_run_are_apart_in_time() -> None:
     """A neighbourhood chosen while others run frees none of their patients, and each
     patient it frees may use none of their days (so that results seldom collide)."""
-    from solver.lns import START_SIZE, _days, _hood, _Neighbourhoods, _reach
+    from solver.greedy import days_used
+    from solver.lns import START_SIZE, _hood, _Neighbourhoods, _reach
 
     instance = compile_instance(generate("M", 1))  # half a year: room for two apart
     best = {c.job: c for c in greedy(instance).booking.chains}
@@ -210,7 +211,7 @@ def test_neighbourhoods_chosen_while_others_run_are_apart_in_time() -> None:
         pairs += 1
         assert not {j.index for j in first.freed} & {j.index for j in second.freed}
         for job in second.freed:
-            own = _days([job], _reach(instance, [job], best))
+            own = days_used([job], _reach(instance, [job], best))
             assert own[1] < first.days[0] or own[0] > first.days[1]
         # What the freed patients may use lies within their days.
         for hood in (first, second):
