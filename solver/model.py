@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,8 +48,6 @@ class JobVars:
     devices: dict[int, cp_model.IntVar] = field(default_factory=dict)
     #: Start hour of each staffed step still to do (in a slot's span, Instance.slot_span).
     slot_hours: dict[int, cp_model.IntVar] = field(default_factory=dict)
-    #: Earliest and latest start hour of each step (`step_bounds`).
-    bounds: list[tuple[int, int]] = field(default_factory=list)
 
     def start(self, instance: Instance, i: int) -> LinearExpr:
         """Start hour of step i as a linear expression (a done step's, floored)."""
@@ -223,7 +220,6 @@ class ChainModel:
             lateness,
             wait,
             slot_hours=slot_hours,
-            bounds=bounds,
         )
 
     def _staffable(self, step: StepSpec, slot: int) -> bool:
@@ -437,7 +433,6 @@ class ChainModel:
         m = self.model
         per_holder: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
         stays: list[Stay] = []
-        free = _FreeTime(blocked)
         for jv, span, fixed, options, uses in items:
             if span is None:
                 continue
@@ -447,7 +442,7 @@ class ChainModel:
                 m.add(uses[fixed] == jv.present)
                 continue
             start, length, end = self._stay(jv, span, tag)
-            held = (fixed,) if fixed is not None else free.reachable(jv, span, options, changeover)
+            held = (fixed,) if fixed is not None else options
             if self.group_holders:
                 stays.append((frozenset(held), start, length, end, jv))
             for k in held:
@@ -688,58 +683,6 @@ class ChainModel:
                 )
             )
         return result
-
-
-class _FreeTime:
-    """The holders' free time between their blocks (downtime, stays held by others)."""
-
-    def __init__(self, blocked: tuple[tuple[tuple[int, int], ...], ...]) -> None:
-        self.blocked = blocked
-        self._merged: dict[int, tuple[list[int], list[int]]] = {}
-
-    def reachable(
-        self,
-        jv: JobVars,
-        span: tuple[int, int],
-        options: tuple[int, ...],
-        changeover: tuple[int, ...],
-    ) -> tuple[int, ...]:
-        """The holders with a free gap the job's shortest stay over `span` (and changeover)
-        fits in, between its earliest start and latest end: no other can take the stay,
-        and dropping them keeps sub-models of a crowded centre small."""
-        first, last = span
-        if first in jv.job.done or not jv.bounds:
-            return options
-        lo = jv.bounds[first][0]
-        hi = jv.bounds[last][1] + jv.job.steps[last].duration
-        least = jv.job.min_stay_hours(span)
-        return tuple(
-            k for k in options if self._fits(k, lo, hi + changeover[k], least + changeover[k])
-        )
-
-    def _fits(self, k: int, lo: int, hi: int, need: int) -> bool:
-        starts, ends = self._merged.get(k) or self._merge(k)
-        at = lo
-        # Blocks are merged, so their ends rise with their starts: skip those ended by lo.
-        for n in range(bisect_right(ends, lo), len(starts)):
-            if starts[n] >= hi:
-                break
-            if starts[n] - at >= need:
-                return True
-            at = max(at, ends[n])
-        return hi - at >= need
-
-    def _merge(self, k: int) -> tuple[list[int], list[int]]:
-        starts: list[int] = []
-        ends: list[int] = []
-        for s, e in sorted(self.blocked[k]):
-            if ends and s <= ends[-1]:
-                ends[-1] = max(ends[-1], e)
-            else:
-                starts.append(s)
-                ends.append(e)
-        self._merged[k] = (starts, ends)
-        return starts, ends
 
 
 def _runs(caps: Mapping[int, int], top: int) -> list[tuple[int, int, int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from ortools.sat.python import cp_model
@@ -18,7 +17,7 @@ from planner import (
     Ward,
     Window,
 )
-from solver.chain import ChainTimes, objective
+from solver.chain import objective
 from solver.instance import compile_instance
 from solver.model import ChainModel
 from tests.factories import START, patient, tiny_scenario
@@ -106,46 +105,3 @@ def test_grouping_interchangeable_suites_keeps_the_optimum() -> None:
     assert any(len(c.intervals) == 9 + 1 for c in cumulative)  # nine stays, one downtime
     assert _solved(grouped_model) == plain
     assert plain[1] == 3
-
-
-def _chains(chain_model: ChainModel) -> list[ChainTimes]:
-    """The chains of the model's proved optimum."""
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_deterministic_time = 10.0
-    assert solver.solve(chain_model.model) == cp_model.OPTIMAL
-    return chain_model.chains(solver.value)
-
-
-def test_a_suite_is_offered_only_where_the_shortest_stay_fits_between_its_blocks() -> None:
-    """With one suite blocked throughout and the other all but a gap, the patient may use
-    the second suite only if the gap holds its shortest stay and the changeover: the gap
-    a planned stay took keeps the suite (and the patient is planned in it there), one hour
-    less than the shortest stay and changeover drops it (and the patient with it)."""
-    rooms = (
-        Cleanroom("CR1", "Room 1", Grade.B, ("CART",), changeover_hours=8),
-        Cleanroom("CR2", "Room 2", Grade.B, ("CART",), changeover_hours=10),
-    )
-    instance = compile_instance(tiny_scenario(n_patients=1, cleanrooms=rooms))
-    job = instance.jobs[0]
-    assert job.room_steps is not None
-    first, last = job.room_steps
-    alone = _chains(ChainModel(instance))[0]
-    start = alone.starts[first]
-    co = instance.room_changeover[1]
-    top = instance.horizon_hours
-    shut = ((0, top),)
-
-    def with_gap(end: int) -> ChainModel:
-        blocked = (shut, ((0, start), (end, top)))
-        return ChainModel(replace(instance, room_blocked=blocked))
-
-    held = with_gap(alone.end(instance, last) + co)
-    assert set(held.jobs[0].rooms) == {1}
-    planned = _chains(held)
-    assert [(c.room, c.starts[first]) for c in planned] == [(1, start)]
-
-    need = job.min_stay_hours(job.room_steps) + co
-    short = with_gap(start + need - 1)
-    assert short.jobs[0].rooms == {}
-    assert _chains(short) == []
