@@ -24,7 +24,7 @@ from ortools.linear_solver import pywraplp
 
 from solver.chain import earliest_infusion, scheduled_scale
 from solver.instance import HOURS_PER_DAY, Instance, Job
-from solver.model import step_bounds
+from solver.model import earliest_starts, step_bounds
 
 #: Slack on GLOP's optimum (its tolerances), kept on the side that weakens the bound.
 _TOLERANCE = 1e-6
@@ -186,18 +186,10 @@ def _stays(job: Job) -> tuple[_Stay, ...]:
 
 def _earliest_end(instance: Instance, job: Job, first: int, start: int) -> int | None:
     """Earliest end hour of the chain's last step when step `first` starts at `start`."""
-    allowed = instance.start_hours(job)
-    end = start + job.steps[first].duration
-    for i in range(first + 1, len(job.steps)):
-        step = job.steps[i]
-        at: int | None = end + step.min_lag
-        if step.working_hours_only:
-            at = instance.first_start(step, end + step.min_lag, allowed[i])
-            if at is None:
-                return None
-        assert at is not None
-        end = at + step.duration
-    return end
+    rest = earliest_starts(instance, job, first + 1, start + job.steps[first].duration)
+    if rest is None:
+        return None
+    return (rest[-1] if rest else start) + job.steps[-1].duration
 
 
 def _cost(instance: Instance, job: Job, end: int) -> int | None:

@@ -66,6 +66,24 @@ class JobVars:
         return self.start(instance, i) + self.job.steps[i].duration
 
 
+def earliest_starts(instance: Instance, job: Job, first: int, ready: int) -> list[int] | None:
+    """Earliest start hour of each step from `first` on when the one before it ends at
+    `ready`, every lag at its minimum; None if a working-hours step finds no start."""
+    allowed = instance.start_hours(job)
+    starts = []
+    for i in range(first, len(job.steps)):
+        step = job.steps[i]
+        at = ready + step.min_lag
+        if step.working_hours_only:
+            found = instance.first_start(step, at, allowed[i])
+            if found is None:
+                return None
+            at = found
+        starts.append(at)
+        ready = at + step.duration
+    return starts
+
+
 def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
     """Tight [earliest, latest] start hours per step, or None if the chain cannot fit."""
     steps = job.steps
@@ -80,18 +98,20 @@ def step_bounds(instance: Instance, job: Job) -> list[tuple[int, int]] | None:
     for i in range(job.n_done):
         lo[i] = hi[i] = job.done[i][0]
     allowed = instance.start_hours(job)
+    earliest = earliest_starts(instance, job, job.n_done, prev_lo)
+    if earliest is None:
+        return None
+    lo[job.n_done :] = earliest
     for i in range(job.n_done, n):
         step = steps[i]
-        lo_i = prev_lo + step.min_lag
         hi_i = instance.horizon_hours if step.max_lag is None else prev_hi + step.max_lag
         if step.working_hours_only:
-            first = instance.first_start(step, lo_i, allowed[i])
             last = instance.last_start(step, hi_i, allowed[i])
-            if first is None or last is None:
+            if last is None:
                 return None
-            lo_i, hi_i = first, last
-        lo[i], hi[i] = lo_i, hi_i
-        prev_lo, prev_hi = lo_i + step.duration, hi_i + step.duration
+            hi_i = last
+        hi[i] = hi_i
+        prev_hi = hi_i + step.duration
     qc = max(1, job.product.qc_release_days)
     latest_end = HOURS_PER_DAY * (instance.days - qc)
     cap = latest_end - steps[-1].duration
