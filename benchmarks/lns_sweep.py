@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     instance = compile_instance(generate(args.size, args.seed))
     start = greedy(instance).booking.chains
-    lns.STEP_BUDGET = lns.SMALL_STEP_BUDGET = args.step_budget
+    lns.STEP_BUDGET = args.step_budget
     for name in args.variants:
 
         def parameters(
