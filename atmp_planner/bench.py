@@ -174,7 +174,7 @@ def measure(run: Run) -> dict[str, object]:
         "scheduled": plan.kpis.scheduled,
         "weight": sum(weights[s.patient_code] for s in plan.schedules),
         "weight_bound": math.ceil(info.bound / scale),
-        # The last level (weighted lateness, waiting, vein-to-vein) and its proven bound.
+        # The last level: weighted lateness + waiting (days), and its proven bound if any.
         "time_level": None if time_level is None else time_level.value,
         "time_bound": None if time_level is None else time_level.bound,
         "levels": [

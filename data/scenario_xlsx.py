@@ -168,8 +168,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "lateness_weight",
                 "int",
                 "Objective weight of one day of lateness of a patient of this priority, 0-1000 "
-                "(blank: 10), against 1 for a day of waiting or of vein-to-vein. It counts "
-                "after patients scheduled and stability.",
+                "(blank: 10). It counts after patients scheduled and stability, before waiting.",
             ),
         ),
     ),

@@ -5,13 +5,12 @@ if alone) and on overloaded centres at the first level too. This relaxation keep
 what makes patients wait for each other: every stay on a set of interchangeable cleanrooms
 (devices) takes its hours out of the set's hours on each day it covers. A patient may
 start its stay on any day its chain allows, in fractions; a day costs at least the
-lateness, waiting and vein-to-vein of the earliest infusion a stay started that day can
-reach. Staff,
+lateness and waiting of the earliest infusion a stay started that day can reach. Staff,
 apheresis slots, beds and trial rules other than cohort caps are left out, so any plan
 is a solution of the relaxation and its optimum bounds every plan's objective.
 
-Solved by GLOP (OR-Tools' simplex), twice: most priority weight, then least time cost
-(lateness, waiting, vein-to-vein) at that weight.
+Solved by GLOP (OR-Tools' simplex), twice: most priority weight, then least lateness and
+waiting at that weight.
 """
 
 from __future__ import annotations
@@ -132,7 +131,7 @@ def _choice(instance: Instance, job: Job) -> _Choice | None:
         return None
     n = len(job.steps)
     if job.n_done == n:
-        cost = _cost(instance, job, job.step_end(n - 1, 0), job.latest_day)
+        cost = _cost(instance, job, job.step_end(n - 1, 0))
         return None if cost is None else _Choice(job, (), (_Start(0, 0, 0, cost),))
     stays = _stays(job)
     first = stays[0].step if stays else job.n_done
@@ -154,8 +153,7 @@ def _choice(instance: Instance, job: Job) -> _Choice | None:
         end = _earliest_end(instance, job, first, early)
         if end is None:
             continue
-        # Apheresis comes before the first step still to do, so no later than its day.
-        cost = _cost(instance, job, end, min(job.latest_day, early // HOURS_PER_DAY))
+        cost = _cost(instance, job, end)
         if cost is not None:
             starts.append(_Start(day, early, late, cost))
     if not starts:
@@ -194,18 +192,16 @@ def _earliest_end(instance: Instance, job: Job, first: int, start: int) -> int |
     return (rest[-1] if rest else start) + job.steps[-1].duration
 
 
-def _cost(instance: Instance, job: Job, end: int, last_apheresis: int) -> int | None:
-    """Least lateness, waiting and vein-to-vein of a chain whose manufacturing ends at an
-    hour and whose apheresis is on `last_apheresis` at the latest (None: no infusion day
-    is left in the horizon)."""
+def _cost(instance: Instance, job: Job, end: int) -> int | None:
+    """Least lateness and waiting of a chain whose manufacturing ends at an hour (None:
+    no infusion day is left in the horizon)."""
     day = earliest_infusion(instance, job, job.earliest_day, end)
     while day < instance.days and not instance.infusion_ok(job, day):
         day += 1
     if day >= instance.days:
         return None
     late = 0 if job.needed_day is None else max(0, day - job.needed_day)
-    wait = max(0, day - job.earliest_day)
-    return job.lateness_weight * late + wait + max(0, day - last_apheresis)
+    return job.lateness_weight * late + max(0, day - job.earliest_day)
 
 
 def _capacity(

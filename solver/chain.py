@@ -13,9 +13,6 @@ from solver.instance import HOURS_PER_DAY, Instance, Job
 #: per priority (Scenario.lateness_weights).
 LATENESS_WEIGHT = 10
 
-#: Name of the objective's last level.
-TIME_LEVEL = "weighted lateness + waiting + vein-to-vein (days)"
-
 
 @dataclass(frozen=True)
 class ChainTimes:
@@ -46,19 +43,13 @@ class ChainTimes:
         return self.infusion_day - self.apheresis_day
 
     def cost(self, instance: Instance) -> int:
-        """What the chain takes off the objective's time level: weighted lateness, then
-        waiting and vein-to-vein days (`delay`)."""
+        """What the chain takes off the objective's time levels: weighted lateness, waiting."""
         job = instance.jobs[self.job]
-        return job.lateness_weight * self.lateness(instance) + self.delay(instance)
+        return job.lateness_weight * self.lateness(instance) + self.wait(instance)
 
     def wait(self, instance: Instance) -> int:
         """Days from the earliest apheresis the patient could have to the infusion."""
         return self.infusion_day - instance.jobs[self.job].earliest_day
-
-    def delay(self, instance: Instance) -> int:
-        """Waiting plus vein-to-vein days: a chain pushed later for nothing costs days, and
-        so do cells collected earlier than their manufacturing needs."""
-        return self.wait(instance) + self.vein_to_vein()
 
 
 def apheresis_end(instance: Instance, job: Job, day: int) -> int:
@@ -118,8 +109,7 @@ def time_scale(instance: Instance) -> int:
     and waiting."""
     before = max([0] + [-job.earliest_day for job in instance.jobs])
     late = max([LATENESS_WEIGHT] + [job.lateness_weight for job in instance.jobs])
-    # Lateness, waiting and vein-to-vein each span at most the horizon and the days before.
-    per_patient = (late + 2) * (instance.days + HOURS_PER_DAY + before)
+    per_patient = (late + 1) * (instance.days + HOURS_PER_DAY + before)
     return per_patient * max(1, len(instance.jobs)) + 1
 
 
@@ -230,7 +220,7 @@ def objective_levels(
             ("days moved (apheresis + infusion)", days, per_day),
         ]
     time = sum(c.cost(instance) for c in chains)
-    named.append((TIME_LEVEL, time, 1))
+    named.append(("weighted lateness + waiting (days)", time, 1))
     # A value W * scale - r with 0 <= r < scale bounds W by its ceiling over scale; below
     # the first level the objective is a penalty to subtract, bounded from below.
     weight_bound = None if bound is None else min(total, -(-round(bound) // scale))

@@ -43,8 +43,7 @@ class JobVars:
     infusion: cp_model.IntVar
     end_day: cp_model.IntVar
     lateness: cp_model.IntVar
-    #: Waiting plus vein-to-vein days (ChainTimes.delay).
-    delay: cp_model.IntVar
+    wait: cp_model.IntVar
     rooms: dict[int, cp_model.IntVar] = field(default_factory=dict)
     devices: dict[int, cp_model.IntVar] = field(default_factory=dict)
     #: Start hour of each staffed step still to do (in a slot's span, Instance.slot_span).
@@ -229,7 +228,7 @@ class ChainModel:
         infusion = m.new_int_var(0, inst.days - 1, f"{name}.infusion")
         horizon_days = inst.days
         lateness = m.new_int_var(0, horizon_days + 400, f"{name}.lateness")
-        delay = m.new_int_var(0, 2 * horizon_days + 800, f"{name}.delay")
+        wait = m.new_int_var(0, horizon_days + 800, f"{name}.wait")
         return JobVars(
             job,
             present,
@@ -239,7 +238,7 @@ class ChainModel:
             infusion,
             end_day,
             lateness,
-            delay,
+            wait,
             slot_hours=slot_hours,
         )
 
@@ -320,11 +319,9 @@ class ChainModel:
                 m.add(shelf_end - 1 <= HOURS_PER_DAY * shelf_day + HOURS_PER_DAY - 1)
                 shelf = product.fresh_shelf_days
                 m.add(jv.infusion <= shelf_day + shelf).only_enforce_if(on)
-            # Waiting counts from the earliest apheresis the patient could have (a chain
-            # pushed later for no reason costs days), vein-to-vein from the one it has
-            # (cells collected early and infused as late cost days too).
-            waiting = jv.infusion - job.earliest_day
-            m.add(jv.delay >= waiting + jv.infusion - jv.apheresis).only_enforce_if(on)
+            # The wait counts from the earliest apheresis the patient could have: a chain
+            # pushed later for no reason costs days, not only a long vein-to-vein time.
+            m.add(jv.wait >= jv.infusion - job.earliest_day).only_enforce_if(on)
             if job.needed_day is not None:
                 m.add(jv.lateness >= jv.infusion - job.needed_day).only_enforce_if(on)
 
@@ -620,13 +617,13 @@ class ChainModel:
 
     def add_objective(self) -> None:
         """Most patients by priority, then (re-planning) fewest published patients moved
-        and days moved, then least weighted lateness plus waiting (from the earliest
-        possible apheresis to infusion) plus vein-to-vein days, as one level."""
+        and days moved, then least lateness, then least waiting (from the earliest
+        possible apheresis to infusion)."""
         scale = scheduled_scale(self.instance)
         self.model.maximize(
             self.scheduled_weight(scale)
             - stability.stability_penalty(self)
-            - sum(jv.job.lateness_weight * jv.lateness + jv.delay for jv in self.jobs)
+            - sum(jv.job.lateness_weight * jv.lateness + jv.wait for jv in self.jobs)
         )
 
     def scheduled_weight(self, scale: int = 1) -> cp_model.LinearExpr:
@@ -659,7 +656,7 @@ class ChainModel:
             m.add_hint(jv.infusion, chain.infusion_day)
             m.add_hint(jv.end_day, (chain.manufacturing_end(inst) - 1) // HOURS_PER_DAY)
             m.add_hint(jv.lateness, chain.lateness(inst))
-            m.add_hint(jv.delay, chain.delay(inst))
+            m.add_hint(jv.wait, chain.wait(inst))
         for last, first, prev, key in self.gates:
             days = {
                 k: [c.infusion_day for c in chains if inst.jobs[c.job].cohort == k]

@@ -9,13 +9,11 @@ from ortools.sat.python import cp_model
 from planner import (
     ApheresisCapacity,
     Cleanroom,
-    Cohort,
     Grade,
     Role,
     RosterEntry,
     Scenario,
     StaffMember,
-    Trial,
     Ward,
     Window,
 )
@@ -45,37 +43,6 @@ def test_the_models_objective_is_the_shared_objective_of_its_chains() -> None:
     assert all(c.lateness(instance) > 0 for c in chains)
     assert any(c.wait(instance) > c.vein_to_vein() for c in chains)
     assert solver.objective_value == objective(instance, chains)
-
-
-def test_cells_wait_for_a_gated_infusion_uncollected() -> None:
-    """P1's infusion waits 20 days for its cohort's gate: the model collects it late
-    enough that its vein-to-vein is as short as ungated P2's, not at its first day."""
-    trial = Trial(
-        "T1",
-        "Trial",
-        "CART",
-        (Cohort("DL1", 1), Cohort("DL2", 1, escalation_gate_days=20)),
-        START,
-        START + timedelta(days=80),
-    )
-    scenario = tiny_scenario(
-        days=90,
-        trials=(trial,),
-        patients=(
-            patient("P1", window_days=40, trial_code="T1", cohort_code="DL2"),
-            patient("P2", 1, window_days=40, trial_code="T1", cohort_code="DL1"),
-        ),
-    )
-    instance = compile_instance(scenario)
-    chain_model = ChainModel(instance)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_deterministic_time = 5.0
-    assert solver.solve(chain_model.model) == cp_model.OPTIMAL
-    p1, p2 = sorted(chain_model.chains(solver.value), key=lambda c: c.job)
-    assert p1.infusion_day >= p2.infusion_day + 20
-    assert p1.apheresis_day > instance.jobs[p1.job].earliest_day + 10
-    assert p1.vein_to_vein() == p2.vein_to_vein()
 
 
 def _rooms_scenario() -> Scenario:

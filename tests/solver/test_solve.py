@@ -103,15 +103,12 @@ def test_a_kept_greedy_plan_reports_engine_and_cp_sat_apart() -> None:
 
 def test_cp_sat_returns_at_least_its_hint_at_once() -> None:
     """Hinted with the greedy plan, CP-SAT's first solution is that plan: even a budget
-    that ends in presolve returns it (or what CP-SAT's first neighbourhoods made of it)."""
+    that ends in presolve returns it, and the plan says CP-SAT confirmed it."""
     scenario = crowded(1, n=40)
-    seen: list[SolveProgress] = []
-    plan = solve(scenario, SolveSettings(deterministic_time=1e-6), on_progress=seen.append)
-    floor = greedy(compile_instance(scenario)).objective
+    plan = solve(scenario, SolveSettings(deterministic_time=1e-6))
     assert plan.solver.cp_sat_status == "FEASIBLE"
-    assert plan.solver.engine == "cp-sat"
-    assert next(p.objective for p in seen if p.phase == "cp-sat") == floor
-    assert plan.solver.objective is not None and plan.solver.objective >= floor
+    assert plan.solver.objective == greedy(compile_instance(scenario)).objective
+    assert "CP-SAT confirmed the greedy booking without improving it." in plan.notes
 
 
 def test_never_worse_than_greedy_and_always_valid() -> None:
@@ -312,7 +309,7 @@ def test_a_patient_who_lost_out_to_others_is_told_so_not_sent_to_hire_staff() ->
 def test_the_reinsertion_pass_improves_the_plan_solve_returns(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """CP-SAT's plan (delayed here by two weeks for its last infusion, as a search stopped
+    """CP-SAT's plan (delayed here by a week for its last infusion, as a search stopped
     early might leave it) goes through the pass after solving: the patient moves back, the
     plan says so, and it still passes the checker."""
     import solver.api as api
@@ -346,9 +343,7 @@ def test_the_reinsertion_pass_improves_the_plan_solve_returns(
         chains, _, bound, _ = real(*args, **kwargs)
         assert chains is not None and len(chains) == 2
         last = max(chains, key=lambda c: c.infusion_day)
-        # Two weeks: the pass collects at the earliest apheresis, so P1 back on its gated
-        # day pays in vein-to-vein some of what it gains in waiting.
-        delayed["day"] = last.infusion_day + 14
+        delayed["day"] = last.infusion_day + 7
         moved = replace(last, infusion_day=delayed["day"])
         # A search that used the whole budget without proof (a proved optimum skips the
         # pass, and budget left over would go to the neighbourhood search).
