@@ -165,32 +165,37 @@ class Booking:
         if self.cohort_full(job):
             failure.add(R.COHORT_FULL)
             return failure
-        inst = self.instance
         for day in range(job.earliest_day, job.latest_day + 1):
-            taken = 0 <= day < inst.days and self.apheresis[day] >= inst.apheresis_slots[day]
-            if taken and -1 not in job.done:
-                if inst.apheresis_slots[day] > 0:  # a closed day is no one's bottleneck
-                    failure.add(R.NO_APHERESIS_SLOT)
-                continue
-            best: ChainTimes | None = None
-            first_reason: UnscheduledReason | None = None
-            # A patient collected already cannot move its apheresis: try its next step later.
-            for wait in range(_WAIT_HOURS if job.in_process else 1):
-                for room in _choices(job.rooms, job.fixed_room, job.room_steps):
-                    for device in _choices(job.devices, job.fixed_device, job.device_steps):
-                        found = self._place(job, day, room, device, wait)
-                        if isinstance(found, ChainTimes):
-                            if best is None or found.infusion_day < best.infusion_day:
-                                best = found
-                        elif first_reason is None:
-                            first_reason = found
-                if best is not None:
-                    break
-            if best is not None:
-                self.book(best)
-                return best
-            failure.add(first_reason or R.OUTSIDE_HORIZON)
+            found = self.on_day(job, day)
+            if isinstance(found, ChainTimes):
+                self.book(found)
+                return found
+            if found is not None:
+                failure.add(found)
         return failure
+
+    def on_day(self, job: Job, day: int) -> ChainTimes | UnscheduledReason | None:
+        """The earliest infusing chain collected on a day, or why none is (None: the
+        day has no apheresis slot open, which blocks no one)."""
+        inst = self.instance
+        taken = 0 <= day < inst.days and self.apheresis[day] >= inst.apheresis_slots[day]
+        if taken and -1 not in job.done:
+            return R.NO_APHERESIS_SLOT if inst.apheresis_slots[day] > 0 else None
+        best: ChainTimes | None = None
+        first_reason: UnscheduledReason | None = None
+        # A patient collected already cannot move its apheresis: try its next step later.
+        for wait in range(_WAIT_HOURS if job.in_process else 1):
+            for room in _choices(job.rooms, job.fixed_room, job.room_steps):
+                for device in _choices(job.devices, job.fixed_device, job.device_steps):
+                    found = self._place(job, day, room, device, wait)
+                    if isinstance(found, ChainTimes):
+                        if best is None or found.infusion_day < best.infusion_day:
+                            best = found
+                    elif first_reason is None:
+                        first_reason = found
+            if best is not None:
+                return best
+        return first_reason or R.OUTSIDE_HORIZON
 
     def _place(
         self, job: Job, day: int, room: int | None, device: int | None, wait: int = 0

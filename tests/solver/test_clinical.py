@@ -631,7 +631,15 @@ def test_the_checker_catches_trial_and_infused_rules(engine: Engine) -> None:
         ),
         "in-patients": replace(s, patients=(_infused("P0", day), p1)),
         "more than 0 days after enrolment": replace(
-            s, trials=(strict,), patients=(replace(p1, enrolled_on=apheresis - timedelta(days=1)),)
+            s,
+            trials=(strict,),
+            patients=(
+                replace(
+                    p1,
+                    enrolled_on=apheresis - timedelta(days=1),
+                    earliest_apheresis=max(p1.earliest_apheresis, apheresis - timedelta(days=1)),
+                ),
+            ),
         ),
         # After the apheresis, not before it: the plan may collect on the first day.
         "outside its window": replace(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from planner import Cleanroom, DoneStep, Grade, PatientStatus
+from planner import Cleanroom, Cohort, DoneStep, Grade, PatientStatus, SolveSettings, Trial
+from planner.checks import check_plan
+from solver import solve
 from solver.chain import ChainTimes, objective
 from solver.greedy import Booking, greedy, rebook
 from solver.instance import Instance, compile_instance
-from solver.repair import reinsert
+from solver.repair import collect_later, reinsert
 from tests.factories import START, patient, tiny_scenario
 
 
@@ -125,3 +127,72 @@ def test_an_equally_good_place_is_not_a_move() -> None:
     repair = reinsert(instance, [second_room])
     assert repair.chains == [second_room]
     assert repair.describe() is None
+
+
+def _gated() -> Instance:
+    """P2 in cohort DL1 referred first; P1 in DL2, whose first infusion waits 20 days after
+    DL1's: booked at its earliest apheresis, P1's cells wait for the gate."""
+    trial = Trial(
+        "T1",
+        "Trial",
+        "CART",
+        (Cohort("DL1", 1), Cohort("DL2", 1, escalation_gate_days=20)),
+        START,
+        START + timedelta(days=80),
+    )
+    return compile_instance(
+        tiny_scenario(
+            days=90,
+            trials=(trial,),
+            patients=(
+                patient("P1", 1, window_days=40, trial_code="T1", cohort_code="DL2"),
+                patient("P2", 0, window_days=40, trial_code="T1", cohort_code="DL1"),
+            ),
+        )
+    )
+
+
+def test_cells_waiting_for_a_gate_are_collected_later() -> None:
+    """Collected later, P1 infuses on the same day (or earlier) with a shorter vein-to-vein;
+    no infusion moves later, the objective is no worse, and the plan books without
+    conflict."""
+    instance = _gated()
+    start = greedy(instance).booking.chains
+    assert len(start) == 2
+    before = {c.job: c for c in start}
+    later = collect_later(instance, start)
+    after = {c.job: c for c in later.chains}
+    assert later.moved[0] == "P1"  # the longest vein-to-vein goes first
+    assert after[0].apheresis_day > before[0].apheresis_day
+    assert after[0].vein_to_vein() < before[0].vein_to_vein() - 10
+    assert all(after[j].infusion_day <= before[j].infusion_day for j in before)
+    assert objective(instance, later.chains) >= objective(instance, start)
+    booking = Booking(instance)
+    for chain in sorted(later.chains, key=lambda c: c.infusion_day):
+        day = chain.apheresis_day
+        job = replace(instance.jobs[chain.job], earliest_day=day, latest_day=day)
+        placed = booking.insert(job)
+        assert isinstance(placed, ChainTimes) and placed.infusion_day <= chain.infusion_day
+
+
+def test_solve_returns_gated_cells_collected_late() -> None:
+    """Through `solve`: P1 waits for its gate uncollected (its vein-to-vein as short as
+    P2's), the plan passes the independent check, and its notes may say so."""
+    scenario = _gated().scenario
+    plan = solve(scenario, SolveSettings(deterministic_time=1.0))
+    assert check_plan(scenario, plan) == []
+    p1, p2 = plan.schedule_of("P1"), plan.schedule_of("P2")
+    assert p1 is not None and p2 is not None
+    assert p1.vein_to_vein_days == p2.vein_to_vein_days
+    assert p1.infusion_day >= p2.infusion_day + timedelta(days=20)
+
+
+def test_kept_and_in_process_patients_are_not_collected_later() -> None:
+    """With P1 kept its chain comes back unchanged; a stop request changes nothing."""
+    instance = _gated()
+    start = greedy(instance).booking.chains
+    kept = collect_later(instance, start, keep=frozenset({0}))
+    assert next(c for c in kept.chains if c.job == 0) == next(c for c in start if c.job == 0)
+    assert "P1" not in kept.moved
+    stopped = collect_later(instance, start, stop=lambda: True)
+    assert stopped.moved == () and stopped.chains == sorted(start, key=lambda c: c.job)
