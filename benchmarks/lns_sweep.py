@@ -41,12 +41,15 @@ def main() -> None:
     parser.add_argument("size", choices=sorted(CLASSES))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--budget", type=float, default=1.5)
-    parser.add_argument("--step-budget", type=float, default=lns.STEP_BUDGET)
+    parser.add_argument(
+        "--step-budget", type=float, help="deterministic time per sub-solve (default: planner's)"
+    )
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
     args = parser.parse_args()
     instance = compile_instance(generate(args.size, args.seed))
     start = greedy(instance).booking.chains
-    lns.STEP_BUDGET = args.step_budget
+    if args.step_budget is not None:
+        lns.STEP_BUDGET = lns.SMALL_STEP_BUDGET = args.step_budget
     for name in args.variants:
 
         def parameters(

@@ -35,9 +35,14 @@ from solver.stability import fits
 START_SIZE = 40
 MIN_SIZE = 12
 MAX_SIZE = 160
-#: Deterministic time per sub-solve (seconds in wall-clock mode).
-STEP_BUDGET = 0.25
-STEP_SECONDS = 2.0
+#: Deterministic time per sub-solve (seconds in wall-clock mode, in the same ratio). Up to
+#: SMALL_CENTRE patients a group frees most of the centre, no second group lies apart in
+#: time from it, so sub-solves run one at a time and each gets the longer budget; above
+#: it, more and shorter sub-solves planned better (docs/benchmarks.md, 2026-12-08).
+STEP_BUDGET = 0.1
+SMALL_STEP_BUDGET = 0.25
+SMALL_CENTRE = 60
+SECONDS_PER_UNIT = 8.0
 #: Charged per step on top of CP-SAT's own count, for building the sub-model, so the
 #: budget bounds the number of steps even when sub-solves are instant.
 STEP_OVERHEAD = 0.02
@@ -173,7 +178,7 @@ def improve(
     steps and during each sub-solve.
     """
     settings = settings or SolveSettings()
-    step_budget = STEP_BUDGET if settings.deterministic else STEP_SECONDS
+    step_budget = step_budget_of(instance, settings)
     best = {c.job: c for c in chains}
     value = objective(instance, chains)
     steps: list[LnsStep] = []
@@ -223,6 +228,12 @@ def improve(
             else:
                 size = max(MIN_SIZE, size - max(1, size // 10))
     return LnsResult(sorted(best.values(), key=lambda c: c.job), value, steps, used)
+
+
+def step_budget_of(instance: Instance, settings: SolveSettings) -> float:
+    """One sub-solve's budget on this centre (deterministic time, or seconds)."""
+    units = SMALL_STEP_BUDGET if len(instance.jobs) <= SMALL_CENTRE else STEP_BUDGET
+    return units if settings.deterministic else units * SECONDS_PER_UNIT
 
 
 @dataclass(frozen=True)

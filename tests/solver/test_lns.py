@@ -260,3 +260,27 @@ def test_a_later_result_is_kept_only_if_it_still_fits() -> None:
     without = {j: c for j, c in best.items() if j != holder.job}
     merged = _merged(instance, without, True, [other], [moved])
     assert merged is not None and moved in merged and len(merged) == len(start)
+
+
+def test_sub_solves_are_longer_on_small_centres(monkeypatch) -> None:
+    """A centre of up to SMALL_CENTRE patients gives each sub-solve SMALL_STEP_BUDGET (its
+    groups free most of it, one at a time); a larger one STEP_BUDGET, in more steps."""
+    import solver.lns as lns
+
+    instance, start = _start()
+    shares: list[float] = []
+    sub_solve = lns._sub_solve
+
+    def spy(hood, settings, budget, cancel):  # type: ignore[no-untyped-def]
+        shares.append(budget)
+        return sub_solve(hood, settings, budget, cancel)
+
+    monkeypatch.setattr(lns, "_sub_solve", spy)
+    assert len(instance.jobs) <= lns.SMALL_CENTRE
+    small = improve(instance, start, 0.6)
+    assert shares[0] == lns.SMALL_STEP_BUDGET and max(shares) == lns.SMALL_STEP_BUDGET
+    shares.clear()
+    monkeypatch.setattr(lns, "SMALL_CENTRE", len(instance.jobs) - 1)
+    large = improve(instance, start, 0.6)
+    assert shares[0] == lns.STEP_BUDGET and max(shares) == lns.STEP_BUDGET
+    assert len(large.steps) > len(small.steps)
