@@ -48,10 +48,7 @@ def reinsert(
     value = objective(instance, current)
     added: list[str] = []
     moved: list[str] = []
-    # Kept infusion days (re-planning) are not the greedy insertion's to move.
-    fixed = keep | {
-        job.index for job in instance.jobs if job.in_process or job.fixed_infusion is not None
-    }
+    fixed = _fixed(instance, keep)
     # What `current` holds; each trial changes a copy, kept when the trial is.
     booked = rebook(instance, current)
     for _ in range(_PASSES):
@@ -91,6 +88,14 @@ def reinsert(
     return Repair(current, tuple(added), tuple(moved))
 
 
+def _fixed(instance: Instance, keep: frozenset[int]) -> frozenset[int]:
+    """Jobs a pass must not move: those in `keep`, patients in process and kept infusion
+    days (re-planning), which are not the greedy insertion's to move."""
+    return keep | {
+        job.index for job in instance.jobs if job.in_process or job.fixed_infusion is not None
+    }
+
+
 def _costliest(
     instance: Instance, chains: list[ChainTimes], fixed: frozenset[int]
 ) -> list[ChainTimes]:
@@ -112,9 +117,7 @@ def collect_later(
     not the day the cells are collected. Longest vein-to-vein first; jobs in `keep`,
     patients in process and kept infusions stay."""
     current = {c.job: c for c in chains}
-    fixed = keep | {
-        job.index for job in instance.jobs if job.in_process or job.fixed_infusion is not None
-    }
+    fixed = _fixed(instance, keep)
     booked = rebook(instance, chains)
     moved: list[str] = []
     order = sorted(

@@ -260,3 +260,16 @@ def rich_scenario(name: str = "rich") -> Scenario:
         frozen_days=7,
         lateness_weights=tuple((p, 5 * (10 - p)) for p in range(9, 0, -1)),
     )
+
+
+def gated_trial(gate_days: int = 20) -> Trial:
+    """A CART trial, START to START+80: cohort DL1 of one, then DL2 of one whose first
+    infusion waits `gate_days` after DL1's last."""
+    return Trial(
+        "T1",
+        "Trial",
+        "CART",
+        (Cohort("DL1", 1), Cohort("DL2", 1, escalation_gate_days=gate_days)),
+        START,
+        START + timedelta(days=80),
+    )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from planner import Cleanroom, Cohort, DoneStep, Grade, PatientStatus, SolveSettings, Trial
+from planner import Cleanroom, DoneStep, Grade, PatientStatus, SolveSettings
 from planner.checks import check_plan
 from solver import solve
 from solver.chain import ChainTimes, objective
 from solver.greedy import Booking, greedy, rebook
 from solver.instance import Instance, compile_instance
 from solver.repair import collect_later, reinsert
-from tests.factories import START, patient, tiny_scenario
+from tests.factories import START, gated_trial, patient, tiny_scenario
 
 
 def _late_copy(chains: list[ChainTimes], index: int, days: int) -> list[ChainTimes]:
@@ -132,18 +132,10 @@ def test_an_equally_good_place_is_not_a_move() -> None:
 def _gated() -> Instance:
     """P2 in cohort DL1 referred first; P1 in DL2, whose first infusion waits 20 days after
     DL1's: booked at its earliest apheresis, P1's cells wait for the gate."""
-    trial = Trial(
-        "T1",
-        "Trial",
-        "CART",
-        (Cohort("DL1", 1), Cohort("DL2", 1, escalation_gate_days=20)),
-        START,
-        START + timedelta(days=80),
-    )
     return compile_instance(
         tiny_scenario(
             days=90,
-            trials=(trial,),
+            trials=(gated_trial(),),
             patients=(
                 patient("P1", 1, window_days=40, trial_code="T1", cohort_code="DL2"),
                 patient("P2", 0, window_days=40, trial_code="T1", cohort_code="DL1"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -313,17 +313,9 @@ def test_the_reinsertion_pass_improves_the_plan_solve_returns(
     early might leave it) goes through the pass after solving: the patient moves back, the
     plan says so, and it still passes the checker."""
     import solver.api as api
-    from planner import Cohort, Trial
-    from tests.factories import START
+    from tests.factories import START, gated_trial
 
-    trial = Trial(
-        "T1",
-        "Trial",
-        "CART",
-        (Cohort("DL1", 1), Cohort("DL2", 1, escalation_gate_days=20)),
-        START,
-        START + timedelta(days=80),
-    )
+    trial = gated_trial()
     s = tiny_scenario(
         days=90,
         cleanrooms=(
