@@ -128,20 +128,21 @@ def collect_later(
         if stop is not None and stop():
             break
         job = instance.jobs[chain.job]
-        booking = booked.copy()
-        booking.unbook(chain)
+        # Unbooking and booking again are exact inverses, so no copy is needed.
+        booked.unbook(chain)
         best = chain
         for day in range(chain.apheresis_day + 1, min(job.latest_day, chain.infusion_day) + 1):
-            found = booking.on_day(job, day)
+            found = booked.on_day(job, day)
             if not isinstance(found, ChainTimes):
                 continue
             if found.infusion_day > chain.infusion_day:
                 break
             best = found
         # One chain changes, so comparing it alone compares the plans.
-        if best is chain or objective(instance, [best]) < objective(instance, [chain]):
-            continue
-        booking.book(best)
-        booked, current[chain.job] = booking, best
-        moved.append(job.code)
+        if best is not chain and objective(instance, [best]) < objective(instance, [chain]):
+            best = chain
+        booked.book(best)
+        if best is not chain:
+            current[chain.job] = best
+            moved.append(job.code)
     return Repair(sorted(current.values(), key=lambda c: c.job), (), tuple(moved))
