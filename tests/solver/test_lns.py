@@ -262,7 +262,7 @@ def test_a_later_result_is_kept_only_if_it_still_fits() -> None:
     assert merged is not None and moved in merged and len(merged) == len(start)
 
 
-def test_sub_solves_are_longer_on_small_centres(monkeypatch) -> None:
+def test_sub_solves_are_longer_on_small_centres(monkeypatch: pytest.MonkeyPatch) -> None:
     """A centre of up to SMALL_CENTRE patients gives each sub-solve SMALL_STEP_BUDGET (its
     groups free most of it, one at a time); a larger one STEP_BUDGET, in more steps."""
     import solver.lns as lns

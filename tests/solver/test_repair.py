@@ -169,7 +169,7 @@ def test_cells_waiting_for_a_gate_are_collected_later() -> None:
 
 def test_solve_returns_gated_cells_collected_late() -> None:
     """Through `solve`: P1 waits for its gate uncollected (its vein-to-vein as short as
-    P2's), the plan passes the independent check, and its notes may say so."""
+    P2's), and the plan passes the independent check."""
     scenario = _gated().scenario
     plan = solve(scenario, SolveSettings(deterministic_time=1.0))
     assert check_plan(scenario, plan) == []
@@ -179,7 +179,7 @@ def test_solve_returns_gated_cells_collected_late() -> None:
     assert p1.infusion_day >= p2.infusion_day + timedelta(days=20)
 
 
-def test_kept_and_in_process_patients_are_not_collected_later() -> None:
+def test_a_kept_patient_and_a_stop_request_leave_the_plan() -> None:
     """With P1 kept its chain comes back unchanged; a stop request changes nothing."""
     instance = _gated()
     start = greedy(instance).booking.chains
