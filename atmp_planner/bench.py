@@ -74,14 +74,22 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Run:
-    """One benchmark run: an instance (size class and seed) and a method."""
+    """One benchmark run: an instance (size class and seed, or a scenario file) and a
+    method."""
 
     instance: str
-    seed: int
+    seed: int | None
     method: str
     fast_time: float = FAST_TIME
     #: cp-sat-alone's wall-clock budget (planner-default's seconds on the instance).
     seconds: float | None = None
+    #: A scenario file to plan instead of a generated centre (`instance` names it).
+    path: str | None = None
+
+
+def file_run(path: Path, method: str, fast_time: float = FAST_TIME) -> Run:
+    """A run on a scenario file, named by the file's stem (it has no generator seed)."""
+    return Run(path.stem, None, method, fast_time, path=str(path))
 
 
 def settings_of(run: Run) -> SolveSettings:
@@ -130,11 +138,16 @@ def _greedy_plan(scenario: Scenario, method: str) -> Plan:
 def measure(run: Run) -> dict[str, object]:
     """Generate the instance, plan it by the run's method and measure the plan."""
     from data.generator import generate
+    from data.scenario_files import read_scenario
     from solver import model_size, solve
     from solver.chain import scheduled_scale
     from solver.instance import compile_instance
 
-    scenario = generate(run.instance, run.seed)
+    if run.path is not None:
+        scenario = read_scenario(run.path)
+    else:
+        assert run.seed is not None
+        scenario = generate(run.instance, run.seed)
     top = bottleneck(scenario)
     reports: list[SolveProgress] = []
     started = time.monotonic()
@@ -145,7 +158,8 @@ def measure(run: Run) -> dict[str, object]:
 
         if run.seconds is None:
             raise ValueError(f"{ALONE} needs planner-default's seconds on the instance")
-        plan = solve_alone(scenario, run.seconds, seed=run.seed, workers=os.cpu_count() or 1)
+        seed = SolveSettings().seed if run.seed is None else run.seed
+        plan = solve_alone(scenario, run.seconds, seed=seed, workers=os.cpu_count() or 1)
     else:
         plan = solve(scenario, settings_of(run), on_progress=reports.append)
     seconds = time.monotonic() - started

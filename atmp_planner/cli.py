@@ -553,9 +553,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench_cmd = sub.add_parser(
         "bench",
         help="benchmark greedy bookings and the planner on generated centres",
-        description="Generate centres of several sizes (seeded), plan each by first-come-"
-        "first-served booking, earliest-due-date booking and the planner, each run in a "
-        "fresh process, and print one row per run. Runs one at a time.",
+        description="Generate centres of several sizes (seeded), or read scenario files, "
+        "plan each by first-come-first-served booking, earliest-due-date booking and the "
+        "planner, each run in a fresh process, and print one row per run. Runs one at a "
+        "time.",
     )
     bench_cmd.add_argument(
         "--quick", action="store_true", help="S and M only, fast planner setting only"
@@ -566,6 +567,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=bench.SIZES,
         metavar="SIZE",
         help=f"size classes to run (default: all; --quick: S M); of {', '.join(bench.SIZES)}",
+    )
+    bench_cmd.add_argument(
+        "--scenarios",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="plan these scenario files (JSON or xlsx, e.g. your own centre) instead of "
+        "generated centres; each row is named by its file",
     )
     bench_cmd.add_argument(
         "--methods",
@@ -1525,20 +1534,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return _bench_outputs(
             args, rows, f"atmp-planner bench --rows {' '.join(map(str, args.rows))}"
         )
-    sizes = args.sizes or (bench.QUICK_SIZES if args.quick else bench.SIZES)
+    if args.scenarios and (args.sizes or args.instances is not None):
+        raise CliError("--scenarios plans the files given: no --sizes or --instances with it")
     methods = args.methods or (bench.QUICK_METHODS if args.quick else bench.METHODS)
     # CP-SAT alone takes planner-default's time on the instance, so it runs after it.
     methods = sorted(methods, key=lambda method: method == bench.ALONE)
     fast = args.fast_time or bench.FAST_TIME
+    if args.scenarios:
+        return _bench_files(args, methods, fast)
+    sizes = args.sizes or (bench.QUICK_SIZES if args.quick else bench.SIZES)
     for size in sizes:
         scenario = generate(size, args.seed)
         loads = resource_loads(scenario)
-        print(
-            f"{size} seed {args.seed}: {len(scenario.patients)} patients, "
-            f"{len(scenario.cleanrooms)} rooms, {len(scenario.devices)} devices, "
-            f"{scenario.ward.beds} beds, {len(scenario.days()) // 7} weeks; load:",
-            flush=True,
-        )
+        print(f"{size} seed {args.seed}: {_centre_line(scenario)}; load:", flush=True)
         print(format_loads(loads), flush=True)
         if args.instances is not None:
             write_instance(
@@ -1563,6 +1571,38 @@ def cmd_bench(args: argparse.Namespace) -> int:
         + ("" if args.timeout is None else f" --timeout {args.timeout:g}")
     )
     return _bench_outputs(args, rows, command)
+
+
+def _bench_files(args: argparse.Namespace, methods: list[str], fast: float) -> int:
+    """`bench --scenarios`: every file read (and its loads printed) before any run."""
+    from data.scenario_files import read_scenario
+    from planner.load import format_loads, resource_loads
+
+    for path in args.scenarios:
+        scenario = read_scenario(path)  # a bad file stops here, its problems listed
+        print(f"{path.stem} ({path}): {_centre_line(scenario)}; load:", flush=True)
+        print(format_loads(resource_loads(scenario)), flush=True)
+    print(bench.table_header(), flush=True)
+    runs = [bench.file_run(path, method, fast) for path in args.scenarios for method in methods]
+    rows = bench.run_all(
+        runs, args.timeout, on_row=lambda row: print(bench.format_row(row), flush=True)
+    )
+    command = (
+        f"atmp-planner bench --scenarios {' '.join(map(str, args.scenarios))} "
+        f"--methods {' '.join(methods)}"
+        + ("" if args.fast_time is None else f" --fast-time {fast:g}")
+        + ("" if args.timeout is None else f" --timeout {args.timeout:g}")
+    )
+    return _bench_outputs(args, rows, command)
+
+
+def _centre_line(scenario: Scenario) -> str:
+    """Patients, rooms, devices, beds and weeks of a centre."""
+    return (
+        f"{len(scenario.patients)} patients, {len(scenario.cleanrooms)} rooms, "
+        f"{len(scenario.devices)} devices, {scenario.ward.beds} beds, "
+        f"{len(scenario.days()) // 7} weeks"
+    )
 
 
 def _bench_outputs(args: argparse.Namespace, rows: list[dict[str, object]], command: str) -> int:

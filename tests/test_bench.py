@@ -125,6 +125,41 @@ def test_instances_are_written(quick) -> None:
     assert written["class"] == "S" and written["seed"] == 1 and written["patients"] == 20
 
 
+def test_scenario_files_are_benched_as_read_and_named_by_file(quick, tmp_path: Path) -> None:
+    """A centre's own file: its rows are the file's patients, named by the file; the
+    greedy rows of an unchanged file equal the generated instance's."""
+    record, folder = quick
+    data = json.loads((folder / "instances" / "S-seed1.json").read_text())
+    same = tmp_path / "our-centre.json"
+    same.write_text(json.dumps(data))
+    data["patients"] = data["patients"][:15]
+    fewer = tmp_path / "fewer.json"
+    fewer.write_text(json.dumps(data))
+    out = tmp_path / "rows.json"
+    args = ["bench", "--scenarios", str(same), str(fewer), "--methods", "fcfs", "edd"]
+    assert main([*args, "--json", str(out)]) == 0
+    rows = {(r["instance"], r["method"]): r for r in json.loads(out.read_text())["rows"]}
+    assert set(rows) == {(n, m) for n in ("our-centre", "fewer") for m in ("fcfs", "edd")}
+    generated = rows_of(record)
+    for method in ("fcfs", "edd"):
+        mine = rows[("our-centre", method)]
+        assert mine["seed"] is None and mine["violations"] == 0
+        for key in ("patients", "scheduled", "weight", "time_level", "weighted_lateness_days"):
+            assert mine[key] == generated[method][key]
+        assert rows[("fewer", method)]["patients"] == 15
+
+
+def test_a_bad_scenario_file_stops_the_bench_before_any_run(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format_version": 1}')
+    out = tmp_path / "rows.json"
+    assert main(["bench", "--scenarios", str(bad), "--json", str(out)]) == 1
+    assert "bad.json" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["bench", "--scenarios", str(bad), "--sizes", "S"]) == 1
+    assert "no --sizes" in capsys.readouterr().err
+
+
 def test_table_lines_align() -> None:
     header, rule = bench.table_header().splitlines()
     row = {key: None for key in bench.COLUMNS} | {"instance": "S", "method": "fcfs"}
