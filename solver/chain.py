@@ -107,7 +107,11 @@ def shelf_step(job: Job) -> int:
 def time_scale(instance: Instance) -> int:
     """Objective value of the last stability unit (one day moved): outranks any lateness
     and waiting."""
-    before = max([0] + [-job.earliest_day for job in instance.jobs])
+    before = max(
+        [0]
+        + [-job.earliest_day for job in instance.jobs]
+        + [-job.needed_day for job in instance.jobs if job.needed_day is not None]
+    )
     late = max([LATENESS_WEIGHT] + [job.lateness_weight for job in instance.jobs])
     per_patient = (late + 1) * (instance.days + HOURS_PER_DAY + before)
     return per_patient * max(1, len(instance.jobs)) + 1

@@ -227,7 +227,9 @@ class ChainModel:
         )
         infusion = m.new_int_var(0, inst.days - 1, f"{name}.infusion")
         horizon_days = inst.days
-        lateness = m.new_int_var(0, horizon_days + 400, f"{name}.lateness")
+        # Needed long before the horizon (an overdue referral): late by more than it.
+        overdue = 0 if job.needed_day is None else max(0, -job.needed_day)
+        lateness = m.new_int_var(0, horizon_days + overdue, f"{name}.lateness")
         wait = m.new_int_var(0, horizon_days + 800, f"{name}.wait")
         return JobVars(
             job,

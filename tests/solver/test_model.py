@@ -45,6 +45,20 @@ def test_the_models_objective_is_the_shared_objective_of_its_chains() -> None:
     assert solver.objective_value == objective(instance, chains)
 
 
+def test_a_patient_needed_long_before_the_horizon_is_planned_and_counted_late() -> None:
+    """A referral overdue by more than the horizon (needed 500 days before it starts) is
+    still planned, and its lateness counts every day; CP-SAT's value is the shared one."""
+    needed = START - timedelta(days=500)
+    instance = compile_instance(tiny_scenario(patients=(patient("P0", 0, needed_infusion=needed),)))
+    chain_model = ChainModel(instance)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(chain_model.model) == cp_model.OPTIMAL
+    chains = chain_model.chains(solver.value)
+    assert len(chains) == 1 and chains[0].lateness(instance) > 500
+    assert solver.objective_value == objective(instance, chains)
+
+
 def _rooms_scenario() -> Scenario:
     """Three suites with different changeovers, one down for a week, and nine patients
     referred together, all needed within ten days: more than the suites can take at once."""
