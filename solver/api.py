@@ -28,7 +28,7 @@ from solver.instance import Instance, compile_instance
 from solver.lns import improve
 from solver.model import ChainModel
 from solver.params import Search, run_search, search_parameters
-from solver.repair import collect_later, reinsert
+from solver.repair import collect_later, reinsert, swap_in
 from solver.slot import with_competition_named
 from solver.staffing import Preferred, assign_staff
 
@@ -184,6 +184,11 @@ def solve(
     elif cp_status != "OPTIMAL":
         # A plan CP-SAT proved optimal leaves the re-insertion nothing to gain.
         report("repair", float(objective(instance, chains)), len(chains))
+        swapped = swap_in(instance, list(chains), stop=cancel)
+        if swapped.swaps:
+            chains = swapped.chains
+            engine += "+swap"
+            notes.append(str(swapped.describe()))
         repair = reinsert(instance, list(chains), stop=cancel)
         if repair.describe() is not None:
             chains = repair.chains

@@ -1,5 +1,6 @@
-"""Cheap passes after solving: re-insert patients one at a time where that helps, and
-collect patients later where that shortens vein-to-vein at no cost."""
+"""Cheap passes after solving: plan left-out patients in place of lighter ones, re-insert
+patients one at a time where that helps, and collect patients later where that shortens
+vein-to-vein at no cost."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from solver.chain import ChainTimes, objective
-from solver.greedy import rebook
-from solver.instance import Instance
+from solver.greedy import Booking, rebook
+from solver.instance import Instance, Job
 
 #: Scheduled patients tried per pass, costliest first (lateness, then waiting).
 _CANDIDATES = 60
 _PASSES = 2
+#: Lighter patients tried in place of one left out, and the days around each one's
+#: apheresis the left-out patient is tried on (what the lighter one held is freed there).
+_SWAP_CANDIDATES = 30
+_SWAP_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,110 @@ class Repair:
         if not parts:
             return None
         return "Re-insertion after solving " + " and ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class Swaps:
+    """The chains after swapping, and each swap: who came in, who went out, and whether
+    the one taken out was planned again elsewhere."""
+
+    chains: list[ChainTimes]
+    swaps: tuple[tuple[str, str, bool], ...]
+
+    def describe(self) -> str | None:
+        """A sentence for the plan's notes, or None when nothing changed."""
+        if not self.swaps:
+            return None
+        parts = [
+            f"{came} in place of {went}" + (" (planned again later)" if again else "")
+            for came, went, again in self.swaps
+        ]
+        return f"Swapped after solving: planned {'; '.join(parts)}."
+
+
+def swap_in(
+    instance: Instance,
+    chains: list[ChainTimes],
+    keep: frozenset[int] = frozenset(),
+    stop: Callable[[], bool] | None = None,
+) -> Swaps:
+    """Plan left-out patients in place of patients of less priority weight.
+
+    Heaviest left-out patient first (then longest waiting): each planned patient of less
+    weight sharing a cleanroom or device with it and collected within a few weeks of its
+    window, lightest first (then nearest its earliest day), is taken out, and the
+    left-out patient is booked on the days around the freed place (everyone else held).
+    The first swap that raises the objective is kept, and the patient taken out is booked
+    again wherever it still fits. Published, in-process, kept and `keep` patients are
+    never taken out.
+    """
+    current = {c.job: c for c in chains}
+    fixed = _fixed(instance, keep)
+    booked = rebook(instance, chains)
+    value = objective(instance, chains)
+    swaps: list[tuple[str, str, bool]] = []
+    left = [j for j in instance.jobs if j.index not in current and j.blocked is None]
+    left.sort(key=lambda j: (-j.weight, j.earliest_day, j.code))
+    for job in left:
+        if stop is not None and stop():
+            break
+        for out in _lighter(instance, job, current, fixed):
+            booked.unbook(out)
+            came = None if booked.cohort_full(job) else _near(booked, job, out.apheresis_day)
+            if came is None:
+                booked.book(out)
+                continue
+            booked.book(came)
+            again = booked.insert(instance.jobs[out.job])
+            trial = dict(current)
+            del trial[out.job]
+            trial[job.index] = came
+            if isinstance(again, ChainTimes):
+                trial[out.job] = again
+            trial_value = objective(instance, list(trial.values()))
+            if trial_value > value:
+                current, value = trial, trial_value
+                went = instance.jobs[out.job].code
+                swaps.append((job.code, went, isinstance(again, ChainTimes)))
+                break
+            # Undone in reverse: the booking holds what `current` holds again.
+            if isinstance(again, ChainTimes):
+                booked.unbook(again)
+            booked.unbook(came)
+            booked.book(out)
+    return Swaps(sorted(current.values(), key=lambda c: c.job), tuple(swaps))
+
+
+def _lighter(
+    instance: Instance, job: Job, current: dict[int, ChainTimes], fixed: frozenset[int]
+) -> list[ChainTimes]:
+    """Planned patients a left-out job may take the place of (see `swap_in`)."""
+    rooms, devices = set(job.rooms), set(job.devices)
+    first, last = job.earliest_day - _SWAP_DAYS, job.latest_day + _SWAP_DAYS
+    found = []
+    for chain in current.values():
+        other = instance.jobs[chain.job]
+        if (
+            other.weight < job.weight
+            and chain.job not in fixed
+            and other.baseline is None
+            and first <= chain.apheresis_day <= last
+            and (rooms & set(other.rooms) or devices & set(other.devices))
+        ):
+            found.append(chain)
+    found.sort(key=lambda c: (instance.jobs[c.job].weight, abs(c.apheresis_day - job.earliest_day)))
+    return found[:_SWAP_CANDIDATES]
+
+
+def _near(booked: Booking, job: Job, day: int) -> ChainTimes | None:
+    """The job's chain on the first day within `_SWAP_DAYS` of a day (earliest first)
+    where it fits, not booked; or None."""
+    first = max(job.earliest_day, day - _SWAP_DAYS)
+    for aph in range(first, min(job.latest_day, day + _SWAP_DAYS) + 1):
+        found = booked.on_day(job, aph)
+        if isinstance(found, ChainTimes):
+            return found
+    return None
 
 
 def reinsert(

@@ -11,7 +11,7 @@ from solver import solve
 from solver.chain import ChainTimes, objective
 from solver.greedy import Booking, greedy, rebook
 from solver.instance import Instance, compile_instance
-from solver.repair import collect_later, reinsert
+from solver.repair import collect_later, reinsert, swap_in
 from tests.factories import START, gated_trial, patient, tiny_scenario
 
 
@@ -188,3 +188,46 @@ def test_a_kept_patient_and_a_stop_request_leave_the_plan() -> None:
     assert "P1" not in kept.moved
     stopped = collect_later(instance, start, stop=lambda: True)
     assert stopped.moved == () and stopped.chains == sorted(start, key=lambda c: c.job)
+
+
+def _crowded(light_window: int) -> tuple[Instance, list[ChainTimes]]:
+    """One room; a priority-5 patient (L) booked alone on the first day it can be, and a
+    priority-1 patient (H) left out who can only be collected that day."""
+    light = patient("L", window_days=light_window, priority=5)
+    heavy = patient("H", window_days=1, priority=1)
+    instance = compile_instance(tiny_scenario(patients=(light, heavy)))
+    booking = Booking(instance)
+    chain = booking.insert(instance.jobs[0])
+    assert isinstance(chain, ChainTimes)
+    assert not isinstance(booking.insert(instance.jobs[1]), ChainTimes)
+    return instance, [chain]
+
+
+def test_a_left_out_patient_takes_the_place_of_a_lighter_one() -> None:
+    """Re-insertion cannot plan H (L holds its only day); the swap plans H in L's place,
+    and L, who cannot be collected on any other day, is left out: more weight planned."""
+    instance, chains = _crowded(light_window=1)
+    assert reinsert(instance, chains).chains == chains
+    swapped = swap_in(instance, chains)
+    assert [c.job for c in swapped.chains] == [1]
+    assert swapped.chains[0].apheresis_day == chains[0].apheresis_day
+    assert objective(instance, swapped.chains) > objective(instance, chains)
+    assert swapped.describe() == "Swapped after solving: planned H in place of L."
+
+
+def test_the_patient_taken_out_is_planned_again_where_it_still_fits() -> None:
+    instance, chains = _crowded(light_window=20)
+    swapped = swap_in(instance, chains)
+    days = {instance.jobs[c.job].code: c.apheresis_day for c in swapped.chains}
+    assert days["H"] == chains[0].apheresis_day < days["L"]
+    assert swapped.swaps == (("H", "L", True),)
+    booking = Booking(instance)
+    for chain in swapped.chains:
+        placed = booking.insert(replace(instance.jobs[chain.job], earliest_day=chain.apheresis_day))
+        assert placed == chain
+
+
+def test_kept_patients_are_not_taken_out_and_a_stop_swaps_nothing() -> None:
+    instance, chains = _crowded(light_window=20)
+    assert swap_in(instance, chains, keep=frozenset({0})).chains == chains
+    assert swap_in(instance, chains, stop=lambda: True).chains == chains
