@@ -181,29 +181,56 @@ class Booking:
         taken = 0 <= day < inst.days and self.apheresis[day] >= inst.apheresis_slots[day]
         if taken and -1 not in job.done:
             return R.NO_APHERESIS_SLOT if inst.apheresis_slots[day] > 0 else None
-        best: ChainTimes | None = None
         first_reason: UnscheduledReason | None = None
         # A patient collected already cannot move its apheresis: try its next step later.
         for wait in range(_WAIT_HOURS if job.in_process else 1):
-            for room in _choices(job.rooms, job.fixed_room, job.room_steps):
-                for device in _choices(job.devices, job.fixed_device, job.device_steps):
-                    found = self._place(job, day, room, device, wait)
-                    if isinstance(found, ChainTimes):
-                        if best is None or found.infusion_day < best.infusion_day:
-                            best = found
-                    elif first_reason is None:
-                        first_reason = found
-            if best is not None:
+            # Where no room or device is in the way: the same for every holder, and the
+            # earliest any holder can give.
+            unpushed = self._place_steps(job, day, 0, 0, wait)
+            if isinstance(unpushed, UnscheduledReason):
+                first_reason = first_reason or unpushed
+                continue
+            best = self._best_holders(job, day, wait, unpushed)
+            if isinstance(best, ChainTimes):
                 return best
+            first_reason = first_reason or best
         return first_reason or R.OUTSIDE_HORIZON
 
+    def _best_holders(
+        self, job: Job, day: int, wait: int, unpushed: list[int]
+    ) -> ChainTimes | UnscheduledReason:
+        """The earliest infusing chain over the job's rooms and devices (the first of
+        equals), or the first holder's reason if none fits."""
+        best: ChainTimes | None = None
+        first_reason: UnscheduledReason | None = None
+        for room in _choices(job.rooms, job.fixed_room, job.room_steps):
+            for device in _choices(job.devices, job.fixed_device, job.device_steps):
+                found = self._place(job, day, room, device, wait, unpushed)
+                if isinstance(found, ChainTimes):
+                    if best is None or found.infusion_day < best.infusion_day:
+                        best = found
+                    if list(found.starts) == unpushed:
+                        return best  # nothing pushed it: no other holder infuses earlier
+                elif first_reason is None:
+                    first_reason = found
+        return best or first_reason or R.OUTSIDE_HORIZON
+
     def _place(
-        self, job: Job, day: int, room: int | None, device: int | None, wait: int = 0
+        self,
+        job: Job,
+        day: int,
+        room: int | None,
+        device: int | None,
+        wait: int = 0,
+        unpushed: list[int] | None = None,
     ) -> ChainTimes | UnscheduledReason:
         inst = self.instance
         room_from = device_from = 0
-        for _attempt in range(200):
-            starts = self._place_steps(job, day, room_from, device_from, wait)
+        for attempt in range(200):
+            if attempt == 0 and unpushed is not None:
+                starts: list[int] | UnscheduledReason = unpushed
+            else:
+                starts = self._place_steps(job, day, room_from, device_from, wait)
             if isinstance(starts, UnscheduledReason):
                 return starts
             pushed = False
