@@ -16,7 +16,7 @@ from ortools.sat.python import cp_model
 
 from planner import Plan, Scenario, SolveSettings
 from planner.plan import MAX_SEED
-from solver.api import info_of
+from solver.api import in_process, info_of
 from solver.chain import ChainTimes, trivial_bound
 from solver.extract import build_plan
 from solver.instance import compile_instance
@@ -29,6 +29,7 @@ def solve_alone(scenario: Scenario, seconds: float, *, seed: int = 0, workers: i
     started = time.monotonic()
     instance = compile_instance(scenario)
     chain_model = ChainModel(instance)
+    chain_model.require(in_process(instance))  # as in `solve`: started chains go on
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed % MAX_SEED
