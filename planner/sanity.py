@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
+from planner.patients import Patient
 from planner.scenario import Scenario
 from planner.validation import ValidationError
 
@@ -74,6 +77,7 @@ def never_feasible(scenario: Scenario) -> list[str]:
     found += _idle_equipment(scenario)
     for patient in scenario.patients_to_plan():
         if patient.done_steps:
+            found += _lag_run_out(scenario, patient)
             continue
         if patient.latest_apheresis < scenario.horizon_start:
             found.append(
@@ -86,6 +90,28 @@ def never_feasible(scenario: Scenario) -> list[str]:
                 f"{patient.earliest_apheresis}, after the horizon ends ({scenario.horizon_end})."
             )
     return list(dict.fromkeys(found))
+
+
+def _lag_run_out(scenario: Scenario, patient: Patient) -> list[str]:
+    """A patient in process whose next step had to start, by its maximum lag after the
+    last step done, before the horizon starts."""
+    steps = scenario.product(patient.product_code).steps
+    order = {"apheresis": -1} | {step.code: i for i, step in enumerate(steps)}
+    last = max(patient.done_steps, key=lambda d: order.get(d.step_code, -1))
+    index = order.get(last.step_code, -1) + 1
+    if index >= len(steps) or steps[index].max_lag_hours is None:
+        return []
+    step = steps[index]
+    assert step.max_lag_hours is not None
+    deadline = last.end + timedelta(hours=step.max_lag_hours)
+    if deadline >= datetime.combine(scenario.horizon_start, time()):
+        return []
+    return [
+        f"Patient {patient.code}'s {last.step_code} ended {last.end:%Y-%m-%d %H:%M} and step "
+        f"{step.code} must start within {step.max_lag_hours} h of it (by "
+        f"{deadline:%Y-%m-%d %H:%M}), before the horizon starts ({scenario.horizon_start}): "
+        f"record {step.code} as done if it was, or the batch as failed."
+    ]
 
 
 def _idle_equipment(scenario: Scenario) -> list[str]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
 from data.demo import build_demo_scenario
-from planner import Role, RosterEntry, SolveSettings, StaffMember
+from planner import DoneStep, PatientStatus, Role, RosterEntry, SolveSettings, StaffMember
 from planner.sanity import (
     NeverFeasibleError,
     ignored_inputs,
@@ -124,3 +124,27 @@ def test_refusal_lists_every_problem_and_passes_sound_centres() -> None:
     assert caught.value.problems == tuple(never_feasible(broken))
     assert len(caught.value.problems) == 3  # one per unrostered step, and the room
     assert str(caught.value).startswith("3 inputs can never be planned; fix them first:\n  - ")
+
+
+def test_a_started_chain_whose_next_step_ran_out_of_time_before_the_horizon_is_named() -> None:
+    """Collected a week before the horizon, seeding due within 72 h: no plan can keep it;
+    collected the Friday before, seeding on Monday is still within 72 h."""
+    start = tiny_scenario(1).horizon_start
+
+    def collected(days_before: int) -> list[str]:
+        day = datetime.combine(start - timedelta(days=days_before), time(8))
+        done = DoneStep("apheresis", day, day + timedelta(hours=6), "APH")
+        p = patient(
+            "P1",
+            referral_date=start - timedelta(days=10),
+            earliest_apheresis=day.date(),
+            latest_apheresis=day.date(),
+            status=PatientStatus.IN_PROCESS,
+            done_steps=(done,),
+        )
+        return never_feasible(tiny_scenario(patients=(p,)))
+
+    (sentence,) = collected(7)
+    assert sentence.startswith("Patient P1's apheresis ended ")
+    assert "step seed must start within 72 h of it" in sentence
+    assert collected(3) == []
