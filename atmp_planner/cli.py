@@ -1559,18 +1559,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         f"(deterministic time {SolveSettings().deterministic_time:g})\n",
         flush=True,
     )
-    print(bench.table_header(), flush=True)
     runs = [bench.Run(size, args.seed, method, fast) for size in sizes for method in methods]
-    rows = bench.run_all(
-        runs, args.timeout, on_row=lambda row: print(bench.format_row(row), flush=True)
-    )
     command = (
         f"atmp-planner bench --sizes {' '.join(sizes)} --methods {' '.join(methods)} "
         f"--seed {args.seed}"
-        + ("" if args.fast_time is None else f" --fast-time {fast:g}")
-        + ("" if args.timeout is None else f" --timeout {args.timeout:g}")
     )
-    return _bench_outputs(args, rows, command)
+    return _run_bench(args, runs, command, fast)
 
 
 def _bench_files(args: argparse.Namespace, methods: list[str], fast: float) -> int:
@@ -1582,17 +1576,23 @@ def _bench_files(args: argparse.Namespace, methods: list[str], fast: float) -> i
         scenario = read_scenario(path)  # a bad file stops here, its problems listed
         print(f"{path.stem} ({path}): {_centre_line(scenario)}; load:", flush=True)
         print(format_loads(resource_loads(scenario)), flush=True)
-    print(bench.table_header(), flush=True)
     runs = [bench.file_run(path, method, fast) for path in args.scenarios for method in methods]
-    rows = bench.run_all(
-        runs, args.timeout, on_row=lambda row: print(bench.format_row(row), flush=True)
-    )
     command = (
         f"atmp-planner bench --scenarios {' '.join(map(str, args.scenarios))} "
         f"--methods {' '.join(methods)}"
-        + ("" if args.fast_time is None else f" --fast-time {fast:g}")
-        + ("" if args.timeout is None else f" --timeout {args.timeout:g}")
     )
+    return _run_bench(args, runs, command, fast)
+
+
+def _run_bench(args: argparse.Namespace, runs: list[bench.Run], command: str, fast: float) -> int:
+    """Print the table row by row as the runs end, then the outputs asked for; `command`
+    is recorded with the budget and timeout options."""
+    print(bench.table_header(), flush=True)
+    rows = bench.run_all(
+        runs, args.timeout, on_row=lambda row: print(bench.format_row(row), flush=True)
+    )
+    command += "" if args.fast_time is None else f" --fast-time {fast:g}"
+    command += "" if args.timeout is None else f" --timeout {args.timeout:g}"
     return _bench_outputs(args, rows, command)
 
 

@@ -1,14 +1,14 @@
-"""Hold-out ATMP centres for atmp-planner, written from domain.md and scenario-format.md only.
+"""Hold-out ATMP centres: six scenario files to test the planner on centres it was not tuned on.
 
-Independent of the project's data/generator.py (never read or imported): a helper session
-wrote it to test the planner on centres it was not tuned on (docs/benchmarks.md,
-*Hold-out centres*). Seeded: the same run gives the same six files.
+Written from ../shared/domain.md and docs/scenario-format.md only, never reading
+data/generator.py, so the centres share none of the project generator's habits: a small
+Norwegian centre, two loads of a mid-size Bavarian one, a bed-limited Danish one, a
+trial-heavy Dutch one and a large Finnish hub. Seeded: every run writes the same files.
+The number of patients of each centre is scaled until the bottleneck load, as the
+planner's own estimate (planner.load) reports it, hits the centre's target. Usage:
 
-    .venv/bin/python benchmarks/holdout_centres.py --out holdout [NAME ...]
-    atmp-planner bench --scenarios holdout/*.json --methods fcfs edd planner-default cp-sat-alone
-
-Calibration: the number of patients of each centre is scaled until the bottleneck load,
-as atmp-planner's own load estimate (planner.load) reports it, hits the centre's target.
+    .venv/bin/python benchmarks/holdout_centres.py [--out DIR] [NAME ...]
+    atmp-planner bench --scenarios DIR/*.json --methods fcfs edd planner-default cp-sat-alone
 """
 
 from __future__ import annotations
@@ -17,15 +17,32 @@ import argparse
 import json
 import math
 import random
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import holidays as holidays_lib
 
+from data.scenario_files import read_scenario
+from planner.load import ResourceLoad, format_loads, resource_loads
 
-# --------------------------------------------------------------------------- products
-def step(code, name, hours, room=True, device=False, staff=None, min_lag=0, max_lag=None):
-    s = {
+StaffNeed = list[tuple[str, int, int]]
+Bursts = list[tuple[date, date, float]]
+
+
+def step(
+    code: str,
+    name: str,
+    hours: int,
+    room: bool = True,
+    device: bool = False,
+    staff: StaffNeed | None = None,
+    min_lag: int = 0,
+    max_lag: int | None = None,
+) -> dict[str, Any]:
+    """A process step; `staff` lists (role, count, hours)."""
+    s: dict[str, Any] = {
         "code": code,
         "name": name,
         "duration_hours": hours,
@@ -43,7 +60,7 @@ def step(code, name, hours, room=True, device=False, staff=None, min_lag=0, max_
     return s
 
 
-def car19(code="CAR19", qc_heavy=False):
+def car19(code: str = "CAR19", qc_heavy: bool = False) -> dict[str, Any]:
     """Academic open-process anti-CD19 CAR-T in a grade B room, ~8-9 days, cryopreserved."""
     steps = [
         step(
@@ -85,7 +102,7 @@ def car19(code="CAR19", qc_heavy=False):
     }
 
 
-def bcma(code="BCMA", qc_heavy=False):
+def bcma(code: str = "BCMA", qc_heavy: bool = False) -> dict[str, Any]:
     """Anti-BCMA CAR-T on a closed automated device, 10 days, fill in a room, cryo."""
     steps = [
         step(
@@ -131,7 +148,7 @@ def bcma(code="BCMA", qc_heavy=False):
     }
 
 
-def til(code="TIL"):
+def til(code: str = "TIL") -> dict[str, Any]:
     """Tumour-infiltrating lymphocytes: ~3 weeks in a room, 14-day sterility, IL-2 stay."""
     steps = [
         step("frag", "Tumour fragmentation", 6, staff=[("operator", 2, 6)], min_lag=2, max_lag=24),
@@ -162,7 +179,7 @@ def til(code="TIL"):
     }
 
 
-def fresh(code="FRESH22"):
+def fresh(code: str = "FRESH22") -> dict[str, Any]:
     """Trial CAR-T made fresh in a closed device, 7 days, rapid QC, infused within 3 days."""
     steps = [
         step(
@@ -205,8 +222,8 @@ def fresh(code="FRESH22"):
     }
 
 
-# --------------------------------------------------------------------------- helpers
-def days(start: date, end: date):
+def days(start: date, end: date) -> Iterator[date]:
+    """Every day from start to end, both included."""
     d = start
     while d <= end:
         yield d
@@ -214,14 +231,19 @@ def days(start: date, end: date):
 
 
 def dt(d: date, hour: int = 0) -> str:
+    """The day at the hour, as the scenario format's date-time."""
     return datetime(d.year, d.month, d.day, hour).isoformat(timespec="minutes")
 
 
 def iso(d: date) -> str:
+    """The day as the scenario format's date."""
     return d.isoformat()
 
 
-def public_holidays(country, subdiv, start, end):
+def public_holidays(
+    country: str, subdiv: str | None, start: date, end: date
+) -> list[dict[str, Any]]:
+    """The country's (and region's) public holidays from start to end."""
     years = list(range(start.year, end.year + 1))
     hs = holidays_lib.country_holidays(country, subdiv=subdiv, years=years)
     return [{"day": iso(d), "name": n[:200]} for d, n in sorted(hs.items()) if start <= d <= end]
@@ -295,29 +317,37 @@ SHIFTS = [
 ]
 
 
-def roster_for(rng, staff, start, end, hol_days, weekend_every=4, summer=None, late_share=0.2):
+def roster_for(
+    rng: random.Random,
+    staff: list[dict[str, Any]],
+    start: date,
+    end: date,
+    hol_days: set[date],
+    weekend_every: int = 4,
+    summer: date | None = None,
+    late_share: float = 0.2,
+) -> list[dict[str, Any]]:
     """Per person per day: weekday shifts (part-time fewer), a weekend rotation, staggered
-    summer leave, random sick days and course days. Holidays: only weekend-cover staff."""
+    summer leave of 3-4 weeks (Scandinavian style) if `summer` is given, a few single weeks
+    of leave elsewhere, random sick days and course days. Holidays: only weekend-cover staff."""
     rows = []
     for i, s in enumerate(staff):
         part = s["contracted_hours_per_week"] < 36
         off_weekday = rng.randrange(5) if part else None
-        # staggered summer leave of 3-4 weeks (Scandinavian style) if the horizon has July
-        leave = set()
+        leave: set[date] = set()
         if summer:
             s0 = summer + timedelta(days=7 * (i % 5) + rng.randrange(0, 5))
             for d in days(s0, s0 + timedelta(days=7 * rng.choice([3, 3, 4]) - 1)):
                 leave.add(d)
-        # a few single weeks of leave elsewhere (winter break / autumn)
         for _ in range(rng.choice([0, 1, 1, 2])):
             d0 = start + timedelta(days=rng.randrange(max(1, (end - start).days - 7)))
             d0 -= timedelta(days=d0.weekday())
             leave.update(days(d0, d0 + timedelta(days=4)))
         wk_offset = i % weekend_every
-        sick_until = None
+        sick_until: date | None = None
         for d in days(start, end):
             wk = (d - start).days // 7
-            code = None
+            code: str | None = None
             if d in leave:
                 code = "S" if d.weekday() < 5 else None
             elif d.weekday() >= 5 or d in hol_days:
@@ -346,8 +376,18 @@ def roster_for(rng, staff, start, end, hol_days, weekend_every=4, summer=None, l
     return rows
 
 
-def make_staff(rng, n_op, products, n_qc, n_qp, n_nurse, train_p=0.7):
-    staff = []
+def make_staff(
+    rng: random.Random,
+    n_op: int,
+    products: list[str],
+    n_qc: int,
+    n_qp: int,
+    n_nurse: int,
+    train_p: float = 0.7,
+) -> list[dict[str, Any]]:
+    """Operators, QC analysts, QPs and apheresis nurses, with generator-only keys
+    ("weekend", "night") that scenario() leaves out of the file."""
+    staff: list[dict[str, Any]] = []
     for k in range(n_op):
         trained = [p for p in products if rng.random() < train_p] or [rng.choice(products)]
         roles = ["operator"] + (["qc_analyst"] if rng.random() < 0.1 else [])
@@ -394,9 +434,18 @@ def make_staff(rng, n_op, products, n_qc, n_qp, n_nurse, train_p=0.7):
     return staff
 
 
-def downtime(rng, start, end, kind, every_weeks, length_days, breakdowns, shutdown=None):
+def downtime(
+    rng: random.Random,
+    start: date,
+    end: date,
+    kind: str,
+    every_weeks: int,
+    length_days: int,
+    breakdowns: int,
+    shutdown: tuple[date, date] | None = None,
+) -> list[dict[str, Any]]:
     """Planned maintenance every N weeks (staggered), random breakdowns, optional shutdown."""
-    w = []
+    w: list[tuple[date, date, str]] = []
     horizon = (end - start).days
     first = rng.randrange(7, 7 * every_weeks)
     d = start + timedelta(days=first)
@@ -435,7 +484,7 @@ def downtime(rng, start, end, kind, every_weeks, length_days, breakdowns, shutdo
     ]
 
 
-def season(d: date, bursts) -> float:
+def season(d: date, bursts: Bursts) -> float:
     """Referral intensity: summer and Christmas dips, autumn/spring peaks, bursts."""
     m = d.month
     f = {
@@ -461,41 +510,46 @@ def season(d: date, bursts) -> float:
     return f * wd
 
 
-def sample_days(rng, lo, hi, n, bursts):
+def sample_days(rng: random.Random, lo: date, hi: date, n: int, bursts: Bursts) -> list[date]:
+    """n days from lo to hi (repeats allowed), weighted by season(), sorted."""
     pool = list(days(lo, hi))
     w = [season(d, bursts) for d in pool]
     return sorted(rng.choices(pool, weights=w, k=n))
 
 
-def lognorm_days(rng, median, sigma, lo, hi):
+def lognorm_days(rng: random.Random, median: float, sigma: float, lo: int, hi: int) -> int:
+    """A log-normal number of days around the median, clipped to lo..hi."""
     return int(min(hi, max(lo, round(median * math.exp(rng.gauss(0, sigma))))))
 
 
-# --------------------------------------------------------------------------- patients
 def make_patients(
-    rng,
-    n,
-    start,
-    end,
-    mix,
-    prio_mix,
-    bursts,
-    backlog=0.1,
-    trials=(),
-    trial_share=0.0,
-    in_process=0,
-    infused_before=0,
-    products=None,
-):
-    """mix: {product: share}; prio_mix: {priority: share} for commercial patients;
-    trials: trial dicts (with 'cohorts') whose patients take trial_share of n."""
-    pts = []
+    rng: random.Random,
+    n: int,
+    start: date,
+    end: date,
+    mix: dict[str, float],
+    prio_mix: dict[int, float],
+    bursts: Bursts,
+    *,
+    backlog: float = 0.1,
+    trials: Sequence[dict[str, Any]] = (),
+    trial_share: float = 0.0,
+    in_process: int = 0,
+    infused_before: int = 0,
+    products: dict[str, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """n patients. mix: {product: share}; prio_mix: {priority: share} for commercial
+    patients, a `backlog` share of them referred 1-10 weeks before the horizon (the waitlist);
+    trials: trial dicts (with 'cohorts') whose patients take trial_share of n, filling the
+    cohorts in dose order with over-enrolment (replacement patients) in the last. Then
+    `in_process` BCMA patients whose apheresis was done a few days before the horizon, and
+    `infused_before` patients infused just before it, who still hold ward beds."""
+    pts: list[dict[str, Any]] = []
     last_ref = end - timedelta(days=28)
     n_trial = round(n * trial_share) if trials else 0
     n_back = round(n * backlog)
     n_comm = n - n_trial
     ref_days = sample_days(rng, start, last_ref, n_comm - n_back, bursts)
-    # the waitlist at the horizon start: referred 1-10 weeks before
     ref_days = (
         sorted([start - timedelta(days=rng.randrange(3, 70)) for _ in range(n_back)]) + ref_days
     )
@@ -508,6 +562,7 @@ def make_patients(
         k += 1
         pr = rng.choices(prios, weights=prw)[0]
         prod = rng.choices(prods, weights=pw)[0]
+        need: date | None
         if pr == 1:
             ea = r + timedelta(days=rng.randrange(2, 6))
             la = ea + timedelta(days=rng.randrange(6, 12))
@@ -543,7 +598,6 @@ def make_patients(
                 "infused_on": None,
             }
         )
-    # trial patients: enrolment spread over the trial's window, cohorts in order, over-enrolled
     for t in trials:
         tw0, tw1 = date.fromisoformat(t["enrolment_start"]), date.fromisoformat(t["enrolment_end"])
         share = t.get("_share", 1.0 / len(trials))
@@ -552,7 +606,6 @@ def make_patients(
         enrol = sample_days(rng, max(tw0, start), min(tw1, end - timedelta(days=30)), m, [])
         for j, e in enumerate(enrol):
             k += 1
-            # cohorts fill in dose order; over-enrolment (replacement patients) goes to the last
             cum, ci = 0, len(caps) - 1
             frac = j / max(1, m)
             for idx, c in enumerate(caps):
@@ -584,7 +637,6 @@ def make_patients(
                     "infused_on": None,
                 }
             )
-    # patients already in the chain at the horizon start: apheresis done a few days before
     for _ in range(in_process):
         k += 1
         prod = "BCMA"
@@ -616,7 +668,6 @@ def make_patients(
                 "infused_on": None,
             }
         )
-    # patients infused just before the horizon: they still hold ward beds
     for _ in range(infused_before):
         k += 1
         prod = rng.choices(prods, weights=pw)[0]
@@ -642,34 +693,36 @@ def make_patients(
     return pts
 
 
-# --------------------------------------------------------------------------- centres
 def scenario(
-    name,
-    start,
-    weeks,
-    site,
-    country,
-    subdiv,
-    rooms,
-    devices,
-    staff,
-    ward,
-    apheresis,
-    products,
-    patients,
-    trials=(),
-    weights=None,
-    rng=None,
-    summer=None,
-    weekend_every=4,
-):
+    name: str,
+    start: date,
+    weeks: int,
+    site: dict[str, Any],
+    country: str,
+    subdiv: str | None,
+    rooms: list[dict[str, Any]],
+    devices: list[dict[str, Any]],
+    staff: list[dict[str, Any]],
+    ward: dict[str, Any],
+    apheresis: dict[str, Any],
+    products: list[dict[str, Any]],
+    patients: list[dict[str, Any]],
+    *,
+    rng: random.Random,
+    trials: Sequence[dict[str, Any]] = (),
+    weights: list[tuple[int, int]] | None = None,
+    summer: date | None = None,
+    weekend_every: int = 4,
+) -> dict[str, Any]:
+    """The scenario file's content: holidays and roster added, generator-only keys dropped;
+    weights: (weight, lateness weight) of priorities 1, 2, ..."""
     end = start + timedelta(days=7 * weeks - 1)
     hol = public_holidays(country, subdiv, start, end)
     hol_days = {date.fromisoformat(h["day"]) for h in hol}
     roster = roster_for(
         rng, staff, start, end, hol_days, weekend_every=weekend_every, summer=summer
     )
-    sc = {
+    sc: dict[str, Any] = {
         "format_version": 1,
         "name": name,
         "horizon_start": iso(start),
@@ -703,15 +756,18 @@ def scenario(
     return sc
 
 
-def apheresis_exceptions(rng, start, end, n, zero_share=0.7):
-    out = {}
+def apheresis_exceptions(
+    rng: random.Random, start: date, end: date, n: int, zero_share: float = 0.7
+) -> list[dict[str, Any]]:
+    """Up to n days with no apheresis slots (or, less often, 1 or 3)."""
+    out: dict[str, int] = {}
     for _ in range(n):
         d = start + timedelta(days=rng.randrange((end - start).days))
         out[iso(d)] = 0 if rng.random() < zero_share else rng.choice([1, 3])
     return [{"day": k, "slots": v} for k, v in sorted(out.items())]
 
 
-def centre_small(seed, n):
+def centre_small(seed: int, n: int) -> dict[str, Any]:
     """Small academic centre in Norway: 2 rooms, 1 closed device, 4 beds, 14 weeks."""
     rng = random.Random(seed)
     start = date(2027, 1, 4)
@@ -816,7 +872,7 @@ def centre_small(seed, n):
     )
 
 
-def centre_mid(seed, n, name):
+def centre_mid(seed: int, n: int, name: str) -> dict[str, Any]:
     """Mid-size centre in Bavaria: 5 rooms (2 dedicated TIL, 1 dedicated CAR19), 4 devices,
     10 beds, 26 weeks spanning summer."""
     rng = random.Random(seed)
@@ -939,7 +995,7 @@ def centre_mid(seed, n, name):
     )
 
 
-def centre_beds_qc(seed, n):
+def centre_beds_qc(seed: int, n: int) -> dict[str, Any]:
     """Danish centre with plenty of rooms but 5 beds, long TIL stays and a heavy QC panel;
     autumn into Christmas."""
     rng = random.Random(seed)
@@ -1027,7 +1083,7 @@ def centre_beds_qc(seed, n):
     )
 
 
-def centre_trials(seed, n):
+def centre_trials(seed: int, n: int) -> dict[str, Any]:
     """Dutch centre with heavy trial load: a phase I dose escalation (staggered, gated),
     an own phase II and an external sponsor trial, mixed priorities."""
     rng = random.Random(seed)
@@ -1194,7 +1250,7 @@ def centre_trials(seed, n):
     )
 
 
-def centre_large(seed, n):
+def centre_large(seed: int, n: int) -> dict[str, Any]:
     """Large Finnish hub: 12 rooms, 6 devices, 22 beds, a full year (2027)."""
     rng = random.Random(seed)
     start = date(2027, 1, 4)
@@ -1333,58 +1389,82 @@ def centre_large(seed, n):
     )
 
 
+class Centre(NamedTuple):
+    """How to build a centre, and the bottleneck load its patient count is scaled to."""
+
+    build: Callable[[int, int], dict[str, Any]]
+    seed: int
+    patients: int
+    target: float
+
+
 CENTRES = {
-    # file stem: (builder, seed, initial patients, target load of the bottleneck)
-    "h1_small_NO_over": (lambda s, n: centre_small(s, n), 101, 30, 1.20),
-    "h2_mid_DE_90": (lambda s, n: centre_mid(s, n, "holdout-mid-DE-90"), 202, 150, 0.90),
-    "h3_mid_DE_70": (lambda s, n: centre_mid(s, n, "holdout-mid-DE-70"), 202, 120, 0.70),
-    "h4_beds_DK_over": (lambda s, n: centre_beds_qc(s, n), 404, 80, 1.15),
-    "h5_trials_NL_over": (lambda s, n: centre_trials(s, n), 505, 110, 1.05),
-    "h6_large_FI_over": (lambda s, n: centre_large(s, n), 606, 550, 0.97),
+    "h1_small_NO_over": Centre(lambda s, n: centre_small(s, n), 101, 30, 1.20),
+    "h2_mid_DE_90": Centre(lambda s, n: centre_mid(s, n, "holdout-mid-DE-90"), 202, 150, 0.90),
+    "h3_mid_DE_70": Centre(lambda s, n: centre_mid(s, n, "holdout-mid-DE-70"), 202, 120, 0.70),
+    "h4_beds_DK_over": Centre(lambda s, n: centre_beds_qc(s, n), 404, 80, 1.15),
+    "h5_trials_NL_over": Centre(lambda s, n: centre_trials(s, n), 505, 110, 1.05),
+    "h6_large_FI_over": Centre(lambda s, n: centre_large(s, n), 606, 550, 0.97),
 }
 
 
-def load_of(path):
-    from data.scenario_files import read_scenario
-    from planner.load import format_loads, resource_loads
-
+def load_of(path: Path) -> tuple[ResourceLoad, str]:
+    """The scenario file's bottleneck and its load table."""
     sc = read_scenario(path)
     loads = resource_loads(sc)
     return max(loads, key=lambda r: r.load), format_loads(loads)
 
 
-def main():
-    parser = argparse.ArgumentParser(description="Write the six hold-out centres.")
-    parser.add_argument("--out", type=Path, default=Path("holdout-centres"))
-    parser.add_argument("names", nargs="*", help=f"of {', '.join(CENTRES)} (default: all)")
+def write(path: Path, sc: dict[str, Any]) -> None:
+    """Write the scenario as the hold-out files are written (one-space indent, UTF-8)."""
+    path.write_text(json.dumps(sc, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def calibrate(path: Path, centre: Centre) -> None:
+    """Write the centre to path with the patient count (at most 10 tries) whose bottleneck
+    load comes nearest its target; print the load table."""
+    build, seed, n, target = centre
+    best: tuple[float, int] | None = None
+    tried: set[int] = set()
+    for _ in range(10):
+        if n in tried:
+            break
+        tried.add(n)
+        sc = build(seed, n)
+        write(path, sc)
+        top, text = load_of(path)
+        if best is None or abs(top.load - target) < abs(best[0] - target):
+            best = (top.load, n)
+        if abs(top.load - target) < 0.02:
+            break
+        n = max(5, n + max(-20, min(20, round(0.6 * n * (target / top.load - 1)))) or 1)
+    assert best is not None
+    if best[1] != n or abs(top.load - target) >= 0.02:
+        sc = build(seed, best[1])
+        write(path, sc)
+        top, text = load_of(path)
+    print(f"{path.stem}: {len(sc['patients'])} patients, bottleneck {top.resource} {top.load:.1%}")
+    print(text)
+
+
+def main() -> None:
+    """Write the named centres (all six by default) to --out."""
+    parser = argparse.ArgumentParser(description="Write the hold-out centres' scenario files.")
+    parser.add_argument(
+        "--out", type=Path, default=Path("holdout-centres"), metavar="DIR", help="where to write"
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"centres to write: {', '.join(CENTRES)}"
+    )
     args = parser.parse_args()
-    OUT = args.out
-    OUT.mkdir(parents=True, exist_ok=True)
-    only = args.names
-    for stem, (build, seed, n, target) in CENTRES.items():
-        if only and stem not in only:
+    unknown = [name for name in args.names if name not in CENTRES]
+    if unknown:
+        parser.error(f"unknown centre(s): {', '.join(unknown)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for stem, centre in CENTRES.items():
+        if args.names and stem not in args.names:
             continue
-        path = OUT / f"{stem}.json"
-        best, tried = None, set()
-        for _ in range(10):
-            if n in tried:
-                break
-            tried.add(n)
-            sc = build(seed, n)
-            path.write_text(json.dumps(sc, indent=1, ensure_ascii=False), encoding="utf-8")
-            top, text = load_of(path)
-            if best is None or abs(top.load - target) < abs(best[0] - target):
-                best = (top.load, n)
-            if abs(top.load - target) < 0.02:
-                break
-            n = max(5, n + max(-20, min(20, round(0.6 * n * (target / top.load - 1)))) or 1)
-        assert best is not None
-        if best[1] != n or abs(top.load - target) >= 0.02:
-            sc = build(seed, best[1])
-            path.write_text(json.dumps(sc, indent=1, ensure_ascii=False), encoding="utf-8")
-            top, text = load_of(path)
-        print(f"{stem}: {len(sc['patients'])} patients, bottleneck {top.resource} {top.load:.1%}")
-        print(text)
+        calibrate(args.out / f"{stem}.json", centre)
 
 
 if __name__ == "__main__":

@@ -99,10 +99,11 @@ def _lag_run_out(scenario: Scenario, patient: Patient) -> list[str]:
     order = {"apheresis": -1} | {step.code: i for i, step in enumerate(steps)}
     last = max(patient.done_steps, key=lambda d: order.get(d.step_code, -1))
     index = order.get(last.step_code, -1) + 1
-    if index >= len(steps) or steps[index].max_lag_hours is None:
+    if index >= len(steps):
         return []
     step = steps[index]
-    assert step.max_lag_hours is not None
+    if step.max_lag_hours is None:
+        return []
     deadline = last.end + timedelta(hours=step.max_lag_hours)
     if deadline >= datetime.combine(scenario.horizon_start, time()):
         return []
