@@ -221,16 +221,19 @@ class Booking:
         day: int,
         room: int | None,
         device: int | None,
-        wait: int = 0,
-        unpushed: list[int] | None = None,
+        wait: int,
+        unpushed: list[int],
     ) -> ChainTimes | UnscheduledReason:
+        """The chain on a room and device, its steps from `unpushed` (their starts with
+        nothing in the way) pushed past each clash with the holders' stays."""
         inst = self.instance
         room_from = device_from = 0
         for attempt in range(200):
-            if attempt == 0 and unpushed is not None:
-                starts: list[int] | UnscheduledReason = unpushed
-            else:
-                starts = self._place_steps(job, day, room_from, device_from, wait)
+            starts: list[int] | UnscheduledReason = (
+                unpushed
+                if attempt == 0
+                else self._place_steps(job, day, room_from, device_from, wait)
+            )
             if isinstance(starts, UnscheduledReason):
                 return starts
             pushed = False
